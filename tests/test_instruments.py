@@ -1,0 +1,138 @@
+"""The instrument catalogue: every file loads, declares its sources, and user files work."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+
+import pandas as pd
+import pytest
+
+from tim_research import list_instruments, load_instrument, score
+from tim_research.errors import InstrumentError
+from tim_research.instruments import builtin_folder
+
+BUILTIN = sorted(p.stem for p in builtin_folder().glob("*.toml"))
+
+MINIMAL = textwrap.dedent(
+    """
+    id = "my_scale"
+    name = "My scale"
+    version = "1"
+    citation = "Author (2026). A scale."
+    licence = "CC BY 4.0"
+    item_text_shipped = false
+    response_set = "agree5"
+    reverse_keyed = ["my_scale_2"]
+
+    [response_sets.agree5]
+    codes = [1, 2, 3, 4, 5]
+    labels = ["Strongly disagree", "Disagree", "Neutral", "Agree", "Strongly agree"]
+
+    [[items]]
+    id = "my_scale_1"
+    [[items]]
+    id = "my_scale_2"
+
+    [[scales]]
+    id = "score"
+    method = "mean"
+    items = ["my_scale_1", "my_scale_2"]
+
+    [[scales.cutoffs]]
+    id = "published"
+    default = true
+    source = "Nowhere"
+    bins = [ { label = "low", upper = 3, upper_inclusive = false }, { label = "high", lower = 3 } ]
+    """
+)
+
+
+def test_catalogue_has_the_required_instruments():
+    assert {"ace10", "brfss_ace", "brs", "cyrm_r", "proqol5", "stss", "pcl5"} <= set(BUILTIN)
+    assert list(list_instruments()["id"]) == BUILTIN
+
+
+@pytest.mark.parametrize("iid", BUILTIN)
+def test_each_file_declares_citation_licence_and_rules(iid):
+    inst = load_instrument(iid)
+    assert inst.citation and inst.licence and inst.name
+    assert not inst.item_text_shipped or "public domain" in inst.licence.lower()
+    assert [i.id for i in inst.items] == [f"{iid}_{n}" for n in range(1, len(inst.items) + 1)]
+    for scale in inst.scales:
+        k = len(scale.parts)
+        if scale.min_answered < k or scale.method == "mean":
+            assert scale.missing_rule_source, f"{iid}.{scale.id} needs a missing-rule source"
+        for cut in scale.cutoffs:
+            assert cut.source
+    assert isinstance(inst.to_frame(), pd.DataFrame)
+    assert "<b>" in inst._repr_html_()
+
+
+def test_published_item_maps():
+    # Item maps as cited in the instrument files (Bride et al. 2004; Stamm 2010; Smith et al. 2008).
+    stss = {s.id: s.items for s in load_instrument("stss").scales}
+    assert stss["intrusion"] == tuple(f"stss_{i}" for i in (2, 3, 6, 10, 13))
+    assert stss["avoidance"] == tuple(f"stss_{i}" for i in (1, 5, 7, 9, 12, 14, 17))
+    assert stss["arousal"] == tuple(f"stss_{i}" for i in (4, 8, 11, 15, 16))
+    proqol = load_instrument("proqol5")
+    assert sorted(int(i.id.split("_")[1]) for i in proqol.items if i.reverse) == [1, 4, 15, 17, 29]
+    parts = [set(s.items) for s in proqol.scales]
+    assert len(set().union(*parts)) == 30 and sum(map(len, parts)) == 30
+    assert [i.reverse for i in load_instrument("brs").items] == [False, True] * 3
+    cyrm = {s.id: s.items for s in load_instrument("cyrm_r").scales}
+    assert set(cyrm["personal"]) | set(cyrm["caregiver"]) == set(cyrm["score"])
+    assert not set(cyrm["personal"]) & set(cyrm["caregiver"])
+
+
+def test_user_folder_adds_an_instrument(tmp_path):
+    (tmp_path / "my_scale.toml").write_text(MINIMAL)
+    assert "my_scale" in set(list_instruments(paths=[tmp_path])["id"])
+    data = pd.DataFrame({"my_scale_1": [5, 1], "my_scale_2": [1, 5]}, index=["b", "a"])
+    out = score(data, "my_scale", paths=[tmp_path])
+    assert out["my_scale_score"].tolist() == [5.0, 1.0]
+    assert out["my_scale_score_category"].astype(str).tolist() == ["high", "low"]
+    assert score(data, tmp_path / "my_scale.toml").equals(out)
+
+
+def test_user_folder_overrides_a_builtin(tmp_path):
+    shutil.copy(builtin_folder() / "brs.toml", tmp_path / "brs.toml")
+    text = (
+        (tmp_path / "brs.toml")
+        .read_text()
+        .replace('name = "Brief Resilience Scale"', 'name = "Local BRS"')
+    )
+    (tmp_path / "brs.toml").write_text(text)
+    assert load_instrument("brs", paths=[tmp_path]).name == "Local BRS"
+    assert load_instrument("brs").name == "Brief Resilience Scale"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda t: t.replace('id = "my_scale"\n', 'id = "other"\n', 1), "file name must be"),
+        (lambda t: t.replace('method = "mean"', 'method = "median"'), "method must be one of"),
+        (
+            lambda t: t.replace('method = "mean"', 'method = "sum"\nmin_answered = 1'),
+            "needs prorate = true",
+        ),
+        (lambda t: t.replace("upper = 3, upper_inclusive = false", "upper = 2"), "must meet"),
+        (
+            lambda t: t.replace('reverse_keyed = ["my_scale_2"]', 'reverse_keyed = ["x"]'),
+            "reverse_keyed names unknown items",
+        ),
+        (lambda t: t.replace('citation = "Author (2026). A scale."\n', ""), "'citation'"),
+        (lambda t: t + "\n[[broken", "not valid TOML"),
+    ],
+)
+def test_malformed_files_are_rejected_with_the_reason(tmp_path, change, message):
+    (tmp_path / "my_scale.toml").write_text(change(MINIMAL))
+    with pytest.raises(InstrumentError, match=message):
+        load_instrument(tmp_path / "my_scale.toml")
+
+
+def test_missing_folder_and_unknown_id():
+    with pytest.raises(InstrumentError, match="does not exist"):
+        list_instruments(paths=["no/such/folder"])
+    with pytest.raises(InstrumentError, match="known instruments: ace10"):
+        load_instrument("ace99")

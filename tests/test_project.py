@@ -1,0 +1,44 @@
+"""The project's own files stay consistent: README catalogue, environment.yml, CI command."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+
+from conftest import REPO
+
+from tim_research import list_instruments
+
+
+def test_readme_catalogue_matches_the_instrument_files():
+    readme = (REPO / "README.md").read_text()
+    block = readme.split("<!-- instruments:start")[1].split("<!-- instruments:end")[0]
+    rows = re.findall(r"^\| `(\w+)` \| (.+?) \| (\d+) \|$", block, flags=re.M)
+    cat = list_instruments()
+    assert [(i, n, int(k)) for i, n, k in rows] == list(
+        zip(cat["id"], cat["name"], cat["items"], strict=True)
+    )
+
+
+def _names(reqs):
+    return {re.split(r"[<>=!\s]", r, maxsplit=1)[0].lower() for r in reqs}
+
+
+def test_environment_yml_lists_the_pyproject_dependencies():
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    wanted = set(project["dependencies"]) | set(project["optional-dependencies"]["test"])
+    env = (REPO / "environment.yml").read_text()
+    listed = {line.strip()[2:] for line in env.splitlines() if re.match(r"\s+- [a-z]", line)}
+    assert {w.replace(" ", "") for w in wanted} <= listed
+    assert "python=3.11" in listed
+
+
+def test_ci_runs_the_readme_test_command():
+    readme = (REPO / "README.md").read_text()
+    assert re.search(r"^make test\s+#", readme, flags=re.M)
+    ci = [
+        ln
+        for ln in (REPO / ".ci" / "run").read_text().splitlines()
+        if ln and not ln.startswith("#")
+    ]
+    assert ci[-1] == "make test"

@@ -1,0 +1,395 @@
+"""The scoring engine: reference scores from R, every error path, and invariants."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import REFERENCE_VALUES
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.pandas import column, data_frames, range_indexes
+
+from tim_research import list_instruments, load_instrument, score
+from tim_research.errors import (
+    DataError,
+    InstrumentError,
+    InvalidResponseError,
+    InvalidResponseWarning,
+    ProratedScoreWarning,
+)
+
+BRFSS_COLUMNS = dict(
+    zip(
+        [f"brfss_ace_{i}" for i in range(1, 12)],
+        "ACEDEPRS ACEDRINK ACEDRUGS ACEPRISN ACEDIVRC ACEPUNCH ACEHURT1 ACESWEAR ACETOUCH "
+        "ACETTHEM ACEHVSEX".split(),
+    )
+)
+R_SCORED = ["brs", "ace10", "stss", "pcl5", "cyrm_r_5pt", "cyrm_r_3pt", "proqol5"]
+
+
+def _reference_pair(instrument_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Input items and expected scores written by tests/reference/scoring_reference.R."""
+    items = pd.read_csv(REFERENCE_VALUES / f"scoring_{instrument_id}_input.csv", index_col="row_id")
+    expected = pd.read_csv(
+        REFERENCE_VALUES / f"scoring_{instrument_id}_expected.csv", index_col="row_id"
+    )
+    return items, expected
+
+
+def _assert_matches(result: pd.DataFrame, expected: pd.DataFrame) -> None:
+    assert list(result.index) == list(expected.index)
+    for col in expected.columns:
+        got = result[col]
+        if col.endswith("_category"):
+            pd.testing.assert_series_equal(
+                got.astype(object).where(got.notna(), None),
+                expected[col].astype(object).where(expected[col].notna(), None),
+                check_names=False,
+            )
+        else:
+            np.testing.assert_allclose(
+                got.to_numpy(float), expected[col].to_numpy(float), rtol=1e-12, err_msg=col
+            )
+
+
+# --------------------------------------------------------------------------- against R
+
+
+@pytest.mark.parametrize("instrument_id", R_SCORED)
+def test_scores_against_independent_R_implementation(instrument_id):
+    # Source: tests/reference/scoring_reference.R implements each published rule in base R.
+    items, expected = _reference_pair(instrument_id)
+    options = {"response_format": "3-point"} if instrument_id == "cyrm_r_3pt" else None
+    instrument = instrument_id.removesuffix("_5pt").removesuffix("_3pt")
+    prorates = any(s.prorate for s in load_instrument(instrument).scales)
+    with pytest.warns(ProratedScoreWarning) if prorates else _no_warning():
+        result = score(items, instrument, options=options)
+    _assert_matches(result, expected)
+
+
+class _no_warning:
+    def __enter__(self):
+        import warnings
+
+        self._ctx = warnings.catch_warnings()
+        self._ctx.__enter__()
+        warnings.simplefilter("error")
+
+    def __exit__(self, *exc):
+        return self._ctx.__exit__(*exc)
+
+
+@pytest.fixture(scope="module")
+def brfss(read_external):
+    return read_external("brfss2022_ace_12states.csv")
+
+
+def test_brfss_ace_rowwise_against_R_on_real_extract(brfss):
+    # Source: scoring_reference.R, CDC 8-category rules on the BRFSS 2022 extract (79,571 rows).
+    expected = pd.read_csv(REFERENCE_VALUES / "scoring_brfss_ace_expected.csv", index_col="row")
+    result = score(brfss, "brfss_ace", columns=BRFSS_COLUMNS)
+    assert len(result) == len(brfss) == len(expected)
+    for col in expected.columns:
+        np.testing.assert_array_equal(result[col].to_numpy(float), expected[col].to_numpy(float))
+
+
+@pytest.mark.parametrize("variant", ["default", "more_than_once", "not_married_missing"])
+def test_brfss_ace_distribution_against_R_per_option(brfss, reference_values, variant):
+    ref = reference_values("scoring_meta")["brfss_distribution"][variant]
+    result = score(brfss, "brfss_ace", columns=BRFSS_COLUMNS, options=ref["options"])
+    s = result["brfss_ace_score"].dropna()
+    assert len(s) == ref["n_complete"]
+    pct = s.clip(upper=4).value_counts(normalize=True).reindex(range(5), fill_value=0) * 100
+    np.testing.assert_allclose(pct.to_numpy(), ref["percent_0_1_2_3_4plus"], rtol=1e-12)
+    assert s.mean() == pytest.approx(ref["mean_score"], rel=1e-12)
+
+
+def test_brfss_dont_know_and_refused_are_unanswered_never_no():
+    row = {f"brfss_ace_{i}": 2 for i in range(1, 6)} | {f"brfss_ace_{i}": 1 for i in range(6, 12)}
+    data = pd.DataFrame(
+        [row, row | {"brfss_ace_1": 7}, row | {"brfss_ace_9": 9}], index=["a", "b", "c"]
+    )
+    out = score(data, "brfss_ace")
+    assert out.loc["a", "brfss_ace_score"] == 0
+    assert np.isnan(out.loc["b", "brfss_ace_score"])
+    assert np.isnan(out.loc["b", "brfss_ace_household_mental_illness"])
+    assert np.isnan(out.loc["c", "brfss_ace_sexual_abuse"])  # never on 10, 11; 9 refused
+    assert out["brfss_ace_n_answered"].tolist() == [11, 10, 10]
+
+
+def test_brfss_any_rule_positive_answer_counts_even_if_other_item_missing():
+    row = {f"brfss_ace_{i}": 2 for i in range(1, 6)} | {f"brfss_ace_{i}": 1 for i in range(6, 12)}
+    data = pd.DataFrame([row | {"brfss_ace_9": 9, "brfss_ace_11": 3}], index=["x"])
+    assert score(data, "brfss_ace").loc["x", "brfss_ace_sexual_abuse"] == 1
+
+
+@pytest.mark.parametrize(
+    ("choice", "once", "more"), [("once_or_more", 1, 1), ("more_than_once", 0, 1)]
+)
+def test_brfss_emotional_abuse_option(choice, once, more):
+    base = {f"brfss_ace_{i}": 2 for i in range(1, 6)} | {f"brfss_ace_{i}": 1 for i in range(6, 12)}
+    data = pd.DataFrame([base | {"brfss_ace_8": 2}, base | {"brfss_ace_8": 3}], index=[5, 9])
+    out = score(data, "brfss_ace", options={"emotional_abuse": choice})
+    assert out["brfss_ace_emotional_abuse"].tolist() == [once, more]
+
+
+def test_brfss_parents_not_married_option():
+    base = {f"brfss_ace_{i}": 2 for i in range(1, 6)} | {f"brfss_ace_{i}": 1 for i in range(6, 12)}
+    data = pd.DataFrame([base | {"brfss_ace_5": 8}], index=["p"])
+    assert score(data, "brfss_ace").loc["p", "brfss_ace_parental_separation"] == 0
+    out = score(data, "brfss_ace", options={"parents_not_married": "missing"})
+    assert np.isnan(out.loc["p", "brfss_ace_score"])
+
+
+# --------------------------------------------------------------------------- rules and cut-offs
+
+
+def _brs_rows(values_by_row: dict[str, list[int]]) -> pd.DataFrame:
+    return pd.DataFrame.from_dict(
+        values_by_row, orient="index", columns=[f"brs_{i}" for i in range(1, 7)]
+    )
+
+
+def test_brs_cutoff_boundaries_on_unrounded_mean():
+    # Smith et al. 2013 p. 177: low 1.00-2.99, normal 3.00-4.30, high 4.31-5.00.
+    # Raw items (2, 4, 6 reversed) chosen so the means are 17/6, 3.0, 25/6, 26/6.
+    data = _brs_rows(
+        {
+            "m2.83": [3, 3, 3, 3, 2, 3],  # 3+3+3+3+2+3 = 17
+            "m3.00": [3, 3, 3, 3, 3, 3],  # 18
+            "m4.17": [5, 2, 4, 2, 4, 2],  # 5+4+4+4+4+4 = 25
+            "m4.33": [5, 2, 4, 2, 4, 1],  # 5+4+4+4+4+5 = 26
+        }
+    )
+    out = score(data, "brs")
+    assert out["brs_score"].tolist() == pytest.approx([17 / 6, 3.0, 25 / 6, 26 / 6])
+    assert out["brs_score_category"].astype(str).tolist() == ["low", "normal", "normal", "high"]
+
+
+def test_brs_reverse_keying_of_items_2_4_6():
+    # All "strongly agree" (5): items 1, 3, 5 score 5, reversed items 2, 4, 6 score 1: mean 3.
+    out = score(_brs_rows({"a": [5] * 6, "b": [5, 1, 5, 1, 5, 1]}), "brs")
+    assert out["brs_score"].tolist() == [3.0, 5.0]
+
+
+def test_brs_missing_rule_needs_five_of_six():
+    out = score(_brs_rows({"five": [5, 1, 5, 1, 5, None], "four": [5, 1, 5, 1, None, None]}), "brs")
+    assert out.loc["five", "brs_score"] == 5.0
+    assert np.isnan(out.loc["four", "brs_score"])
+    assert out["brs_n_answered"].tolist() == [5, 4]
+
+
+def test_ace10_category_sets():
+    data = pd.DataFrame(
+        [[1] * k + [0] * (10 - k) for k in range(11)],
+        columns=[f"ace10_{i}" for i in range(1, 11)],
+        index=[f"k{k}" for k in range(11)],
+    )
+    default = score(data, "ace10")["ace10_score_category"].astype(str).tolist()
+    assert default == ["0", "1", "2", "3"] + ["4+"] * 7
+    alt = score(data, "ace10", cutoffs={"ace10_score": "cdc_2019"})["ace10_score_category"]
+    assert alt.astype(str).tolist() == ["0", "1", "2-3", "2-3"] + ["4+"] * 7
+    assert list(alt.cat.categories) == ["0", "1", "2-3", "4+"]
+
+
+def test_ace10_accepts_yes_no_labels_and_booleans():
+    labels = pd.DataFrame({f"ace10_{i}": ["Yes", " no "] for i in range(1, 11)}, index=[3, 1])
+    bools = pd.DataFrame({f"ace10_{i}": [True, False] for i in range(1, 11)}, index=[3, 1])
+    assert score(labels, "ace10")["ace10_score"].tolist() == [10, 0]
+    assert score(bools, "ace10")["ace10_score"].tolist() == [10, 0]
+
+
+def test_prorating_warns_and_scales_the_sum():
+    items = {f"stss_{i}": 2 for i in range(1, 18)}
+    data = pd.DataFrame([items | {"stss_1": None, "stss_2": None}], index=["m1"])
+    with pytest.warns(ProratedScoreWarning, match="1 score"):
+        out = score(data, "stss")
+    assert out.loc["m1", "stss_score"] == pytest.approx(34.0)  # 15 answered, mean 2, x 17
+    assert np.isnan(out.loc["m1", "stss_avoidance"])  # item 1 missing
+    assert out.loc["m1", "stss_arousal"] == 10
+
+
+def test_pcl5_provisional_cutoff_is_an_option():
+    data = pd.DataFrame(
+        [[1] * 13 + [3] * 7, [1] * 14 + [3] * 6],
+        index=["p1", "p2"],
+        columns=[f"pcl5_{i}" for i in range(1, 21)],
+    )
+    out = score(data, "pcl5")
+    assert "pcl5_score_category" not in out  # no default cut-point
+    assert out["pcl5_score"].tolist() == [34, 32]
+    cut = score(data, "pcl5", cutoffs={"pcl5_score": "provisional_33"})["pcl5_score_category"]
+    assert cut.astype(str).tolist() == ["probable PTSD", "below cut-point"]
+
+
+# --------------------------------------------------------------------------- dtypes and alignment
+
+
+@pytest.mark.parametrize(
+    "convert",
+    [
+        lambda s: s.astype("Int64"),
+        lambda s: s.astype("float64"),
+        lambda s: s.astype("string"),
+        lambda s: s.astype("category"),
+        lambda s: s.astype(object),
+    ],
+    ids=["Int64", "float", "string", "category", "object"],
+)
+def test_dtypes_give_identical_scores(convert):
+    items, expected = _reference_pair("brs")
+    converted = items.apply(convert)
+    _assert_matches(score(converted, "brs"), expected)
+
+
+def test_input_is_not_mutated():
+    items, _ = _reference_pair("ace10")
+    before = items.copy()
+    score(items, "ace10")
+    pd.testing.assert_frame_equal(items, before)
+
+
+def test_columns_mapping_to_user_names():
+    items, expected = _reference_pair("brs")
+    renamed = items.rename(columns=lambda c: c.upper().replace("_", "Q"))
+    out = score(renamed, "brs", columns={f"brs_{i}": f"BRSQ{i}" for i in range(1, 7)})
+    _assert_matches(out, expected)
+
+
+def test_several_instruments_side_by_side():
+    brs_items, brs_expected = _reference_pair("brs")
+    ace_items, _ = _reference_pair("ace10")
+    both = brs_items.join(ace_items.reindex(brs_items.index))
+    out = score(both, ["brs", "ace10"])
+    assert list(out.index) == list(both.index)
+    assert {"brs_score", "ace10_score", "brs_n_answered", "ace10_n_answered"} <= set(out.columns)
+    _assert_matches(out[brs_expected.columns], brs_expected)
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def test_out_of_range_values_raise_one_error_naming_everything():
+    data = _brs_rows(
+        {
+            "y014": [0, 1, 1, 1, 1, 1],
+            "y027": [0, 1, 1, 1, 1, 1],
+            "y101": [9, 1, 1, 1, 1, 1],
+            "y102": [1, 1, "maybe", 1, 1, 1],
+        }
+    )
+    with pytest.raises(InvalidResponseError) as err:
+        score(data, "brs")
+    msg = str(err.value)
+    assert msg.startswith("brs: ")
+    assert "brs_1 has values outside codes 1-5" in msg
+    assert "0 (rows 'y014', 'y027')" in msg and "9 (row 'y101')" in msg
+    assert "brs_3" in msg and "'maybe' (row 'y102')" in msg
+    assert 'on_invalid="missing"' in msg
+
+
+def test_non_integer_and_gap_codes_are_invalid():
+    row = {f"brfss_ace_{i}": 2 for i in range(1, 6)} | {f"brfss_ace_{i}": 1 for i in range(6, 12)}
+    data = pd.DataFrame([row | {"brfss_ace_6": 5}, row | {"brfss_ace_7": 1.5}], index=["g", "h"])
+    with pytest.raises(
+        InvalidResponseError,
+        match=r"brfss_ace_6 .*: 5 \(row 'g'\).*brfss_ace_7 .*: 1\.5 \(row 'h'\)",
+    ):
+        score(data, "brfss_ace")
+
+
+def test_on_invalid_missing_warns_and_scores_the_rest():
+    data = _brs_rows({"a": [9, 1, 5, 1, 5, 1], "b": [5, 1, 5, 1, 5, 1]})
+    with pytest.warns(InvalidResponseWarning, match="brs_1.*: 9 \\(row 'a'\\)"):
+        out = score(data, "brs", on_invalid="missing")
+    assert out["brs_score"].tolist() == [5.0, 5.0]
+    assert out["brs_n_answered"].tolist() == [5, 6]
+
+
+def test_missing_columns_are_named_with_the_fix():
+    data = _brs_rows({"a": [1] * 6}).drop(columns=["brs_2", "brs_5"])
+    with pytest.raises(DataError, match=r"brs: .*'brs_2', 'brs_5'.*columns="):
+        score(data, "brs")
+
+
+def test_duplicated_columns_and_index_raise():
+    data = _brs_rows({"a": [1] * 6, "b": [2] * 6})
+    dup_cols = pd.concat([data, data[["brs_1"]]], axis=1)
+    with pytest.raises(DataError, match="more than one column named"):
+        score(dup_cols, "brs")
+    with pytest.raises(DataError, match="duplicated labels \\('a'\\)"):
+        score(data.rename(index={"b": "a"}), "brs")
+
+
+def test_unknown_instrument_option_cutoff_and_mapping_raise():
+    data = _brs_rows({"a": [1] * 6})
+    with pytest.raises(InstrumentError, match="unknown instrument 'nope'"):
+        score(data, "nope")
+    with pytest.raises(InstrumentError, match="unknown option"):
+        score(data, "brs", options={"colour": "red"})
+    with pytest.raises(InstrumentError, match="no cut-off set 'x'"):
+        score(data, "brs", cutoffs={"brs_score": "x"})
+    with pytest.raises(DataError, match="unknown item ids"):
+        score(data, "brs", columns={"brs_99": "a"})
+    with pytest.raises(DataError, match="on_invalid"):
+        score(data, "brs", on_invalid="ignore")
+    with pytest.raises(DataError, match="DataFrame"):
+        score(data["brs_1"], "brs")
+
+
+# --------------------------------------------------------------------------- invariants
+
+_brs_frame = data_frames(
+    columns=[
+        column(f"brs_{i}", elements=st.one_of(st.none(), st.integers(1, 5)), dtype=object)
+        for i in range(1, 7)
+    ],
+    index=range_indexes(min_size=1, max_size=30),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(frame=_brs_frame, seed=st.integers(0, 2**16))
+def test_index_kept_range_respected_and_permutation_commutes(frame, seed):
+    frame = frame.set_axis([f"r{(i * 7919) % 1009}" for i in range(len(frame))])
+    out = score(frame, "brs")
+    assert out.index.equals(frame.index)
+    s = out["brs_score"].dropna()
+    assert ((s >= 1) & (s <= 5)).all()
+    perm = np.random.default_rng(seed).permutation(len(frame))
+    shuffled = score(frame.iloc[perm], "brs")
+    pd.testing.assert_frame_equal(shuffled, out.iloc[perm])
+
+
+@settings(max_examples=60, deadline=None)
+@given(frame=_brs_frame)
+def test_reversing_items_twice_is_identity(frame):
+    # Reverse-keyed items scored from 6 - x of the flipped answers give the same score when the
+    # keying is flipped too: flip all items and the score reflects around 3 (6 - score).
+    flipped = frame.apply(lambda c: c.map(lambda v: None if v is None else 6 - v))
+    out, out_flipped = score(frame, "brs"), score(flipped, "brs")
+    np.testing.assert_allclose(out_flipped["brs_score"], 6 - out["brs_score"])
+    twice = flipped.apply(lambda c: c.map(lambda v: None if v is None else 6 - v))
+    pd.testing.assert_frame_equal(score(twice, "brs"), out)
+
+
+def test_every_builtin_instrument_scores_its_own_extremes():
+    for iid in list_instruments()["id"]:
+        inst = load_instrument(iid)
+        lo_row, hi_row = {}, {}
+        for item in inst.items:
+            vals = inst.item_values(item)
+            valid = {c: v for c, v in vals.items() if not np.isnan(v)}
+            low_code = min(valid, key=lambda c, v=valid: v[c])
+            high_code = max(valid, key=lambda c, v=valid: v[c])
+            if item.reverse:
+                low_code, high_code = high_code, low_code
+            lo_row[item.id], hi_row[item.id] = low_code, high_code
+        out = score(pd.DataFrame([lo_row, hi_row], index=["lo", "hi"]), inst)
+        for scale in inst.scales:
+            lo, hi = inst.scale_range(scale)
+            col = inst.scale_column(scale)
+            assert out.loc["lo", col] == lo, (iid, col)
+            assert out.loc["hi", col] == hi, (iid, col)

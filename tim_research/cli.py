@@ -1,0 +1,177 @@
+"""The ``tim`` command: list instruments, score files, write the sample data."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tomllib
+from collections.abc import Sequence
+from pathlib import Path
+
+from tim_research.errors import TimResearchError
+
+__all__ = ["main"]
+
+_WRITERS = {".csv", ".xlsx", ".parquet", ".sav", ".dta"}
+
+
+def _pairs(text: str, what: str) -> dict[str, str]:
+    """Read ``a=b,c=d``, or a .json/.toml file holding a flat table, into a dict."""
+    path = Path(text)
+    if path.suffix in (".json", ".toml") and path.is_file():
+        raw = (
+            json.loads(path.read_text())
+            if path.suffix == ".json"
+            else tomllib.loads(path.read_text())
+        )
+        return {str(k): str(v) for k, v in raw.items()}
+    out = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        key, sep, value = part.partition("=")
+        if not sep:
+            raise TimResearchError(f"{what}: expected KEY=VALUE, got {part!r}")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _cmd_instruments(args: argparse.Namespace) -> int:
+    from tim_research.instruments import list_instruments
+
+    table = list_instruments(paths=args.instruments_dir)
+    print(table[["id", "name", "items", "scales"]].to_string(index=False))
+    return 0
+
+
+def _write(frame, out: Path) -> None:
+    suffix = out.suffix.lower()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".csv":
+        frame.to_csv(out)
+    elif suffix == ".xlsx":
+        frame.to_excel(out)
+    elif suffix == ".parquet":
+        frame.to_parquet(out)
+    else:
+        import pyreadstat
+
+        flat = frame.reset_index()
+        for col in flat.columns:
+            if str(flat[col].dtype) == "category":
+                flat[col] = flat[col].astype(str).replace("nan", "")
+        writer = pyreadstat.write_sav if suffix == ".sav" else pyreadstat.write_dta
+        writer(flat, str(out))
+
+
+def _cmd_score(args: argparse.Namespace) -> int:
+    from tim_research.instruments import load_instrument
+    from tim_research.io import read_table
+    from tim_research.scoring import score
+
+    out = Path(args.out)
+    if out.suffix.lower() not in _WRITERS:
+        raise TimResearchError(
+            f"--out must end in one of {', '.join(sorted(_WRITERS))}, got {out.name!r}"
+        )
+    data = read_table(args.input)
+    if args.id_column:
+        missing = [c for c in args.id_column if c not in data.columns]
+        if missing:
+            raise TimResearchError(f"--id-column: {args.input} has no column {missing}")
+        data = data.set_index(args.id_column)
+    instruments = [load_instrument(i, paths=args.instruments_dir) for i in args.instrument]
+    options = _pairs(args.option, "--option") if args.option else None
+    if options and len(instruments) > 1:
+        options = {i.id: {k: v for k, v in options.items() if k in i.options} for i in instruments}
+    result = score(
+        data,
+        instruments,
+        columns=_pairs(args.columns, "--columns") if args.columns else None,
+        options=options,
+        cutoffs=_pairs(args.cutoffs, "--cutoffs") if args.cutoffs else None,
+        on_invalid=args.on_invalid,
+    )
+    _write(result, out)
+    for inst in instruments:
+        if inst.caveat:
+            print(f"note ({inst.id}): {inst.caveat}", file=sys.stderr)
+    print(f"scored {len(result)} rows ({', '.join(i.id for i in instruments)}) -> {out}")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tim",
+        description="Scoring and analysis for trauma-informed mentoring programs.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("instruments", help="list the instrument catalogue")
+    p.add_argument(
+        "--instruments-dir",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="extra folder of instrument .toml files (repeatable)",
+    )
+    p.set_defaults(func=_cmd_instruments)
+
+    p = sub.add_parser("score", help="score item responses in a CSV/Excel/SPSS/Stata/Parquet file")
+    p.add_argument("input", help="input file (.csv, .xlsx, .sav, .dta, .parquet)")
+    p.add_argument(
+        "--instrument",
+        "-i",
+        nargs="+",
+        required=True,
+        metavar="ID",
+        help="instrument id(s), e.g. brs ace10, or .toml file(s)",
+    )
+    p.add_argument(
+        "--out", "-o", required=True, help="output file (.csv, .xlsx, .parquet, .sav, .dta)"
+    )
+    p.add_argument(
+        "--columns",
+        metavar="MAP",
+        help="item=column pairs 'brfss_ace_1=ACEDEPRS,...' or a .toml/.json file",
+    )
+    p.add_argument(
+        "--option", metavar="MAP", help="scoring options 'emotional_abuse=more_than_once,...'"
+    )
+    p.add_argument(
+        "--cutoffs", metavar="MAP", help="non-default cut-off sets 'ace10_score=cdc_2019,...'"
+    )
+    p.add_argument(
+        "--id-column",
+        nargs="+",
+        metavar="COL",
+        help="column(s) that identify a row; kept as the output's index",
+    )
+    p.add_argument(
+        "--on-invalid",
+        choices=("raise", "missing"),
+        default="raise",
+        help="invalid responses: stop with an error (default) or treat as unanswered",
+    )
+    p.add_argument(
+        "--instruments-dir",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="extra folder of instrument .toml files (repeatable)",
+    )
+    p.set_defaults(func=_cmd_score)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``tim`` command line; returns the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except TimResearchError as exc:
+        print(f"tim {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
