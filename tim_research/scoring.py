@@ -215,17 +215,14 @@ class _ItemTable:
 
     def lookup(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """Scoring values of float codes (NaN = unanswered) and the mask of invalid codes."""
-        with np.errstate(invalid="ignore"):
-            lo_seen = np.fmin.reduce(codes) if codes.size else np.nan
-            hi_seen = np.fmax.reduce(codes) if codes.size else np.nan
-        if math.isnan(lo_seen):  # nothing answered
-            return np.full(codes.shape, np.nan), None
-        integral = np.array_equal(codes, np.rint(codes), equal_nan=True)
+        if codes.size == 0 or math.isnan(lo_seen := np.fmin.reduce(codes)):
+            return np.full(codes.shape, np.nan), None  # nothing answered
+        hi_seen = np.fmax.reduce(codes)
+        whole = codes == np.rint(codes)  # False for NaN
+        integral = np.count_nonzero(whole) == np.count_nonzero(codes == codes)
         if self.identity and integral and self.lo <= lo_seen and hi_seen <= self.hi:
-            return codes, None
-        inrange = (codes >= self.lo) & (codes <= self.hi)
-        if not integral:
-            inrange &= codes == np.rint(codes)
+            return codes, None  # the common case: valid codes are their own values
+        inrange = whole & (codes >= self.lo) & (codes <= self.hi)
         idx = np.where(inrange, codes - self.lo, 0).astype(np.intp)
         ok = inrange & self.ok[idx]
         invalid = ~ok & ~np.isnan(codes)
@@ -320,9 +317,9 @@ def _combine(
     scale: Scale, arrays: list[np.ndarray], answered: list[np.ndarray], n_rows: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Score of one scale and the number of its parts answered per row."""
-    count = np.zeros(n_rows, dtype=np.int32)
+    count = np.zeros(n_rows, dtype=np.int16 if len(answered) > 255 else np.uint8)
     for a in answered:
-        count += a
+        np.add(count, a, out=count)
     k = len(arrays)
     enough = count >= scale.min_answered
     if scale.method == "any":
@@ -408,7 +405,7 @@ def _score_one(
             out[f"{col}_category"] = cats
     n_answered = np.zeros(n, dtype=np.int64)
     for item in inst.items:
-        n_answered += answered[item.id]
+        np.add(n_answered, answered[item.id], out=n_answered)
     out[f"{inst.id}_n_answered"] = n_answered
     if prorated:
         warnings.warn(
