@@ -393,3 +393,36 @@ def test_every_builtin_instrument_scores_its_own_extremes():
             col = inst.scale_column(scale)
             assert out.loc["lo", col] == lo, (iid, col)
             assert out.loc["hi", col] == hi, (iid, col)
+
+
+@st.composite
+def _answers(draw):
+    """An instrument from the catalogue and a frame of its valid codes, some unanswered."""
+    inst = load_instrument(draw(st.sampled_from(sorted(list_instruments()["id"]))))
+    n = draw(st.integers(1, 12))
+    cols = {}
+    for item in inst.items:
+        codes = list(inst.response_sets[item.response_set].codes)
+        cols[item.id] = draw(
+            st.lists(st.one_of(st.none(), st.sampled_from(codes)), min_size=n, max_size=n)
+        )
+    index = draw(st.lists(st.text(min_size=1, max_size=4), min_size=n, max_size=n, unique=True))
+    return inst, pd.DataFrame(cols, index=index, dtype="Int64")
+
+
+@settings(max_examples=80, deadline=None)
+@given(case=_answers())
+def test_every_instrument_scores_within_its_declared_range(case):
+    import warnings
+
+    inst, frame = case
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ProratedScoreWarning)
+        out = score(frame, inst)
+    assert out.index.equals(frame.index)
+    for scale in inst.scales:
+        lo, hi = inst.scale_range(scale)
+        values = out[inst.scale_column(scale)].dropna()
+        assert ((values >= lo - 1e-9) & (values <= hi + 1e-9)).all(), scale.id
+    answered = out[f"{inst.id}_n_answered"]
+    assert ((answered >= 0) & (answered <= len(inst.items))).all()

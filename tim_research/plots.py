@@ -1,0 +1,344 @@
+"""Figures with one project theme: readable fonts, a colour-blind-safe palette, CIs shown.
+
+Every function takes a tidy table made by the library (columns documented per function),
+draws on ``ax`` when given (else a new figure), and returns the matplotlib Figure. Nothing
+here changes global matplotlib state: the theme applies only inside :func:`themed`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from tim_research.errors import DataError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "PALETTE",
+    "THEME",
+    "bar_with_ci",
+    "forest",
+    "point_range",
+    "scatter_with_fit",
+    "survival_curves",
+    "themed",
+    "trajectories",
+]
+
+# Okabe & Ito (2008) colour-universal-design palette: distinguishable with the common colour-vision
+# deficiencies and in greyscale print.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+
+THEME: dict[str, Any] = {
+    "figure.figsize": (7.0, 4.2),
+    "figure.dpi": 100,
+    "savefig.dpi": 150,
+    "font.size": 11,
+    "axes.titlesize": 12,
+    "axes.titleweight": "bold",
+    "axes.labelsize": 11,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "legend.frameon": False,
+    "svg.hashsalt": "tim-research",  # deterministic SVG ids
+}
+
+
+@contextmanager
+def themed() -> Iterator[None]:
+    """Apply the project theme and palette inside a ``with`` block only."""
+    import matplotlib.pyplot as plt
+    from cycler import cycler
+
+    with plt.rc_context({**THEME, "axes.prop_cycle": cycler(color=PALETTE)}):
+        yield
+
+
+def _axes(ax: Axes | None, figsize: tuple[float, float] | None = None) -> tuple[Figure, Axes]:
+    import matplotlib.pyplot as plt
+
+    if ax is not None:
+        return ax.figure, ax  # type: ignore[return-value]
+    fig, new_ax = plt.subplots(figsize=figsize)
+    return fig, new_ax
+
+
+def _need(table: pd.DataFrame, columns: Sequence[str], what: str) -> None:
+    if not isinstance(table, pd.DataFrame):
+        raise DataError(f"{what} needs a DataFrame, got {type(table).__name__}")
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise DataError(
+            f"{what} needs columns {missing}; got {list(table.columns)}. Pass the table made by "
+            "the matching tim_research function."
+        )
+
+
+def _finish(fig: Figure, ax: Axes, title: str | None, xlabel: str | None, ylabel: str | None):
+    if title:
+        ax.set_title(title, loc="left")
+    if xlabel is not None:
+        ax.set_xlabel(xlabel)
+    if ylabel is not None:
+        ax.set_ylabel(ylabel)
+    fig.tight_layout()
+    return fig
+
+
+def bar_with_ci(
+    table: pd.DataFrame,
+    *,
+    x: str,
+    y: str = "estimate",
+    hue: str | None = None,
+    percent: bool = True,
+    title: str | None = None,
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+    ax: Axes | None = None,
+) -> Figure:
+    """Bars of an estimate with ``ci_lower``/``ci_upper`` error bars (e.g. prevalence tables).
+
+    Suppressed rows (NaN estimate) are drawn as an empty slot labelled "suppressed".
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"score": ["0", "1"], "estimate": [0.6, 0.4],
+    ...                   "ci_lower": [0.5, 0.3], "ci_upper": [0.7, 0.5]})
+    >>> fig = bar_with_ci(t, x="score")
+    >>> [float(p.get_height()) for p in fig.axes[0].patches]
+    [60.0, 40.0]
+    """
+    _need(table, [x, y, "ci_lower", "ci_upper"] + ([hue] if hue else []), "bar_with_ci")
+    scale = 100.0 if percent else 1.0
+    with themed():
+        fig, ax = _axes(ax)
+        groups = [(None, table)] if hue is None else list(table.groupby(hue, sort=False))
+        cats = list(dict.fromkeys(table[x].astype(str)))
+        width = 0.8 / len(groups)
+        for g, (name, part) in enumerate(groups):
+            pos = {c: i for i, c in enumerate(cats)}
+            xs = (
+                np.array([pos[c] for c in part[x].astype(str)])
+                + (g - (len(groups) - 1) / 2) * width
+            )
+            est = part[y].to_numpy(float) * scale
+            lo = part["ci_lower"].to_numpy(float) * scale
+            hi = part["ci_upper"].to_numpy(float) * scale
+            ax.bar(
+                xs,
+                np.nan_to_num(est),
+                width=width * 0.95,
+                label=None if name is None else str(name),
+                color=PALETTE[g % len(PALETTE)],
+            )
+            ok = ~np.isnan(est)
+            ax.errorbar(
+                xs[ok],
+                est[ok],
+                yerr=[est[ok] - lo[ok], hi[ok] - est[ok]],
+                fmt="none",
+                ecolor="#333333",
+                capsize=3,
+                lw=1,
+            )
+            for xi in xs[~ok]:
+                ax.text(xi, 0, "suppressed", rotation=90, ha="center", va="bottom", fontsize=8)
+        ax.set_xticks(range(len(cats)), cats)
+        if hue is not None:
+            ax.legend(title=hue)
+        return _finish(
+            fig,
+            ax,
+            title,
+            xlabel if xlabel is not None else x,
+            ylabel if ylabel is not None else ("Percent" if percent else y),
+        )
+
+
+def point_range(
+    table: pd.DataFrame,
+    *,
+    label: str,
+    y: str = "estimate",
+    percent: bool = False,
+    reference: float | None = None,
+    title: str | None = None,
+    xlabel: str | None = None,
+    ax: Axes | None = None,
+) -> Figure:
+    """Horizontal points with CI lines, one row per ``label`` (item prevalence, site means).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"item": ["a", "b"], "estimate": [0.2, 0.5],
+    ...                   "ci_lower": [0.1, 0.4], "ci_upper": [0.3, 0.6]})
+    >>> fig = point_range(t, label="item")
+    >>> [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    ['a', 'b']
+    """
+    _need(table, [label, y, "ci_lower", "ci_upper"], "point_range")
+    scale = 100.0 if percent else 1.0
+    with themed():
+        fig, ax = _axes(ax, figsize=(7.0, 0.45 * len(table) + 1.4))
+        pos = np.arange(len(table))[::-1]
+        est = table[y].to_numpy(float) * scale
+        ax.hlines(
+            pos,
+            table["ci_lower"].to_numpy(float) * scale,
+            table["ci_upper"].to_numpy(float) * scale,
+            color=PALETTE[0],
+            lw=2,
+        )
+        ax.plot(est, pos, "o", color=PALETTE[0])
+        if reference is not None:
+            ax.axvline(reference * scale, color="#777777", ls="--", lw=1)
+        ax.set_yticks(pos, table[label].astype(str))
+        ax.grid(axis="y", visible=False)
+        return _finish(
+            fig,
+            ax,
+            title,
+            xlabel if xlabel is not None else ("Percent (95% CI)" if percent else f"{y} (95% CI)"),
+            "",
+        )
+
+
+def forest(
+    fixed: pd.DataFrame,
+    *,
+    estimate: str = "estimate",
+    log_scale: bool = False,
+    reference: float | None = None,
+    title: str | None = None,
+    xlabel: str | None = None,
+    ax: Axes | None = None,
+) -> Figure:
+    """Forest plot of model terms indexed by term with ``ci_lower``/``ci_upper`` columns.
+
+    Works on ``growth_model(...).fixed``, and on ``cox(...)`` with ``estimate="hr"`` and
+    ``log_scale=True``.
+    """
+    table = fixed.reset_index().rename(columns={fixed.index.name or "index": "term"})
+    fig = point_range(
+        table,
+        label="term",
+        y=estimate,
+        title=title,
+        xlabel=xlabel,
+        reference=(1.0 if log_scale else 0.0) if reference is None else reference,
+        ax=ax,
+    )
+    if log_scale:
+        fig.axes[0].set_xscale("log")
+    return fig
+
+
+def survival_curves(
+    km: pd.DataFrame,
+    *,
+    title: str | None = None,
+    xlabel: str = "Months since match start",
+    ylabel: str = "Matches still open",
+    time_scale: float = 1.0,
+    ax: Axes | None = None,
+) -> Figure:
+    """Kaplan-Meier step curves with shaded CIs from ``matches.kaplan_meier`` (``group`` optional).
+
+    ``time_scale`` divides the ``time`` column (e.g. 365.25 / 12 to show days as months).
+    """
+    _need(km, ["time", "survival", "ci_lower", "ci_upper"], "survival_curves")
+    with themed():
+        fig, ax = _axes(ax)
+        groups = [(None, km)] if "group" not in km else list(km.groupby("group", sort=False))
+        for g, (name, part) in enumerate(groups):
+            colour = PALETTE[g % len(PALETTE)]
+            # curves start at S(0) = 1
+            t = np.concatenate([[0.0], part["time"].to_numpy(float) / time_scale])
+            s = np.concatenate([[1.0], part["survival"].to_numpy(float)])
+            lo = np.concatenate([[1.0], part["ci_lower"].to_numpy(float)])
+            hi = np.concatenate([[1.0], part["ci_upper"].to_numpy(float)])
+            ax.step(t, s, where="post", color=colour, label=None if name is None else str(name))
+            ax.fill_between(t, lo, hi, step="post", color=colour, alpha=0.15, lw=0)
+        ax.set_ylim(0, 1.02)
+        if len(groups) > 1:
+            ax.legend()
+        return _finish(fig, ax, title, xlabel, ylabel)
+
+
+def trajectories(
+    table: pd.DataFrame,
+    *,
+    x: str,
+    y: str = "mean",
+    group: str | None = None,
+    title: str | None = None,
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+    ax: Axes | None = None,
+) -> Figure:
+    """Group means over time with CI error bars (``ci_lower``/``ci_upper``)."""
+    _need(table, [x, y, "ci_lower", "ci_upper"] + ([group] if group else []), "trajectories")
+    with themed():
+        fig, ax = _axes(ax)
+        groups = [(None, table)] if group is None else list(table.groupby(group, sort=False))
+        for g, (name, part) in enumerate(groups):
+            part = part.sort_values(x)
+            xs = part[x].to_numpy(float) + (g - (len(groups) - 1) / 2) * 0.15
+            est = part[y].to_numpy(float)
+            ax.errorbar(
+                xs,
+                est,
+                yerr=[
+                    est - part["ci_lower"].to_numpy(float),
+                    part["ci_upper"].to_numpy(float) - est,
+                ],
+                marker="o",
+                capsize=3,
+                color=PALETTE[g % len(PALETTE)],
+                label=None if name is None else str(name),
+            )
+        if group is not None:
+            ax.legend(title=group)
+        return _finish(
+            fig, ax, title, xlabel if xlabel is not None else x, ylabel if ylabel is not None else y
+        )
+
+
+def scatter_with_fit(
+    data: pd.DataFrame,
+    *,
+    x: str,
+    y: str,
+    title: str | None = None,
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+    ax: Axes | None = None,
+) -> Figure:
+    """Scatter of two scores with an OLS line and its 95% CI band (seaborn ``regplot``)."""
+    import seaborn as sns
+
+    _need(data, [x, y], "scatter_with_fit")
+    with themed():
+        fig, ax = _axes(ax)
+        sns.regplot(
+            data=data,
+            x=x,
+            y=y,
+            ax=ax,
+            color=PALETTE[0],
+            seed=0,
+            scatter_kws={"alpha": 0.5, "s": 18},
+        )
+        return _finish(
+            fig, ax, title, xlabel if xlabel is not None else x, ylabel if ylabel is not None else y
+        )
