@@ -287,3 +287,16 @@ def test_std_alpha_ignores_item_scaling(frame):
         return
     scaled = frame * np.arange(1, frame.shape[1] + 1)
     assert reliability(scaled).std_alpha == pytest.approx(reliability(frame).std_alpha, rel=1e-9)
+
+
+def test_omega_is_nan_with_a_warning_in_a_heywood_case():
+    # Found by hypothesis: pairwise correlations of these rows force a loading above 1.
+    frame = pd.DataFrame(
+        {"i0": [3, 2, 3, 5, 1, 5], "i1": [2, 3, 4, 3, None, 2], "i2": [1, None, 4, None, 1, 1]},
+        index=[109, 103, 112, 115, 106, 100],
+        dtype=float,
+    )
+    with pytest.warns(ReliabilityWarning, match="Heywood"):
+        result = reliability(frame)
+    assert np.isnan(result.omega_total)
+    assert np.isfinite(result.alpha)

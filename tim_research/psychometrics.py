@@ -359,6 +359,17 @@ def reliability(
     if np.isfinite(rp).all():
         loadings = _minres_one_factor(rp)
         omega_total = (rp.sum() - np.sum(1.0 - loadings**2)) / rp.sum()
+        if np.any(loadings**2 > 1.0 + 1e-8) or not 0.0 <= omega_total <= 1.0:
+            # A Heywood case (a loading above 1, so a negative unique variance): the one-factor
+            # model is improper here and omega would be meaningless, often far outside 0-1.
+            worst = names[int(np.argmax(np.abs(loadings)))]
+            warnings.warn(
+                f"omega_total is NaN: the one-factor model is improper (Heywood case; item "
+                f"{worst!r} has loading {np.max(np.abs(loadings)):.3g}); alpha is still reported",
+                ReliabilityWarning,
+                stacklevel=2,
+            )
+            omega_total = math.nan
     else:
         bad = np.argwhere(np.triu(~np.isfinite(rp), 1))
         pairs = ", ".join(f"{names[i]!r} & {names[j]!r}" for i, j in bad[:_MAX_SHOWN])
