@@ -6,10 +6,11 @@ import argparse
 import json
 import sys
 import tomllib
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-from tim_research.errors import TimResearchError
+from tim_research.errors import TimResearchError, TimResearchWarning
 
 __all__ = ["main"]
 
@@ -166,11 +167,19 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``tim`` command line; returns the exit status."""
     args = _parser().parse_args(argv)
-    try:
-        return int(args.func(args))
-    except TimResearchError as exc:
-        print(f"tim {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", TimResearchWarning)
+        try:
+            status = int(args.func(args))
+        except TimResearchError as exc:
+            print(f"tim {args.command}: error: {exc}", file=sys.stderr)
+            status = 2
+    for w in caught:
+        if issubclass(w.category, TimResearchWarning):
+            print(f"tim {args.command}: warning: {w.message}", file=sys.stderr)
+        else:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    return status
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -306,6 +306,8 @@ def _invalid_message(
         more = f" and {len(rows) - _MAX_ROWS_SHOWN} more" if len(rows) > _MAX_ROWS_SHOWN else ""
         noun = "row" if len(rows) == 1 else "rows"
         shown = value.item() if isinstance(value, np.generic) else value
+        if isinstance(shown, float) and shown.is_integer():
+            shown = int(shown)  # a float column shows 8, not 8.0
         chunks.append(f"{shown!r} ({noun} {labels}{more})")
     return f"{where} has values outside {table.describe}: {', '.join(chunks)}"
 
