@@ -1,0 +1,502 @@
+"""Tests of tim_research.matches.
+
+Reference values come from tests/reference/survival_survey_reference.R (R ``survival``:
+survfit, survdiff, coxph) via tests/reference/values/survival_*.json.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tim_research.errors import DataError, SmallCellWarning
+from tim_research.matches import (
+    ConvergenceWarning,
+    LogRankResult,
+    closure_reasons,
+    cox,
+    kaplan_meier,
+    logrank,
+    match_durations,
+    median_survival,
+)
+
+RTOL = 1e-6
+COV7 = ["fin", "age", "race", "wexp", "mar", "paro", "prio"]
+COV3 = ["fin", "age", "prio"]
+
+
+def as_array(values) -> np.ndarray:
+    """R vectors of length one arrive unboxed, NA as null."""
+    values = values if isinstance(values, list) else [values]
+    return np.array([np.nan if v is None else v for v in values], dtype=float)
+
+
+def assert_close(actual, expected, *, rtol: float = RTOL) -> None:
+    np.testing.assert_allclose(
+        np.asarray(actual, dtype=float), as_array(expected), rtol=rtol, atol=1e-10
+    )
+
+
+def shuffled(frame: pd.DataFrame, seed: int = 7) -> pd.DataFrame:
+    """Rows in a random order with a non-default string index."""
+    out = frame.sample(frac=1, random_state=seed)
+    out.index = [f"r{i:04d}" for i in range(len(out))][::-1]
+    return out
+
+
+@pytest.fixture(scope="module")
+def rossi(read_external) -> pd.DataFrame:
+    data = read_external("lifelines_rossi.csv")
+    return shuffled(data)
+
+
+@pytest.fixture(scope="module")
+def km_ref(reference_values) -> dict:
+    return reference_values("survival_km")
+
+
+# ---------------------------------------------------------------------------------------------
+# Kaplan-Meier against survival::survfit
+# ---------------------------------------------------------------------------------------------
+def _km_inputs(name: str, rossi: pd.DataFrame, ref: dict):
+    if name.startswith("rossi"):
+        data, t, e, g = rossi, "week", "arrest", "fin"
+    elif name.startswith("lung"):
+        data, t, e, g = shuffled(pd.DataFrame(ref["lung_data"])), "time", "event", "sex"
+    else:
+        data, t, e, g = shuffled(pd.DataFrame(ref["aml_data"])), "time", "status", "group"
+    by = data[g] if "_by_" in name else None
+    return data[t], data[e], by
+
+
+KM_SETS = ["rossi_overall", "rossi_by_fin", "lung_overall", "lung_by_sex", "aml_by_group"]
+CONF = {"log": ("log", 0.95), "log-log": ("log-log", 0.95), "plain": ("plain", 0.95)}
+CONF["log_90"] = ("log", 0.90)
+
+
+@pytest.mark.parametrize("conf", list(CONF))
+@pytest.mark.parametrize("name", KM_SETS)
+def test_kaplan_meier_against_survfit(name, conf, rossi, km_ref):
+    t, e, by = _km_inputs(name, rossi, km_ref)
+    conf_type, level = CONF[conf]
+    km = kaplan_meier(t, e, by=by, conf_type=conf_type, conf_level=level)
+    ref = km_ref[name][conf]["table"]
+    pairs = {
+        "time": "time",
+        "at_risk": "n_risk",
+        "events": "n_event",
+        "censored": "n_censor",
+        "survival": "surv",
+        "se": "std_err",
+        "ci_lower": "lower",
+        "ci_upper": "upper",
+    }
+    assert len(km) == len(as_array(ref["time"]))
+    for ours, theirs in pairs.items():
+        assert_close(km[ours], ref[theirs])
+    if by is not None:
+        labels = [s.split("=", 1)[1] for s in ref["strata"]]
+        assert [str(g) for g in km["group"]] == labels
+
+
+@pytest.mark.parametrize("conf", list(CONF))
+@pytest.mark.parametrize("name", KM_SETS)
+def test_median_survival_against_print_survfit(name, conf, rossi, km_ref):
+    t, e, by = _km_inputs(name, rossi, km_ref)
+    conf_type, level = CONF[conf]
+    med = median_survival(t, e, by=by, conf_type=conf_type, conf_level=level)
+    ref = km_ref[name][conf]["median"]
+    for ours, theirs in {
+        "n": "n",
+        "events": "events",
+        "median": "median",
+        "ci_lower": "lower",
+        "ci_upper": "upper",
+    }.items():
+        assert_close(med[ours], ref[theirs])
+
+
+def test_median_survival_reached_for_lung(km_ref):
+    # guards against a reference file in which every median is NA (not reached)
+    ref = km_ref["lung_by_sex"]["log"]["median"]
+    assert np.isfinite(as_array(ref["median"])).all()
+
+
+def test_kaplan_meier_all_censored_stays_at_one():
+    km = kaplan_meier(pd.Series([3.0, 5.0, 5.0], index=["c", "a", "b"]), [0, 0, False])
+    assert (km["survival"] == 1).all()
+    assert (km["se"] == 0).all()
+    assert km["censored"].tolist() == [1, 2]
+    assert np.isnan(median_survival([3, 5], [0, 0])["median"].iloc[0])
+
+
+def test_kaplan_meier_bool_events_and_arrays_agree():
+    t = [4, 2, 2, 9, 7]
+    a = kaplan_meier(t, [True, False, True, True, False])
+    b = kaplan_meier(np.array(t), np.array([1, 0, 1, 1, 0]))
+    pd.testing.assert_frame_equal(a, b)
+
+
+# ---------------------------------------------------------------------------------------------
+# log-rank against survival::survdiff
+# ---------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def logrank_ref(reference_values) -> dict:
+    return reference_values("survival_logrank")
+
+
+@pytest.mark.parametrize("name", ["by_fin", "by_prio3", "lung_by_sex"])
+def test_logrank_against_survdiff(name, read_external, logrank_ref, km_ref):
+    if name == "lung_by_sex":
+        data = shuffled(pd.DataFrame(km_ref["lung_data"]))
+        res = logrank(data["time"], data["event"], data["sex"])
+    else:
+        data = read_external("lifelines_rossi.csv")
+        data["prio3"] = logrank_ref["prio3"]  # same row order as the CSV
+        data = shuffled(data)
+        group = "fin" if name == "by_fin" else "prio3"
+        res = logrank(data["week"], data["arrest"], data[group])
+    ref = logrank_ref[name]
+    assert isinstance(res, LogRankResult)
+    assert res.df == ref["df"]
+    assert_close(res.chisq, ref["chisq"])
+    assert_close(res.p, ref["p"])
+    frame = res.to_frame()
+    assert [str(g) for g in frame.index] == [s.split("=", 1)[1] for s in ref["groups"]]
+    assert_close(frame["n"], ref["n"])
+    assert_close(frame["observed"], ref["observed"])
+    assert_close(frame["expected"], ref["expected"])
+    assert "chisq" in res._repr_html_()
+
+
+def test_logrank_single_group_raises():
+    with pytest.raises(DataError, match="at least two groups"):
+        logrank([1, 2, 3], [1, 0, 1], ["a", "a", "a"])
+
+
+def test_logrank_all_censored_raises():
+    with pytest.raises(DataError, match="no events"):
+        logrank([1, 2, 3, 4], [0, 0, 0, 0], ["a", "b", "a", "b"])
+
+
+def test_empty_category_raises():
+    groups = pd.Series(pd.Categorical(["a", "a", "b"], categories=["a", "b", "c"]))
+    with pytest.raises(DataError, match=r"categories with no rows: \['c'\]"):
+        logrank([1, 2, 3], [1, 1, 1], groups)
+    with pytest.raises(DataError, match="remove_unused_categories"):
+        kaplan_meier([1, 2, 3], [1, 1, 1], by=groups)
+
+
+def test_missing_group_label_names_rows():
+    groups = pd.Series(["a", None, "b"], index=["x", "y", "z"])
+    t = pd.Series([1, 2, 3], index=["x", "y", "z"])
+    with pytest.raises(DataError, match="'y'"):
+        logrank(t, [1, 1, 1], groups)
+
+
+# ---------------------------------------------------------------------------------------------
+# Cox against survival::coxph
+# ---------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def cox_ref(reference_values) -> dict:
+    return reference_values("survival_cox")
+
+
+COX_FITS = {
+    "efron_7": ("week", COV7, "efron"),
+    "breslow_7": ("week", COV7, "breslow"),
+    "efron_3": ("week", COV3, "efron"),
+    "breslow_3": ("week", COV3, "breslow"),
+    "efron_tied_3": ("period", COV3, "efron"),
+    "breslow_tied_3": ("period", COV3, "breslow"),
+}
+
+
+@pytest.mark.parametrize("name", list(COX_FITS))
+def test_cox_against_coxph(name, rossi, cox_ref):
+    duration, covariates, ties = COX_FITS[name]
+    data = rossi.assign(period=rossi["week"] // 8 + 1)  # as tied_definition in the JSON
+    fit = cox(data, duration=duration, event="arrest", covariates=covariates, ties=ties)
+    ref = cox_ref[name]
+    assert list(fit.index) == ref["covariates"]
+    for col in ["coef", "se", "hr", "z", "p", "ci_lower", "ci_upper"]:
+        assert_close(fit[col], ref[col])
+    assert_close(fit.attrs["loglik"], ref["loglik"])
+    assert fit.attrs["n"] == ref["n"]
+    assert fit.attrs["n_events"] == ref["nevent"]
+    assert fit.attrs["converged"]
+
+
+def test_cox_efron_and_breslow_differ_with_ties(rossi):
+    a = cox(rossi, duration="week", event="arrest", covariates=COV3, ties="efron")
+    b = cox(rossi, duration="week", event="arrest", covariates=COV3, ties="breslow")
+    assert not np.allclose(a["coef"], b["coef"], rtol=1e-4)
+
+
+def test_cox_efron_equals_breslow_without_ties():
+    rng = np.random.default_rng(3)
+    d = pd.DataFrame({"t": rng.permutation(200) + 1.0, "e": rng.integers(0, 2, 200)})
+    d["x"] = rng.normal(size=200)
+    a = cox(d, duration="t", event="e", covariates=["x"], ties="efron")
+    b = cox(d, duration="t", event="e", covariates=["x"], ties="breslow")
+    pd.testing.assert_frame_equal(a, b, rtol=1e-12)
+
+
+def test_cox_cross_check_statsmodels_phreg(rossi):
+    from statsmodels.duration.hazard_regression import PHReg
+
+    for ties in ("efron", "breslow"):
+        ours = cox(rossi, duration="week", event="arrest", covariates=COV7, ties=ties)
+        model = PHReg(rossi["week"], rossi[COV7], status=rossi["arrest"], ties=ties)
+        theirs = model.fit()
+        np.testing.assert_allclose(ours["coef"], theirs.params, rtol=1e-5)
+        np.testing.assert_allclose(ours["se"], theirs.bse, rtol=1e-5)
+
+
+def test_cox_all_censored_raises(rossi):
+    with pytest.raises(DataError, match="no events"):
+        cox(rossi.assign(arrest=0), duration="week", event="arrest", covariates=COV3)
+
+
+def test_cox_missing_covariate_names_rows(rossi):
+    data = rossi.copy()
+    data.loc[data.index[[3, 10]], "age"] = np.nan
+    with pytest.raises(DataError, match=f"age.*{data.index[3]!r}.*{data.index[10]!r}"):
+        cox(data, duration="week", event="arrest", covariates=COV3)
+
+
+def test_cox_bad_covariates(rossi):
+    with pytest.raises(DataError, match="not numeric"):
+        cox(rossi.assign(g="a"), duration="week", event="arrest", covariates=["g"])
+    with pytest.raises(DataError, match="do not vary"):
+        cox(rossi.assign(k=1.0), duration="week", event="arrest", covariates=["fin", "k"])
+    with pytest.raises(DataError, match="collinear"):
+        cox(
+            rossi.assign(f2=rossi["fin"] * 2),
+            duration="week",
+            event="arrest",
+            covariates=["fin", "f2"],
+        )
+    with pytest.raises(DataError, match="no column"):
+        cox(rossi, duration="week", event="arrest", covariates=["nope"])
+    with pytest.raises(DataError, match="ties"):
+        cox(rossi, duration="week", event="arrest", covariates=COV3, ties="exact")
+
+
+def test_cox_separation_warns():
+    d = pd.DataFrame(
+        {
+            "t": [5, 8, 3, 9, 12, 4, 7, 10],
+            "e": [1, 1, 1, 0, 1, 1, 0, 1],
+            "x": [1, 0, 1, 0, 0, 1, 1, 0],
+        }
+    )
+    with pytest.warns(ConvergenceWarning, match="infinite"):
+        cox(d, duration="t", event="e", covariates=["x"])
+
+
+# ---------------------------------------------------------------------------------------------
+# input checks shared by the survival functions
+# ---------------------------------------------------------------------------------------------
+def test_nan_durations_named():
+    t = pd.Series([1.0, np.nan, 3.0, np.nan], index=["m1", "m2", "m3", "m4"])
+    with pytest.raises(DataError, match="'m2', 'm4'"):
+        kaplan_meier(t, [1, 1, 0, 1])
+
+
+def test_negative_durations_named():
+    t = pd.Series([1.0, -2.0, 3.0], index=["m1", "m2", "m3"])
+    with pytest.raises(DataError, match="negative.*'m2'"):
+        kaplan_meier(t, [1, 1, 0])
+
+
+def test_events_must_be_binary():
+    with pytest.raises(DataError, match="0/1"):
+        kaplan_meier([1, 2, 3], [1, 2, 0])
+    with pytest.raises(DataError, match="0/1"):
+        kaplan_meier([1, 2, 3], [1, None, 0])
+
+
+def test_misaligned_series_raise():
+    t = pd.Series([1, 2, 3], index=["a", "b", "c"])
+    e = pd.Series([1, 0, 1], index=["c", "b", "a"])
+    with pytest.raises(DataError, match="index"):
+        kaplan_meier(t, e)
+    with pytest.raises(DataError, match="values"):
+        kaplan_meier([1, 2, 3], [1, 0])
+
+
+def test_empty_input_raises():
+    with pytest.raises(DataError, match="empty"):
+        kaplan_meier([], [])
+
+
+def test_bad_conf_type():
+    with pytest.raises(DataError, match="conf_type"):
+        kaplan_meier([1, 2], [1, 1], conf_type="arcsin")
+
+
+# ---------------------------------------------------------------------------------------------
+# match_durations and closure_reasons
+# ---------------------------------------------------------------------------------------------
+@pytest.fixture
+def matches() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "start_date": pd.to_datetime(
+                ["2023-01-01", "2023-06-15", "2022-03-01", "2023-11-01", "2023-02-01"]
+            ),
+            "end_date": pd.to_datetime(["2023-02-15", None, "2024-06-01", "2023-12-01", None]),
+            "closure_reason": ["moved", None, "mentor left", "moved", None],
+        },
+        index=["m5", "m3", "m1", "m4", "m2"],
+    )
+
+
+def test_match_durations(matches):
+    out = match_durations(matches, cutoff="2024-01-01")
+    assert out.index.equals(matches.index)
+    cut = pd.Timestamp("2024-01-01")
+    expected_days = [
+        (pd.Timestamp("2023-02-15") - pd.Timestamp("2023-01-01")).days,
+        (cut - pd.Timestamp("2023-06-15")).days,
+        (cut - pd.Timestamp("2022-03-01")).days,  # ended after cutoff: censored at cutoff
+        (pd.Timestamp("2023-12-01") - pd.Timestamp("2023-11-01")).days,
+        (cut - pd.Timestamp("2023-02-01")).days,
+    ]
+    np.testing.assert_array_equal(out["duration_days"], expected_days)
+    np.testing.assert_allclose(out["duration_months"], out["duration_days"] / (365.25 / 12))
+    assert out["closed"].tolist() == [True, False, False, True, False]
+    assert out["early_closure_3m"].tolist() == [True, False, False, True, False]
+    assert out["early_closure_12m"].dtype == bool
+    assert out["closure_reason"].tolist()[0] == "moved"
+    assert out["closure_reason"].isna().tolist() == [False, True, True, False, True]
+
+
+def test_match_durations_iso_strings_and_custom_months():
+    m = pd.DataFrame(
+        {"s": ["2024-01-01", "2024-01-01"], "e": ["2024-02-15", None]}, index=["b", "a"]
+    )
+    out = match_durations(m, cutoff="2024-12-31", start="s", end="e", early_months=(1, 2))
+    assert out["early_closure_1m"].tolist() == [False, False]
+    assert out["early_closure_2m"].tolist() == [True, False]
+    assert "closure_reason" not in out
+
+
+def test_match_durations_errors(matches):
+    bad = matches.copy()
+    bad.loc["m4", "end_date"] = pd.Timestamp("2023-01-01")
+    with pytest.raises(DataError, match="before start_date.*'m4'"):
+        match_durations(bad, cutoff="2024-01-01")
+    with pytest.raises(DataError, match="after the cutoff.*'m3'"):
+        match_durations(matches, cutoff="2023-06-01")
+    bad = matches.copy()
+    bad.loc["m1", "start_date"] = pd.NaT
+    with pytest.raises(DataError, match="missing.*'m1'"):
+        match_durations(bad, cutoff="2024-01-01")
+    with pytest.raises(DataError, match="duplicated index"):
+        match_durations(pd.concat([matches, matches.iloc[:1]]), cutoff="2024-01-01")
+    with pytest.raises(DataError, match="no column"):
+        match_durations(matches, cutoff="2024-01-01", end="finish")
+    with pytest.raises(DataError, match="not dates.*'m3'"):
+        match_durations(
+            matches.assign(
+                start_date=["2023-01-01", "soon", "2022-03-01", "2023-11-01", "2023-02-01"]
+            ),
+            cutoff="2024-01-01",
+        )
+
+
+def test_closure_reasons_masks_small_cells():
+    m = pd.DataFrame(
+        {
+            "end_date": ["2023-05-01"] * 21 + [None] * 3,
+            "closure_reason": ["moved"] * 10
+            + ["mentor left"] * 6
+            + ["conflict"] * 2
+            + [None] * 3
+            + [None] * 3,
+        }
+    )
+    with pytest.warns(SmallCellWarning):
+        table = closure_reasons(m)
+    by = table.set_index("reason")
+    assert list(table["reason"]) == ["moved", "mentor left", "(not recorded)", "conflict"]
+    assert by.loc["moved", "n"] == 10
+    assert by.loc["moved", "percent"] == pytest.approx(100 * 10 / 21)
+    # 3 and 2 are both small: both masked, nothing complementary needed
+    assert by["suppressed"].tolist() == [False, False, True, True]
+    assert by.loc[["(not recorded)", "conflict"], ["n", "percent"]].isna().all().all()
+
+
+def test_closure_reasons_complementary_and_off():
+    m = pd.DataFrame(
+        {"end_date": ["2023-05-01"] * 20, "closure_reason": ["a"] * 12 + ["b"] * 6 + ["c"] * 2}
+    )
+    with pytest.warns(SmallCellWarning):
+        table = closure_reasons(m).set_index("reason")
+    assert table["suppressed"].to_dict() == {"a": False, "b": True, "c": True}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        table = closure_reasons(m, min_cell=0).set_index("reason")
+    assert table["n"].to_dict() == {"a": 12, "b": 6, "c": 2}
+    assert not table["suppressed"].any()
+    only_after = closure_reasons(m, cutoff="2023-01-01", min_cell=0)
+    assert only_after.empty
+
+
+# ---------------------------------------------------------------------------------------------
+# invariants
+# ---------------------------------------------------------------------------------------------
+survival_data = st.integers(min_value=2, max_value=40).flatmap(
+    lambda n: st.tuples(
+        st.lists(st.integers(0, 15), min_size=n, max_size=n),
+        st.lists(st.booleans(), min_size=n, max_size=n),
+        st.randoms(use_true_random=False),
+    )
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(survival_data)
+def test_km_invariants(case):
+    times, events, rnd = case
+    km = kaplan_meier(times, events)
+    s = km["survival"].to_numpy()
+    assert ((s >= 0) & (s <= 1)).all()
+    assert (np.diff(s) <= 1e-15).all()
+    assert km["at_risk"].iloc[0] == len(times)
+    assert km["events"].sum() == sum(events)
+    assert km["events"].sum() + km["censored"].sum() == len(times)
+    order = list(range(len(times)))
+    rnd.shuffle(order)
+    again = kaplan_meier([times[i] for i in order], [events[i] for i in order])
+    pd.testing.assert_frame_equal(km, again)
+
+
+@settings(max_examples=40, deadline=None)
+@given(survival_data, st.floats(0.5, 3), st.floats(-5, 5), st.integers(0, 2**32 - 1))
+def test_cox_affine_covariate(case, scale, offset, seed):
+    times, events, _ = case
+    if not any(events):
+        return
+    x = np.random.default_rng(seed).normal(size=len(times))
+    d = pd.DataFrame({"t": times, "e": events, "x": x})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            a = cox(d, duration="t", event="e", covariates=["x"])
+        except DataError:  # e.g. no variation within the risk sets
+            return
+        b = cox(d.assign(x=x * scale + offset), duration="t", event="e", covariates=["x"])
+    if any(issubclass(w.category, ConvergenceWarning) for w in caught):
+        return  # a diverging coefficient: nothing finite to compare
+    assert b["coef"].iloc[0] * scale == pytest.approx(a["coef"].iloc[0], rel=1e-6, abs=1e-9)
+    assert b["z"].iloc[0] == pytest.approx(a["z"].iloc[0], rel=1e-6, abs=1e-9)
+    assert b.attrs["loglik"][1] == pytest.approx(a.attrs["loglik"][1], rel=1e-9)

@@ -1,0 +1,264 @@
+"""Tests of tim_research.prevalence.
+
+Reference values come from tests/reference/survival_survey_reference.R (R ``survey``:
+svymean, svyby, confint; ``prop.test(correct = FALSE)`` for Wilson intervals) via
+tests/reference/values/survey_api.json, which also holds the exported survey::api rows.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tim_research.errors import DataError, SmallCellWarning
+from tim_research.prevalence import prevalence
+
+RTOL = 1e-6
+
+
+def as_array(values) -> np.ndarray:
+    values = values if isinstance(values, list) else [values]
+    return np.array([np.nan if v is None else v for v in values], dtype=float)
+
+
+def assert_close(actual, expected) -> None:
+    np.testing.assert_allclose(
+        np.asarray(actual, dtype=float), as_array(expected), rtol=RTOL, atol=1e-12
+    )
+
+
+@pytest.fixture(scope="module")
+def ref(reference_values) -> dict:
+    return reference_values("survey_api")
+
+
+def api_frame(ref: dict, name: str, seed: int = 11) -> pd.DataFrame:
+    """The exported survey::api rows, shuffled, with a non-default index (school code)."""
+    data = pd.DataFrame(ref[name])
+    data["sw_na"] = data["sw_na"].astype(float)
+    data = data.set_index("cds").sample(frac=1, random_state=seed)
+    return data
+
+
+DESIGNS = {
+    "strat": ("apistrat", {"weights": "pw", "strata": "stype", "fpc": "fpc"}),
+    "strat_nofpc": ("apistrat", {"weights": "pw", "strata": "stype"}),
+    "clus1": ("apiclus1", {"weights": "pw", "psu": "dnum", "fpc": "fpc"}),
+    "clus1_nofpc": ("apiclus1", {"weights": "pw", "psu": "dnum"}),
+    "strat_clus": ("apistrat", {"weights": "pw", "strata": "stype", "psu": "dnum"}),
+}
+CASES = [(design, key) for design in DESIGNS for key in ("sw", "aw", "sw_na")] + [
+    (design, key) for design in DESIGNS for key in ("sw_by_stype", "aw_by_stype", "sw_na_by_stype")
+]
+
+
+@pytest.mark.parametrize(("design", "key"), CASES)
+def test_prevalence_against_svymean_svyby(design, key, ref):
+    frame_name, kwargs = DESIGNS[design]
+    data = api_frame(ref, frame_name)
+    indicator, _, by = key.partition("_by_")
+    out = prevalence(data, indicator, by=by or None, min_cell=0, **kwargs)
+    expected = ref[design][key]
+    for col in ("estimate", "se", "ci_lower", "ci_upper"):
+        assert_close(out[col], expected[col])
+    if by:
+        assert out["stype"].tolist() == expected["group"]
+
+
+def test_reference_covers_every_case(ref):
+    for design, key in CASES:
+        assert key in ref[design], (design, key)
+
+
+def test_missing_indicator_counted(ref):
+    data = api_frame(ref, "apiclus1")
+    out = prevalence(data, "sw_na", by="stype", weights="pw", psu="dnum", min_cell=0)
+    missing = data.groupby("stype")["sw_na"].apply(lambda s: int(s.isna().sum()))
+    assert out["n_missing"].tolist() == missing.tolist()
+    assert (out["n"] + out["n_missing"]).tolist() == data.groupby("stype").size().tolist()
+
+
+def test_wilson_against_prop_test(ref):
+    data = api_frame(ref, "apistrat")
+    overall = prevalence(data, "sw")
+    expected = ref["unweighted"]["apistrat_sw"]
+    for col in ("estimate", "ci_lower", "ci_upper"):
+        assert_close(overall[col], expected[col])
+    assert int(overall.loc[0, "events"]) == expected["events"]
+    assert int(overall.loc[0, "n"]) == expected["n"]
+    assert overall.loc[0, "se"] == pytest.approx(
+        np.sqrt(expected["estimate"] * (1 - expected["estimate"]) / expected["n"])
+    )
+    by = prevalence(data, "sw", by="stype")
+    groups = ref["unweighted"]["apistrat_sw_by_stype"]
+    assert by["stype"].tolist() == [g["group"] for g in groups]
+    for col in ("estimate", "ci_lower", "ci_upper", "events", "n"):
+        assert_close(by[col], [g[col] for g in groups])
+
+
+# ---------------------------------------------------------------------------------------------
+# small cells
+# ---------------------------------------------------------------------------------------------
+@pytest.fixture
+def small() -> pd.DataFrame:
+    # site a: 3 events of 40 (small); b: 20 of 50; c: 15 of 30; d: 12 of 25
+    rows = []
+    for site, n, events in (("a", 40, 3), ("b", 50, 20), ("c", 30, 15), ("d", 25, 12)):
+        rows += [(site, 1.0)] * events + [(site, 0.0)] * (n - events)
+    frame = pd.DataFrame(rows, columns=["site", "flag"])
+    frame.index = [f"y{i:03d}" for i in range(len(frame))][::-1]
+    return frame.sample(frac=1, random_state=3)
+
+
+def test_small_cell_masked_with_complement(small):
+    with pytest.warns(SmallCellWarning, match="min_cell=5"):
+        out = prevalence(small, "flag", by="site")
+    out = out.set_index("site")
+    assert out["suppressed"].to_dict() == {"a": True, "b": False, "c": False, "d": True}
+    masked = ["events", "estimate", "se", "ci_lower", "ci_upper"]
+    assert out.loc[["a", "d"], masked].isna().all().all()
+    assert out.loc[["b", "c"], masked].notna().all().all()
+    assert out.loc["a", "note"].startswith("masked: fewer than min_cell")
+    assert "complementary" in out.loc["d", "note"]
+    assert out["n"].tolist() == [40, 50, 30, 25]  # denominators stay visible
+
+
+def test_small_non_events_masked(small):
+    flipped = small.assign(flag=1 - small["flag"])  # site a: 37 events, 3 non-events
+    with pytest.warns(SmallCellWarning):
+        out = prevalence(flipped, "flag", by="site").set_index("site")
+    assert out.loc["a", "suppressed"]
+
+
+def test_min_cell_zero_disables(small):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = prevalence(small, "flag", by="site", min_cell=0)
+    assert not out["suppressed"].any()
+    assert out["events"].tolist() == [3, 20, 15, 12]
+
+
+def test_single_row_masked_without_complement(small):
+    with pytest.warns(SmallCellWarning):
+        out = prevalence(small[small["site"] == "a"], "flag")
+    assert out.loc[0, "suppressed"]
+    assert np.isnan(out.loc[0, "estimate"])
+
+
+def test_zero_events_not_masked(small):
+    data = small.assign(flag=np.where(small["site"] == "a", 0.0, small["flag"]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = prevalence(data, "flag", by="site").set_index("site")
+    assert out.loc["a", "estimate"] == 0
+    assert not out["suppressed"].any()
+
+
+def test_by_two_columns(small):
+    data = small.assign(wave=np.arange(len(small)) % 2)
+    out = prevalence(data, "flag", by=["site", "wave"], min_cell=0)
+    assert list(out.columns[:2]) == ["site", "wave"]
+    assert len(out) == 8
+    assert out["n"].sum() == len(small)
+
+
+def test_all_missing_group(small):
+    data = small.assign(flag=np.where(small["site"] == "b", np.nan, small["flag"]))
+    out = prevalence(data, "flag", by="site", min_cell=0).set_index("site")
+    assert out.loc["b", "n"] == 0
+    assert out.loc["b", "n_missing"] == 50
+    assert np.isnan(out.loc["b", "estimate"])
+    assert out.loc["b", "note"] == "no non-missing values"
+
+
+def test_boolean_indicator(small):
+    a = prevalence(small, "flag", min_cell=0)
+    b = prevalence(small.assign(flag=small["flag"] == 1), "flag", min_cell=0)
+    pd.testing.assert_frame_equal(a, b)
+
+
+# ---------------------------------------------------------------------------------------------
+# bad input
+# ---------------------------------------------------------------------------------------------
+def test_lonely_psu_raises(ref):
+    data = api_frame(ref, "apistrat")
+    data["st"] = data["stype"]
+    data.iloc[0, data.columns.get_loc("st")] = "alone"
+    with pytest.raises(DataError, match=r"\['alone'\] have only one PSU.*survey.lonely.psu"):
+        prevalence(data, "sw", weights="pw", strata="st")
+
+
+def test_certainty_stratum_allowed(ref):
+    data = api_frame(ref, "apistrat")
+    data["st"] = data["stype"]
+    data.iloc[0, data.columns.get_loc("st")] = "alone"
+    data["f"] = data["fpc"].where(data["st"] != "alone", 1.0)
+    out = prevalence(data, "sw", weights="pw", strata="st", fpc="f", min_cell=0)
+    assert np.isfinite(out.loc[0, "se"])
+
+
+def test_invalid_indicator_values_named():
+    data = pd.DataFrame({"x": [0, 1, 2, 1, 3]}, index=list("vwxyz"))
+    with pytest.raises(DataError, match=r"2\.0, 3\.0 at rows 'x', 'z'"):
+        prevalence(data, "x")
+    with pytest.raises(DataError, match="0/1"):
+        prevalence(pd.DataFrame({"x": ["yes", "no"]}), "x")
+
+
+def test_design_input_errors(ref):
+    data = api_frame(ref, "apistrat")
+    with pytest.raises(DataError, match="fpc was given without weights"):
+        prevalence(data, "sw", strata="stype", fpc="fpc")
+    bad = data.assign(pw=data["pw"].where(data["snum"] != data["snum"].iloc[4]))
+    with pytest.raises(DataError, match=f"weights column pw has missing.*{data.index[4]!r}"):
+        prevalence(bad, "sw", weights="pw")
+    with pytest.raises(DataError, match="negative"):
+        prevalence(data.assign(pw=-data["pw"]), "sw", weights="pw")
+    with pytest.raises(DataError, match="varies within strata"):
+        prevalence(
+            data.assign(fpc=np.arange(len(data)) + 1000.0),
+            "sw",
+            weights="pw",
+            strata="stype",
+            fpc="fpc",
+        )
+    with pytest.raises(DataError, match="no column"):
+        prevalence(data, "sw", weights="nope")
+    by_missing = data.assign(stype=data["stype"].where(data.index != data.index[2]))
+    with pytest.raises(DataError, match=f"by column stype has missing.*{data.index[2]!r}"):
+        prevalence(by_missing, "sw", by="stype")
+
+
+# ---------------------------------------------------------------------------------------------
+# invariants
+# ---------------------------------------------------------------------------------------------
+flags = st.lists(st.sampled_from([0.0, 1.0, np.nan]), min_size=3, max_size=60)
+
+
+@settings(max_examples=60, deadline=None)
+@given(flags, st.randoms(use_true_random=False))
+def test_permutation_and_weight_scale_invariance(values, rnd):
+    data = pd.DataFrame({"y": values, "w": 2.5})
+    if data["y"].notna().sum() < 2:
+        return
+    order = list(range(len(values)))
+    rnd.shuffle(order)
+    shuffled = data.iloc[order]
+    a = prevalence(data, "y", min_cell=0)
+    b = prevalence(shuffled, "y", min_cell=0)
+    pd.testing.assert_frame_equal(a, b)
+    weighted = prevalence(data, "y", weights="w", min_cell=0)
+    assert weighted.loc[0, "estimate"] == pytest.approx(a.loc[0, "estimate"])
+    n = a.loc[0, "n"]
+    rows = len(data)  # rows with a missing value stay in the design (as na.rm = TRUE)
+    p = a.loc[0, "estimate"]
+    # equal weights, one stratum, no fpc: variance rows / (rows - 1) * p (1 - p) / n
+    expected = np.sqrt(rows / (rows - 1) * p * (1 - p) / n)
+    assert weighted.loc[0, "se"] == pytest.approx(expected, abs=1e-12)
+    again = prevalence(data.assign(w=7.0), "y", weights="w", min_cell=0)
+    pd.testing.assert_frame_equal(weighted, again)

@@ -1,0 +1,344 @@
+"""Prevalence of a 0/1 indicator, simple or design-based, with small-cell suppression.
+
+Unweighted estimates use the Wilson score interval (``prop.test(correct = FALSE)`` in R).
+Weighted estimates use Taylor linearisation of the ratio mean, with strata, clusters (PSUs)
+and finite population correction, as ``survey::svymean`` / ``svyby`` with
+``svydesign(ids = ~psu, strata = ~strata, weights = ~w, fpc = ~fpc, nest = TRUE)``;
+see ``tests/reference/survival_survey_reference.R``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from statistics import NormalDist
+
+import numpy as np
+import pandas as pd
+
+from tim_research.errors import DataError, SmallCellWarning
+
+__all__ = ["prevalence"]
+
+_MAX_SHOWN = 8
+NOTE_SMALL = "masked: fewer than min_cell events or non-events"
+NOTE_COMPLEMENT = "masked to protect a small cell in another group (complementary suppression)"
+NOTE_EMPTY = "no non-missing values"
+
+
+def _labels(index: pd.Index, positions: np.ndarray) -> str:
+    shown = [repr(index[i]) for i in positions[:_MAX_SHOWN]]
+    more = len(positions) - len(shown)
+    return "rows " + ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+
+
+def _suppression_mask(small: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Primary small-cell mask plus complementary suppression.
+
+    When exactly one cell of a table with several cells is masked, the smallest other cell
+    of positive size (first one on ties) is masked too, so that the masked value cannot be
+    recovered by subtraction from a total.
+    """
+    mask = np.asarray(small, dtype=bool).copy()
+    if mask.sum() == 1 and mask.size > 1:
+        sizes = np.asarray(sizes, dtype=float)
+        candidates = np.flatnonzero(~mask & (sizes > 0))
+        if candidates.size:
+            mask[candidates[np.argmin(sizes[candidates])]] = True
+    return mask
+
+
+def _indicator(data: pd.DataFrame, indicator: str) -> np.ndarray:
+    """0/1/bool column -> float array with NaN for missing; anything else raises."""
+    col = data[indicator]
+    missing = col.isna().to_numpy()
+    if pd.api.types.is_bool_dtype(col):
+        y = np.where(missing, np.nan, col.to_numpy(dtype=object, na_value=False).astype(float))
+        return y.astype(float)
+    if not pd.api.types.is_numeric_dtype(col):
+        bad = np.flatnonzero(~missing)
+        shown = sorted({repr(v) for v in col.iloc[bad[:_MAX_SHOWN]]})
+        raise DataError(
+            f"indicator {indicator} must be 0/1 or True/False (NaN = missing); it has dtype "
+            f"{col.dtype} with values {', '.join(shown)}; recode it, e.g. "
+            f"data[{indicator!r}].eq('Yes').astype(float).where(data[{indicator!r}].notna())"
+        )
+    y = col.to_numpy(dtype="float64", na_value=np.nan)
+    bad = np.flatnonzero(~np.isnan(y) & ~np.isin(y, (0.0, 1.0)))
+    if bad.size:
+        values = ", ".join(str(v) for v in sorted(set(y[bad].tolist()))[:_MAX_SHOWN])
+        raise DataError(
+            f"indicator {indicator} must be 0/1 (NaN = missing); found {values} at "
+            f"{_labels(data.index, bad)}; recode those values"
+        )
+    return y
+
+
+def _column(data: pd.DataFrame, name: str, role: str) -> pd.Series:
+    col = data[name]
+    missing = np.flatnonzero(col.isna().to_numpy())
+    if missing.size:
+        raise DataError(
+            f"{role} column {name} has missing values at {_labels(data.index, missing)}; "
+            "every row needs a value: fill them in or drop those rows explicitly"
+        )
+    return col
+
+
+def _numeric(data: pd.DataFrame, name: str, role: str) -> np.ndarray:
+    col = _column(data, name, role)
+    if not pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+        raise DataError(f"{role} column {name} must be numeric, got dtype {col.dtype}")
+    values = col.to_numpy(dtype="float64")
+    bad = np.flatnonzero(~np.isfinite(values))
+    if bad.size:
+        raise DataError(f"{role} column {name} has infinite values at {_labels(data.index, bad)}")
+    return values
+
+
+class _Design:
+    """Strata, PSUs and finite population correction of a one-stage design."""
+
+    def __init__(
+        self,
+        data: pd.DataFrame,
+        weights: str | None,
+        strata: str | None,
+        psu: str | None,
+        fpc: str | None,
+    ) -> None:
+        n = len(data)
+        if weights is None:
+            if fpc is not None:
+                raise DataError(
+                    "fpc was given without weights: pass weights= (the design weights, "
+                    "1 / selection probability); use a column of ones for a self-weighting design"
+                )
+            self.w = np.ones(n)
+        else:
+            self.w = _numeric(data, weights, "weights")
+            neg = np.flatnonzero(self.w < 0)
+            if neg.size:
+                raise DataError(
+                    f"weights column {weights} has negative values at "
+                    f"{_labels(data.index, neg)}; design weights must be >= 0"
+                )
+        if strata is None:
+            s_codes = np.zeros(n, dtype=np.int64)
+            s_labels: list = ["(all)"]
+        else:
+            s_codes, uniq = pd.factorize(_column(data, strata, "strata"), sort=True)
+            s_labels = list(uniq)
+        if psu is None:
+            p_codes = np.arange(n)
+        else:
+            key = pd.MultiIndex.from_arrays([s_codes, _column(data, psu, "psu").to_numpy()])
+            p_codes, _ = pd.factorize(key)  # PSUs nested within strata (nest = TRUE)
+        n_psu_total = int(p_codes.max()) + 1 if n else 0
+        psu_stratum = np.zeros(n_psu_total, dtype=np.int64)
+        psu_stratum[p_codes] = s_codes
+        n_h = np.bincount(psu_stratum, minlength=len(s_labels)).astype(float)
+
+        f_h = np.zeros(len(s_labels))
+        if fpc is not None:
+            values = _numeric(data, fpc, "fpc")
+            lo = pd.Series(values).groupby(s_codes).min().to_numpy()
+            hi = pd.Series(values).groupby(s_codes).max().to_numpy()
+            differ = [s_labels[h] for h in np.flatnonzero(lo != hi)]
+            if differ:
+                raise DataError(
+                    f"fpc column {fpc} varies within strata {differ[:_MAX_SHOWN]}; it must hold "
+                    "one value per stratum (population size or sampling fraction)"
+                )
+            if (values <= 0).any():
+                raise DataError(f"fpc column {fpc} must be positive")
+            if (values <= 1).all():
+                f_h = lo  # sampling fractions
+            else:
+                short = [s_labels[h] for h in np.flatnonzero(lo < n_h)]
+                if short:
+                    raise DataError(
+                        f"fpc column {fpc} is smaller than the number of sampled PSUs in strata "
+                        f"{short[:_MAX_SHOWN]}; give population sizes (number of PSUs in the "
+                        "population) or sampling fractions, not a mixture"
+                    )
+                f_h = n_h / lo
+        lonely = np.flatnonzero((n_h == 1) & (f_h < 1))
+        if lonely.size:
+            names = [s_labels[h] for h in lonely]
+            raise DataError(
+                f"strata {names[:_MAX_SHOWN]} have only one PSU, so their sampling variance "
+                "cannot be estimated (R's survey fails the same way with its default "
+                "options(survey.lonely.psu = 'fail')). Options: collapse each such stratum "
+                "with a similar one (recode the strata column); if the PSU was selected with "
+                "certainty, give fpc equal to the sample size so the stratum adds no variance; "
+                "or analyse without strata= if the design allows"
+            )
+        self.p_codes = p_codes
+        self.psu_stratum = psu_stratum
+        self.n_h = n_h
+        self.n_psu_total = n_psu_total
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self.scale = np.where(n_h > 1, (1 - f_h) * n_h / (n_h - 1), 0.0)
+
+    def ratio(self, y: np.ndarray, in_domain: np.ndarray) -> tuple[float, float]:
+        """Weighted mean of ``y`` over the domain and its linearisation standard error."""
+        w = np.where(in_domain, self.w, 0.0)
+        total = w.sum()
+        if total <= 0:
+            return np.nan, np.nan
+        yy = np.where(in_domain, y, 0.0)
+        est = float((w * yy).sum() / total)
+        z = w * (yy - est) / total
+        zt = np.bincount(self.p_codes, weights=z, minlength=self.n_psu_total)
+        mean_h = np.bincount(self.psu_stratum, weights=zt, minlength=self.n_h.size) / self.n_h
+        ss = np.bincount(
+            self.psu_stratum, weights=(zt - mean_h[self.psu_stratum]) ** 2, minlength=self.n_h.size
+        )
+        return est, float(np.sqrt((self.scale * ss).sum()))
+
+
+def prevalence(
+    data: pd.DataFrame,
+    indicator: str,
+    *,
+    by: str | Sequence[str] | None = None,
+    weights: str | None = None,
+    strata: str | None = None,
+    psu: str | None = None,
+    fpc: str | None = None,
+    conf_level: float = 0.95,
+    min_cell: int = 5,
+) -> pd.DataFrame:
+    """Prevalence of a 0/1 indicator, overall or by group, with small-cell suppression.
+
+    Parameters
+    ----------
+    data
+        One row per person.
+    indicator
+        Column of 0/1 or True/False; NaN is missing: excluded and counted in ``n_missing``.
+    by
+        Column name or list of names: one row per group (sorted), estimated as domains of the
+        full design (the design is never subset), as ``svyby(~x, ~g, design, svymean)``.
+    weights
+        Design-weight column. With any of ``weights``, ``strata``, ``psu``, ``fpc`` the
+        estimate is design-based (Taylor linearisation, as ``survey::svymean``; missing
+        indicator values are handled like ``na.rm = TRUE``, keeping the full design) and the
+        CI is ``estimate +/- z * se`` (not clipped to [0, 1]), as ``confint(svymean(...))``.
+        Without them the Wilson score interval is used, with ``se = sqrt(p (1 - p) / n)``.
+        Unweighted design-based analysis takes equal weights.
+    strata, psu
+        Stratum and primary-sampling-unit columns; PSU labels are nested within strata.
+        A stratum with a single PSU raises :class:`~tim_research.errors.DataError`.
+    fpc
+        Finite population correction per stratum: population number of PSUs (values > 1)
+        or sampling fractions (all values <= 1). Requires ``weights``.
+    conf_level
+        Confidence level.
+    min_cell
+        Rows whose events or non-events number from 1 to ``min_cell - 1`` get ``events``,
+        ``estimate``, ``se``, ``ci_lower`` and ``ci_upper`` masked (NaN; ``se`` too since it
+        would reveal the estimate), ``suppressed`` True and a ``note``. If exactly one group
+        of a ``by`` table is masked, the next smallest group (by ``n``) is masked as well, so
+        the hidden count cannot be recovered from an overall total. A
+        :class:`~tim_research.errors.SmallCellWarning` is issued when anything is masked.
+        ``min_cell=0`` turns suppression off.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The ``by`` columns (if any), then ``n`` (unweighted non-missing denominator),
+        ``n_missing``, ``events`` (unweighted count, float so it can be masked),
+        ``estimate``, ``se``, ``ci_lower``, ``ci_upper``, ``suppressed``, ``note``.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"ace4": [1, 0, 0, 1, 0, 1, 0, 0, None, 1] * 3})
+    >>> r = prevalence(d, "ace4")
+    >>> int(r.loc[0, "n"]), int(r.loc[0, "n_missing"]), round(float(r.loc[0, "estimate"]), 4)
+    (27, 3, 0.4444)
+    >>> round(float(r.loc[0, "ci_lower"]), 4), round(float(r.loc[0, "ci_upper"]), 4)
+    (0.2759, 0.6269)
+
+    R: ``prop.test(12, 27, correct = FALSE)$conf.int``.
+    """
+    if not isinstance(data, pd.DataFrame):
+        raise DataError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+    by_cols = [] if by is None else ([by] if isinstance(by, str) else list(by))
+    named = [indicator, *by_cols] + [c for c in (weights, strata, psu, fpc) if c is not None]
+    absent = [c for c in named if c not in data.columns]
+    if absent:
+        raise DataError(f"data has no column(s) {absent}; found {list(data.columns)}")
+    if not 0 < conf_level < 1:
+        raise DataError(f"conf_level must be between 0 and 1, got {conf_level!r}")
+    if not isinstance(min_cell, int | np.integer) or min_cell < 0:
+        raise DataError(f"min_cell must be a whole number >= 0, got {min_cell!r}")
+    if len(data) == 0:
+        raise DataError("data has no rows")
+    z = NormalDist().inv_cdf(1 - (1 - conf_level) / 2)
+    y = _indicator(data, indicator)
+    present = ~np.isnan(y)
+    design = (
+        _Design(data, weights, strata, psu, fpc)
+        if any(a is not None for a in (weights, strata, psu, fpc))
+        else None
+    )
+
+    if by_cols:
+        for c in by_cols:
+            _column(data, c, "by")
+        grouped = data.groupby(by_cols, sort=True, observed=True, dropna=False)
+        codes = grouped.ngroup().to_numpy()
+        keys = grouped.size().index.to_frame(index=False)
+    else:
+        codes = np.zeros(len(data), dtype=np.int64)
+        keys = pd.DataFrame(index=range(1))
+
+    rows = []
+    for g in range(len(keys)):
+        in_group = codes == g
+        sel = in_group & present
+        n = int(sel.sum())
+        events = float(y[sel].sum())
+        row = {"n": n, "n_missing": int((in_group & ~present).sum()), "events": events}
+        if n == 0:
+            row.update(estimate=np.nan, se=np.nan, ci_lower=np.nan, ci_upper=np.nan)
+        elif design is None:
+            p = events / n
+            denom = 1 + z * z / n
+            centre = (p + z * z / (2 * n)) / denom
+            half = z / denom * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+            row.update(
+                estimate=p,
+                se=float(np.sqrt(p * (1 - p) / n)),
+                ci_lower=centre - half,
+                ci_upper=centre + half,
+            )
+        else:
+            est, se = design.ratio(np.nan_to_num(y), sel)
+            row.update(estimate=est, se=se, ci_lower=est - z * se, ci_upper=est + z * se)
+        rows.append(row)
+    out = pd.concat([keys, pd.DataFrame(rows)], axis=1)
+
+    n_arr = out["n"].to_numpy(dtype=float)
+    ev_arr = out["events"].to_numpy(dtype=float)
+    small = ((ev_arr > 0) & (ev_arr < min_cell)) | (
+        (n_arr - ev_arr > 0) & (n_arr - ev_arr < min_cell)
+    )
+    mask = _suppression_mask(small, n_arr)
+    out["suppressed"] = mask
+    note = np.where(n_arr == 0, NOTE_EMPTY, "").astype(object)
+    note[small] = NOTE_SMALL
+    note[mask & ~small] = NOTE_COMPLEMENT
+    out["note"] = note
+    out.loc[mask, ["events", "estimate", "se", "ci_lower", "ci_upper"]] = np.nan
+    if mask.any():
+        warnings.warn(
+            f"prevalence of {indicator}: {int(mask.sum())} row(s) suppressed because events or "
+            f"non-events were below min_cell={min_cell} (or to protect such a row); "
+            "pass min_cell=0 to turn suppression off",
+            SmallCellWarning,
+            stacklevel=2,
+        )
+    return out
