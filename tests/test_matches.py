@@ -500,3 +500,16 @@ def test_cox_affine_covariate(case, scale, offset, seed):
     assert b["coef"].iloc[0] * scale == pytest.approx(a["coef"].iloc[0], rel=1e-6, abs=1e-9)
     assert b["z"].iloc[0] == pytest.approx(a["z"].iloc[0], rel=1e-6, abs=1e-9)
     assert b.attrs["loglik"][1] == pytest.approx(a.attrs["loglik"][1], rel=1e-9)
+
+
+def test_early_closure_counts_calendar_months():
+    m = pd.DataFrame(
+        {"start_date": ["2021-10-01", "2021-10-01", "2022-01-31"],
+         "end_date": ["2022-10-01", "2022-09-30", "2022-04-29"]},
+        index=["one_year", "a_day_short", "feb_end"],
+    )
+    d = match_durations(m, cutoff="2023-01-01")
+    assert d["duration_days"].tolist() == [365.0, 364.0, 88.0]
+    assert d["early_closure_12m"].tolist() == [False, True, True]
+    # 31 Jan + 3 months = 30 Apr (pandas DateOffset rolls to the month end): 29 Apr is early
+    assert d["early_closure_3m"].tolist() == [False, False, True]

@@ -262,3 +262,50 @@ def test_permutation_and_weight_scale_invariance(values, rnd):
     assert weighted.loc[0, "se"] == pytest.approx(expected, abs=1e-12)
     again = prevalence(data.assign(w=7.0), "y", weights="w", min_cell=0)
     pd.testing.assert_frame_equal(weighted, again)
+
+
+# --------------------------------------------------------------------------- distribution
+
+
+def _bands(seed=3, n=120):
+    rng = np.random.default_rng(seed)
+    cats = ["0", "1", "2-3", "4+"]
+    values = rng.choice(cats, size=n, p=[0.5, 0.3, 0.17, 0.03])
+    frame = pd.DataFrame(
+        {"band": pd.Categorical(values, categories=cats), "site": rng.choice(["A", "B"], size=n)},
+        index=[f"y{i:03d}" for i in rng.permutation(n)],
+    )
+    frame.loc[frame.index[:4], "band"] = np.nan
+    return frame
+
+
+def test_distribution_rows_equal_prevalence_of_each_category():
+    from tim_research.prevalence import distribution
+
+    frame = _bands()
+    table = distribution(frame, "band", min_cell=0)
+    assert list(table["category"]) == ["0", "1", "2-3", "4+"]
+    assert table["estimate"].sum() == pytest.approx(1.0)
+    for _, row in table.iterrows():
+        ind = (frame["band"] == row["category"]).astype(float).where(frame["band"].notna())
+        ref = prevalence(pd.DataFrame({"x": ind}), "x", min_cell=0).iloc[0]
+        assert row["n"] == ref["n"] and row["n_missing"] == 4
+        assert row["count"] == ref["events"]
+        assert (row["estimate"], row["ci_lower"], row["ci_upper"]) == pytest.approx(
+            (ref["estimate"], ref["ci_lower"], ref["ci_upper"])
+        )
+
+
+def test_distribution_suppresses_small_categories_and_a_complement():
+    from tim_research.prevalence import distribution
+
+    frame = _bands()
+    with pytest.warns(SmallCellWarning, match="distribution of band"):
+        table = distribution(frame, "band", by="site", min_cell=5)
+    for _, group in table.groupby("site"):
+        counts = group["count"]
+        hidden = group["suppressed"]
+        assert hidden.sum() != 1, "a lone masked category could be recovered from n"
+        shown = counts[~hidden]
+        assert ((shown == 0) | (shown >= 5)).all()
+        assert group.loc[hidden, ["estimate", "ci_lower", "ci_upper"]].isna().all().all()

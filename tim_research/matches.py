@@ -201,8 +201,9 @@ def match_durations(
     pandas.DataFrame
         Aligned to ``matches.index``: ``duration_days`` (float), ``duration_months``
         (days / (365.25 / 12)), ``closed`` (bool), one boolean ``early_closure_<N>m`` per
-        ``N`` (closed in fewer than ``N`` months; a censored match is never flagged, even
-        when followed for fewer than ``N`` months), and ``closure_reason`` when available.
+        ``N`` (closed before ``N`` calendar months from the start date; a censored match is
+        never flagged, even when followed for fewer than ``N`` months), and
+        ``closure_reason`` when available.
 
     Examples
     --------
@@ -273,7 +274,10 @@ def match_durations(
         index=matches.index,
     )
     for n in months:
-        out[f"early_closure_{n}m"] = closed & (out["duration_months"].to_numpy() < n)
+        # calendar months: a match from 1 Oct to 1 Oct next year lasted 12 months, although
+        # 365 days is a little under 12 average-length (365.25 / 12 day) months
+        before = (stop < s + pd.DateOffset(months=n)).to_numpy(dtype=bool)
+        out[f"early_closure_{n}m"] = closed & before
     if reason is not None and reason in matches.columns:
         out["closure_reason"] = matches[reason].where(closed)
     return out

@@ -342,3 +342,96 @@ def prevalence(
             stacklevel=2,
         )
     return out
+
+
+def distribution(
+    data: pd.DataFrame,
+    column: str,
+    *,
+    by: str | None = None,
+    conf_level: float = 0.95,
+    min_cell: int = 5,
+) -> pd.DataFrame:
+    """Share of each category of a column (e.g. ACE score bands), with Wilson CIs.
+
+    Parameters
+    ----------
+    data
+        One row per person.
+    column
+        Categorical column (its category order is kept) or discrete values (sorted). Missing
+        values are left out of the denominator and counted in ``n_missing``.
+    by
+        Optional group column: one distribution per group.
+    conf_level
+        Confidence level of the Wilson intervals.
+    min_cell
+        Categories with 1 to ``min_cell - 1`` people in a group are masked (``count``,
+        ``estimate`` and CI set to NaN, ``suppressed`` True); when that leaves exactly one
+        masked category in a group, the next smallest one is masked too, so the hidden count
+        cannot be recovered from the group's ``n``. ``min_cell=0`` turns this off.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``by`` (if given), ``category``, ``n`` (non-missing in the group), ``n_missing``,
+        ``count``, ``estimate``, ``ci_lower``, ``ci_upper``, ``suppressed``.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"band": pd.Categorical(["0", "1", "1", "4+"] * 5,
+    ...                                          categories=["0", "1", "2-3", "4+"])})
+    >>> distribution(d, "band", min_cell=0)[["category", "count", "estimate"]]
+      category  count  estimate
+    0        0    5.0      0.25
+    1        1   10.0      0.50
+    2      2-3    0.0      0.00
+    3       4+    5.0      0.25
+    """
+    if column not in data.columns or (by is not None and by not in data.columns):
+        raise DataError(f"data has no column {column!r}" + (f" or {by!r}" if by else ""))
+    values = data[column]
+    cats = (
+        list(values.cat.categories)
+        if isinstance(values.dtype, pd.CategoricalDtype)
+        else sorted(values.dropna().unique().tolist())
+    )
+    missing = values.isna().to_numpy()
+    parts = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SmallCellWarning)
+        for c in cats:
+            ind = pd.Series(
+                np.where(missing, np.nan, (values == c).to_numpy(float)), index=data.index
+            )
+            frame = (
+                pd.DataFrame({"_in": ind})
+                if by is None
+                else pd.DataFrame({"_in": ind, by: data[by]})
+            )
+            table = prevalence(frame, "_in", by=by, conf_level=conf_level, min_cell=0)
+            table.insert(0 if by is None else 1, "category", str(c))
+            parts.append(table)
+    out = pd.concat(parts, ignore_index=True).rename(columns={"events": "count"})
+    out = out.drop(columns=["se", "note", "suppressed"])
+    if by is not None:
+        order = {g: i for i, g in enumerate(pd.unique(out[by]))}
+        out = out.sort_values(by, key=lambda s: s.map(order), kind="stable", ignore_index=True)
+    counts = out["count"].to_numpy(float)
+    small = (counts > 0) & (counts < min_cell)
+    mask = np.zeros(len(out), dtype=bool)
+    groups = np.zeros(len(out), dtype=int) if by is None else out.groupby(by, sort=False).ngroup()
+    for g in np.unique(groups):
+        rows = np.flatnonzero(np.asarray(groups) == g)
+        mask[rows] = _suppression_mask(small[rows], counts[rows])
+    out["suppressed"] = mask
+    out.loc[mask, ["count", "estimate", "ci_lower", "ci_upper"]] = np.nan
+    if mask.any():
+        warnings.warn(
+            f"distribution of {column}: {int(mask.sum())} categor(ies) suppressed (fewer than "
+            f"min_cell={min_cell} people, or protecting such a category); "
+            "pass min_cell=0 to turn suppression off",
+            SmallCellWarning,
+            stacklevel=2,
+        )
+    return out
