@@ -1,0 +1,419 @@
+"""Tests of tim_research.io: file readers and data package validation."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tim_research import synth
+from tim_research.errors import DataError
+from tim_research.io import (
+    ProgramValidationError,
+    ValidationReport,
+    _identifier_columns,
+    read_program,
+    read_table,
+    validate_program,
+    write_program,
+)
+from tim_research.schema import TABLES
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE = REPO / "data" / "sample"
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+@pytest.fixture(scope="module")
+def small_package(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("package")
+    synth.write_sample(folder, n_youth=40, seed=4)
+    return folder
+
+
+@pytest.fixture
+def package(small_package, tmp_path) -> Path:
+    """A fresh copy of a small valid package to break."""
+    target = tmp_path / "pkg"
+    shutil.copytree(small_package, target)
+    return target
+
+
+def _load(folder: Path, table: str) -> pd.DataFrame:
+    return pd.read_csv(folder / f"{table}.csv", dtype=str, keep_default_na=False)
+
+
+def _save(folder: Path, table: str, df: pd.DataFrame) -> None:
+    df.to_csv(folder / f"{table}.csv", index=False, lineterminator="\n")
+
+
+def _set(folder: Path, table: str, row: int, column: str, value: str) -> None:
+    df = _load(folder, table)
+    df.loc[row, column] = value
+    _save(folder, table, df)
+
+
+def _problems(folder: Path, **kwargs) -> pd.DataFrame:
+    report = validate_program(folder, **kwargs)
+    with pytest.raises(ProgramValidationError) as info:
+        read_program(folder, **kwargs)
+    pd.testing.assert_frame_equal(info.value.report.problems, report.problems)
+    return report.problems
+
+
+def _one(problems: pd.DataFrame, check: str) -> pd.Series:
+    hits = problems[problems["check"] == check]
+    assert len(hits) >= 1, problems
+    return hits.iloc[0]
+
+
+# ----------------------------------------------------------------------------- read_program
+
+
+def test_committed_sample_reads_as_the_default_program():
+    prog = read_program(SAMPLE)
+    fresh = synth.program()
+    for name in TABLES:
+        pd.testing.assert_frame_equal(prog.tables()[name], fresh.tables()[name], check_exact=True)
+    assert prog.cutoff == fresh.cutoff
+    assert prog.effects == synth.Effects()
+    report = validate_program(SAMPLE)
+    assert report.ok and report.tables["problems"].sum() == 0
+    assert report.tables.loc["youth", "rows"] == 600
+
+
+def test_valid_package_has_no_problems(package):
+    report = validate_program(package)
+    assert isinstance(report, ValidationReport) and report.ok
+    assert report.summary().empty
+    assert "no problems" in report._repr_html_()
+
+
+def test_type_error_is_reported_with_line_key_and_value(package):
+    _set(package, "youth", 3, "age", "twelve")
+    row = _one(_problems(package), "type")
+    assert (row["table"], row["column"], row["line"], row["value"]) == ("youth", "age", 5, "twelve")
+    assert row["key"] == _load(package, "youth").loc[3, "youth_id"]
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "value", "check"),
+    [
+        ("surveys", "brs_3", "7", "maximum"),
+        ("youth", "age", "5", "minimum"),
+        ("youth", "site", "Central", "enum"),
+        ("mentors", "supervision", "daily", "enum"),
+        ("youth", "referral_source", "", "required"),
+        ("youth", "enrolment_date", "2023-13-45", "type"),
+        ("mentors", "training_hours", "ten", "type"),
+        ("youth", "comparison", "maybe", "type"),
+        ("meetings", "minutes", "1.5", "type"),
+    ],
+)
+def test_constraint_violations_are_reported(package, table, column, value, check):
+    _set(package, table, 0, column, value)
+    row = _one(_problems(package), check)
+    assert (row["table"], row["column"], row["line"]) == (table, column, 2)
+    assert row["value"] == value or check == "required"
+
+
+def test_duplicate_primary_key_is_reported(package):
+    youth = _load(package, "youth")
+    _save(package, "youth", pd.concat([youth, youth.iloc[[1]]], ignore_index=True))
+    problems = _problems(package)
+    pk = problems[problems["check"] == "primary_key"]
+    assert pk["line"].tolist() == [3, len(youth) + 2]
+    assert set(problems[problems["check"] == "unique"]["column"]) == {"youth_id"}
+
+
+def test_duplicate_composite_key_is_reported(package):
+    surveys = _load(package, "surveys")
+    surveys.loc[1, "wave"] = "baseline"  # row 1 is the same youth's 6m survey
+    _save(package, "surveys", surveys)
+    pk = _problems(package).query("check == 'primary_key'")
+    assert pk["key"].tolist() == [f"{surveys.loc[0, 'youth_id']}/baseline"] * 2
+
+
+@pytest.mark.parametrize(("column", "value"), [("youth_id", "Y9999"), ("mentor_id", "M999")])
+def test_foreign_keys_are_checked(package, column, value):
+    _set(package, "matches", 2, column, value)
+    row = _one(_problems(package), "foreign_key")
+    assert (row["table"], row["column"], row["line"], row["value"]) == ("matches", column, 4, value)
+
+
+def test_pattern_is_checked(package):
+    _set(package, "mentors", 0, "mentor_id", "Z001")
+    checks = set(_problems(package)["check"])
+    assert {"pattern", "foreign_key"} <= checks
+
+
+def test_match_ending_before_it_starts(package):
+    matches = _load(package, "matches")
+    i = int(np.flatnonzero(matches["end_date"] != "")[0])
+    matches.loc[i, "end_date"] = "2000-01-01"
+    _save(package, "matches", matches)
+    row = _one(_problems(package), "date_order")
+    assert (row["table"], row["column"], row["line"], row["key"]) == (
+        "matches",
+        "end_date",
+        i + 2,
+        matches.loc[i, "match_id"],
+    )
+
+
+def test_meeting_outside_its_match(package):
+    meetings = _load(package, "meetings")
+    meetings.loc[5, "date"] = "2019-06-01"
+    _save(package, "meetings", meetings)
+    row = _one(_problems(package), "within_match")
+    assert (row["line"], row["key"], row["value"]) == (
+        7,
+        meetings.loc[5, "meeting_id"],
+        "2019-06-01",
+    )
+
+
+def test_closure_reason_must_match_end_date(package):
+    matches = _load(package, "matches")
+    closed = int(np.flatnonzero(matches["end_date"] != "")[0])
+    matches.loc[closed, "closure_reason"] = ""
+    _save(package, "matches", matches)
+    assert _one(_problems(package), "closure_reason")["line"] == closed + 2
+
+
+def test_dates_after_the_cutoff(package):
+    _set(package, "youth", 0, "enrolment_date", "2030-01-01")
+    checks = _problems(package)
+    row = _one(checks, "after_cutoff")
+    assert (row["table"], row["column"]) == ("youth", "enrolment_date")
+
+
+def test_answers_in_a_survey_that_was_not_completed(package):
+    surveys = _load(package, "surveys")
+    lost = surveys.index[surveys["status"] != "completed"]
+    i = int(lost[0]) if len(lost) else 1
+    surveys.loc[i, "status"] = "lost to follow-up"
+    surveys.loc[i, "brs_1"] = "3"
+    _save(package, "surveys", surveys)
+    assert "status" in set(_problems(package)["check"])
+
+
+def test_header_problems(package):
+    youth = _load(package, "youth").drop(columns=["age"])
+    youth["shoe_size"] = "40"
+    _save(package, "youth", youth)
+    header = _problems(package).query("check == 'header'")
+    assert set(header["column"]) == {"age", "shoe_size"}
+
+
+def test_missing_file_and_resource(package):
+    (package / "meetings.csv").unlink()
+    row = _one(_problems(package), "file")
+    assert row["table"] == "meetings"
+    dp = json.loads((package / "datapackage.json").read_text())
+    dp["resources"] = [r for r in dp["resources"] if r["name"] != "mentors"]
+    (package / "datapackage.json").write_text(json.dumps(dp))
+    problems = _problems(package)
+    assert "package" in set(problems["check"])
+
+
+def test_missing_cutoff_is_a_problem(package):
+    dp = json.loads((package / "datapackage.json").read_text())
+    del dp["tim_research"]
+    (package / "datapackage.json").write_text(json.dumps(dp))
+    assert _one(_problems(package), "package")["column"] == "tim_research.cutoff_date"
+
+
+def test_every_problem_is_reported_at_once_and_nothing_is_changed(package):
+    _set(package, "youth", 0, "age", "99")
+    _set(package, "matches", 1, "youth_id", "Y9999")
+    _set(package, "surveys", 2, "cyrm_r_4", "0")
+    before = {p.name: p.read_bytes() for p in package.iterdir()}
+    with pytest.raises(ProgramValidationError) as info:
+        read_program(package)
+    problems = info.value.report.problems
+    assert {"maximum", "foreign_key", "minimum"} <= set(problems["check"])
+    message = str(info.value)
+    for text in ("youth.age", "matches.youth_id", "surveys.cyrm_r_4", "Y9999", "line"):
+        assert text in message
+    assert isinstance(info.value, DataError)
+    assert {p.name: p.read_bytes() for p in package.iterdir()} == before
+
+
+def test_identifier_columns_are_refused_unless_allowed(package):
+    youth = _load(package, "youth")
+    youth["first_name"] = "x"
+    _save(package, "youth", youth)
+    dp = json.loads((package / "datapackage.json").read_text())
+    res = next(r for r in dp["resources"] if r["name"] == "youth")
+    res["schema"]["fields"].append({"name": "first_name", "type": "string"})
+    (package / "datapackage.json").write_text(json.dumps(dp))
+    with pytest.raises(ProgramValidationError, match=r"youth\.first_name"):
+        read_program(package)
+    prog = read_program(package, allow_identifiers=["youth.first_name"])
+    assert "first_name" in prog.youth.columns
+    read_program(package, allow_identifiers="first_name")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "first_name",
+        "LastName",
+        "email",
+        "e_mail",
+        "phone_number",
+        "home_address",
+        "dob",
+        "date_of_birth",
+        "guardian_name",
+        "zip",
+    ],
+)
+def test_identifier_names_are_flagged(name):
+    assert [c for c, _ in _identifier_columns([name])] == [name]
+
+
+@pytest.mark.parametrize(
+    "name", ["youth_id", "site", "ace10_3", "brs_1", "enrolment_date", "comparison", "age"]
+)
+def test_ordinary_names_are_not_flagged(name):
+    assert _identifier_columns([name]) == []
+
+
+def test_write_program_declares_extra_columns(tmp_path):
+    prog = synth.program(n_youth=30, seed=9)
+    youth = prog.youth.assign(school_grade=prog.youth["age"] - 5)
+    extra = synth.Program(**{**prog.tables(), "youth": youth}, cutoff=prog.cutoff)
+    write_program(extra, tmp_path)
+    back = read_program(tmp_path)
+    pd.testing.assert_series_equal(back.youth["school_grade"], youth["school_grade"])
+    with pytest.raises(DataError, match="lacks the column"):
+        write_program(
+            synth.Program(
+                **{**prog.tables(), "youth": youth.drop(columns="age")}, cutoff=prog.cutoff
+            ),
+            tmp_path / "bad",
+        )
+
+
+def test_not_a_package(tmp_path):
+    with pytest.raises(DataError, match="datapackage.json"):
+        read_program(tmp_path)
+    (tmp_path / "datapackage.json").write_text("{not json")
+    with pytest.raises(DataError, match="not valid JSON"):
+        read_program(tmp_path)
+
+
+# ----------------------------------------------------------------------------- read_table
+
+
+@pytest.fixture
+def frame() -> pd.DataFrame:
+    """Files carry no index: read_table gives a default one, so the fixture has one too."""
+    return pd.DataFrame(
+        {
+            "youth_id": ["Y0003", "Y0001", "Y0002", "Y0004"],
+            "brs_1": pd.array([4, 2, None, 5], dtype="Int64"),
+            "score": [3.5, 2.25, np.nan, 4.0],
+            "site": ["North", "South", "North", None],
+            "enrolment_date": pd.to_datetime(["2023-01-02", "2023-02-03", None, "2023-03-04"]),
+        }
+    )
+
+
+def test_csv_round_trip(tmp_path, frame):
+    path = tmp_path / "data.csv"
+    frame.to_csv(path, index=False, date_format="%Y-%m-%d")
+    back = read_table(str(path))
+    pd.testing.assert_frame_equal(
+        back.assign(
+            brs_1=back["brs_1"].astype("Int64"),
+            enrolment_date=pd.to_datetime(back["enrolment_date"]).astype("datetime64[us]"),
+        ),
+        frame.assign(enrolment_date=frame["enrolment_date"].astype("datetime64[us]")),
+    )
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".parquet"])
+def test_excel_and_parquet_round_trip(tmp_path, frame, suffix):
+    path = tmp_path / f"data{suffix}"
+    if suffix == ".xlsx":
+        frame.to_excel(path, index=False)
+    else:
+        frame.to_parquet(path, index=False)
+    back = read_table(path)
+    expected = frame
+    if suffix == ".xlsx":  # Excel has no integer-with-missing type
+        expected = frame.assign(brs_1=frame["brs_1"].astype("float64"))
+        back = back.assign(
+            enrolment_date=back["enrolment_date"].astype(frame["enrolment_date"].dtype)
+        )
+    pd.testing.assert_frame_equal(back, expected)
+
+
+@pytest.mark.parametrize("suffix", [".sav", ".dta"])
+def test_spss_and_stata_keep_labels_and_missing_codes(tmp_path, suffix):
+    import pyreadstat
+
+    raw = pd.DataFrame(
+        {
+            "youth_id": ["Y0002", "Y0001", "Y0003", "Y0004"],
+            "ace10_1": [1.0, 0.0, 1.0, 9.0],  # 9 = refused, a user-missing code
+            "brs_1": [4.0, 2.0, 5.0, 3.0],  # partly labelled: stays numeric
+            "weight": [1.5, 0.75, 1.0, 2.0],
+            "enrolment_date": pd.to_datetime(["2023-01-02", "2023-02-03", "2023-03-04", None]),
+        }
+    )
+    labels = {"ace10_1": {0: "No", 1: "Yes", 9: "Refused"}, "brs_1": {1: "Strongly disagree"}}
+    path = tmp_path / f"data{suffix}"
+    if suffix == ".sav":
+        pyreadstat.write_sav(
+            raw,
+            str(path),
+            variable_value_labels=labels,
+            missing_ranges={"ace10_1": [9]},
+            variable_format={"ace10_1": "F1.0", "brs_1": "F1.0", "weight": "F8.2"},
+            column_labels={"ace10_1": "ACE emotional abuse"},
+        )
+    else:
+        stata = raw.assign(ace10_1=raw["ace10_1"].astype(object))
+        stata.loc[3, "ace10_1"] = "a"  # Stata extended missing .a
+        pyreadstat.write_dta(
+            stata.assign(ace10_1=stata["ace10_1"]),
+            str(path),
+            variable_value_labels={"ace10_1": {0: "No", 1: "Yes"}, "brs_1": labels["brs_1"]},
+            missing_user_values={"ace10_1": ["a"]},
+            variable_format={"ace10_1": "%8.0f", "brs_1": "%8.0f"},
+        )
+    back = read_table(path)
+    assert back["youth_id"].tolist() == raw["youth_id"].tolist()
+    assert isinstance(back["ace10_1"].dtype, pd.CategoricalDtype)
+    assert back["ace10_1"].tolist()[:3] == ["Yes", "No", "Yes"] and pd.isna(back["ace10_1"].iloc[3])
+    assert back["brs_1"].tolist() == [4, 2, 5, 3]
+    assert back["weight"].tolist() == raw["weight"].tolist()
+    assert back["enrolment_date"].iloc[:3].tolist() == raw["enrolment_date"].iloc[:3].tolist()
+    assert pd.isna(back["enrolment_date"].iloc[3])
+    assert back.attrs["value_labels"]["brs_1"] == {1: "Strongly disagree"}
+    codes = read_table(path, value_labels="codes")
+    assert codes["ace10_1"].iloc[:3].tolist() == [1, 0, 1] and pd.isna(codes["ace10_1"].iloc[3])
+    if suffix == ".sav":
+        assert back.attrs["column_labels"]["ace10_1"] == "ACE emotional abuse"
+        assert str(codes["ace10_1"].dtype) == "Int64"
+
+
+def test_unknown_suffix_is_a_data_error(tmp_path):
+    path = tmp_path / "data.json"
+    path.write_text("{}")
+    with pytest.raises(DataError, match=r"unknown file type '\.json'.*\.csv.*\.sav"):
+        read_table(path)
+    with pytest.raises(DataError, match="value_labels"):
+        read_table(path.with_suffix(".csv"), value_labels="labels")
+    with pytest.raises(FileNotFoundError):
+        read_table(tmp_path / "nope.csv")

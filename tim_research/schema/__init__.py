@@ -1,0 +1,491 @@
+"""The data contract of a mentoring program: six linked tables and their table schemas.
+
+A program's data are the tables ``youth``, ``surveys``, ``mentors``, ``mentor_surveys``,
+``matches`` and ``meetings``, linked by ids. This module holds the :class:`Program` container
+and builds the Frictionless Data table schemas (field types, constraints, missing-value codes,
+primary and foreign keys) that :mod:`tim_research.synth` writes and :mod:`tim_research.io`
+validates against.
+
+The pandas dtype of a field follows from its Frictionless type: ``string`` -> ``str`` (or a
+categorical when the field has an ``enum`` constraint, ordered when ``categoriesOrdered`` is
+true), ``integer`` -> ``Int64``, ``number`` -> ``float64``, ``boolean`` -> ``boolean`` and
+``date`` -> ``datetime64[us]``.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
+from typing import Any
+
+import pandas as pd
+
+__all__ = [
+    "CLOSURE_REASONS",
+    "MENTOR_WAVES",
+    "SURVEY_STATUS",
+    "TABLES",
+    "TABLE_DESCRIPTIONS",
+    "WAVES",
+    "Program",
+    "field_dtype",
+    "instrument_note",
+    "item_columns",
+    "item_instrument",
+    "table_schemas",
+]
+
+TABLES: tuple[str, ...] = (
+    "youth",
+    "surveys",
+    "mentors",
+    "mentor_surveys",
+    "matches",
+    "meetings",
+)
+"""Names of the tables of a program, in the order they are written."""
+
+TABLE_DESCRIPTIONS: Mapping[str, str] = {
+    "youth": "One row per enrolled youth: site, demographics, enrolment, comparison group.",
+    "surveys": "One row per youth per wave (baseline, 6 and 12 months): item responses.",
+    "mentors": "One row per mentor: site, age, trauma-informed training, supervision, caseload.",
+    "mentor_surveys": "One row per mentor per wave (baseline, 12 months): ProQOL 5 and STSS.",
+    "matches": "One row per match of a youth with a mentor: dates, closure reason.",
+    "meetings": "One row per mentor-youth meeting: date, length, mode.",
+}
+"""One-line description of each table."""
+
+WAVES: tuple[str, ...] = ("baseline", "6m", "12m")
+"""Youth survey waves; ``months`` holds 0, 6 and 12."""
+
+MENTOR_WAVES: tuple[str, ...] = ("baseline", "12m")
+"""Mentor survey waves; ``months`` holds 0 and 12."""
+
+WAVE_MONTHS: Mapping[str, int] = {"baseline": 0, "6m": 6, "12m": 12}
+
+SURVEY_STATUS: tuple[str, ...] = ("completed", "lost to follow-up", "not yet due")
+"""Status of a scheduled survey; item responses are present only when ``completed``."""
+
+CLOSURE_REASONS: tuple[str, ...] = (
+    "planned completion",
+    "youth or family moved",
+    "mentor time constraints",
+    "relationship difficulty",
+    "safety concern",
+    "other",
+)
+"""Reasons a match closed; every reason but the first is an unplanned (early) closure."""
+
+GENDERS_YOUTH: tuple[str, ...] = ("girl", "boy", "another gender")
+GENDERS_ADULT: tuple[str, ...] = ("woman", "man", "another gender")
+RACE_ETHNICITY: tuple[str, ...] = (
+    "Black",
+    "Hispanic or Latino",
+    "White",
+    "Asian",
+    "American Indian or Alaska Native",
+    "Multiracial",
+    "Another race or ethnicity",
+)
+REFERRAL_SOURCES: tuple[str, ...] = (
+    "school",
+    "family",
+    "child welfare",
+    "juvenile justice",
+    "health or mental health provider",
+    "community organisation",
+)
+SUPERVISION: tuple[str, ...] = ("monthly", "fortnightly", "weekly")
+MEETING_MODES: tuple[str, ...] = ("in person", "remote")
+
+_ACE_LABELS = (
+    "emotional abuse",
+    "physical abuse",
+    "sexual abuse",
+    "emotional neglect",
+    "physical neglect",
+    "parental separation or divorce",
+    "mother treated violently",
+    "household substance abuse",
+    "household mental illness",
+    "incarcerated household member",
+)
+_ITEMS: Mapping[str, tuple[int, int, int, tuple[int, ...], str]] = {
+    # id: (number of items, minimum, maximum, reverse-keyed items, name)
+    "ace10": (10, 0, 1, (), "ACE questionnaire (CDC-Kaiser), 0 No / 1 Yes"),
+    "brs": (6, 1, 5, (2, 4, 6), "Brief Resilience Scale, 1 strongly disagree ... 5 strongly agree"),
+    "cyrm_r": (17, 1, 5, (), "CYRM-R, 5-point version, 1 not at all ... 5 a lot"),
+    "proqol5": (30, 1, 5, (1, 4, 15, 17, 29), "ProQOL 5, 1 never ... 5 very often"),
+    "stss": (17, 1, 5, (), "Secondary Traumatic Stress Scale, 1 never ... 5 very often"),
+}
+
+MISSING_VALUES: tuple[str, ...] = ("",)
+
+
+def item_instrument(column: str) -> str | None:
+    """Instrument id of an item column like ``brs_3`` (``None`` for other columns).
+
+    Examples
+    --------
+    >>> item_instrument("cyrm_r_12"), item_instrument("youth_id")
+    ('cyrm_r', None)
+    """
+    stem, _, number = column.rpartition("_")
+    if stem in _ITEMS and number.isdigit() and 1 <= int(number) <= _ITEMS[stem][0]:
+        return stem
+    return None
+
+
+def instrument_note(instrument: str) -> str:
+    """Short description of an instrument's items as stored in the tables (codebook text)."""
+    n, lo, hi, reverse, name = _ITEMS[instrument]
+    text = f"{name}; {n} items"
+    if instrument == "ace10":
+        text += " (the ACE score is a population research measure, not a screening tool)"
+    if reverse:
+        text += "; reverse-keyed items " + ", ".join(str(i) for i in reverse) + " are stored raw"
+    return text
+
+
+def item_columns(instrument: str) -> list[str]:
+    """Item column names ``<id>_<n>`` of an instrument used in the program tables.
+
+    Examples
+    --------
+    >>> item_columns("brs")
+    ['brs_1', 'brs_2', 'brs_3', 'brs_4', 'brs_5', 'brs_6']
+    """
+    n = _ITEMS[instrument][0]
+    return [f"{instrument}_{i}" for i in range(1, n + 1)]
+
+
+def _items(instrument: str, when: str) -> list[dict[str, Any]]:
+    n, lo, hi, reverse, name = _ITEMS[instrument]
+    out = []
+    for i in range(1, n + 1):
+        text = f"{name}; item {i}"
+        if instrument == "ace10":
+            text = f"ACE category {i}, {_ACE_LABELS[i - 1]} (0 No, 1 Yes)"
+        if i in reverse:
+            text += " (reverse-keyed)"
+        out.append(
+            {
+                "name": f"{instrument}_{i}",
+                "type": "integer",
+                "description": f"{text}; {when}; empty = not answered",
+                "constraints": {"minimum": lo, "maximum": hi},
+            }
+        )
+    return out
+
+
+def _enum(
+    name: str, values: Sequence[str], description: str, *, required: bool, ordered: bool = False
+) -> dict[str, Any]:
+    field: dict[str, Any] = {"name": name, "type": "string", "description": description}
+    if ordered:
+        field["categoriesOrdered"] = True
+    field["constraints"] = {"enum": list(values)}
+    if required:
+        field["constraints"] = {"required": True, "enum": list(values)}
+    return field
+
+
+def _id(name: str, prefix: str, description: str, *, unique: bool = False) -> dict[str, Any]:
+    constraints: dict[str, Any] = {"required": True, "pattern": f"{prefix}[0-9]+"}
+    if unique:
+        constraints["unique"] = True
+    return {"name": name, "type": "string", "description": description, "constraints": constraints}
+
+
+def _date(name: str, description: str, *, required: bool) -> dict[str, Any]:
+    field: dict[str, Any] = {"name": name, "type": "date", "format": "default"}
+    field["description"] = description
+    if required:
+        field["constraints"] = {"required": True}
+    return field
+
+
+def _int(name: str, description: str, lo: int, hi: int, *, required: bool = True) -> dict:
+    constraints: dict[str, Any] = {"minimum": lo, "maximum": hi}
+    if required:
+        constraints = {"required": True, **constraints}
+    return {"name": name, "type": "integer", "description": description, "constraints": constraints}
+
+
+def table_schemas(*, sites: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Frictionless table schemas of the six program tables.
+
+    Parameters
+    ----------
+    sites
+        Site names, in display order (the ``enum`` of every ``site`` field).
+
+    Returns
+    -------
+    dict
+        ``{table name: table schema}`` in :data:`TABLES` order; each schema has ``fields``,
+        ``missingValues``, ``primaryKey`` and, where tables link, ``foreignKeys``.
+
+    Examples
+    --------
+    >>> s = table_schemas(sites=["North", "South"])
+    >>> s["matches"]["primaryKey"], [fk["fields"] for fk in s["matches"]["foreignKeys"]]
+    (['match_id'], [['youth_id'], ['mentor_id']])
+    """
+    sites = list(sites)
+    site = _enum("site", sites, "Program site", required=True)
+
+    youth = [
+        _id("youth_id", "Y", "Pseudonymous youth id", unique=True),
+        site,
+        _int("age", "Age in years at enrolment", 8, 17),
+        _enum(
+            "gender", GENDERS_YOUTH, "Gender (self-described); empty = not stated", required=False
+        ),
+        _enum(
+            "race_ethnicity",
+            RACE_ETHNICITY,
+            "Race/ethnicity (one category); empty = not stated",
+            required=False,
+        ),
+        _enum("referral_source", REFERRAL_SOURCES, "Who referred the youth", required=True),
+        _date("enrolment_date", "Date of enrolment and baseline survey", required=True),
+        {
+            "name": "comparison",
+            "type": "boolean",
+            "description": "True = waitlist comparison group (not matched during the study)",
+            "constraints": {"required": True},
+        },
+    ]
+
+    def wave_fields(waves: Sequence[str], who: str) -> list[dict[str, Any]]:
+        months = [WAVE_MONTHS[w] for w in waves]
+        return [
+            _enum("wave", waves, "Survey wave", required=True, ordered=True),
+            {
+                "name": "months",
+                "type": "integer",
+                "description": f"Months since {who} (0 = baseline)",
+                "constraints": {"required": True, "enum": months},
+            },
+            _enum(
+                "status",
+                SURVEY_STATUS,
+                "Survey status; items are present only when completed; 'not yet due' = "
+                "scheduled after the data cut-off",
+                required=True,
+            ),
+            _date(
+                "survey_date",
+                "Date the survey was completed; empty unless completed",
+                required=False,
+            ),
+        ]
+
+    surveys = [
+        _id("youth_id", "Y", "Youth id (youth.youth_id)"),
+        *wave_fields(WAVES, "enrolment"),
+        *_items("ace10", "baseline only"),
+        *_items("brs", "every wave"),
+        *_items("cyrm_r", "every wave"),
+    ]
+
+    mentors = [
+        _id("mentor_id", "M", "Pseudonymous mentor id", unique=True),
+        site,
+        _int("age", "Age in years at the first match", 18, 80),
+        _enum(
+            "gender", GENDERS_ADULT, "Gender (self-described); empty = not stated", required=False
+        ),
+        {
+            "name": "training_hours",
+            "type": "number",
+            "description": "Hours of trauma-informed training completed before the first match",
+            "constraints": {"required": True, "minimum": 0, "maximum": 200},
+        },
+        _enum(
+            "supervision",
+            SUPERVISION,
+            "How often the mentor meets a supervisor",
+            required=True,
+            ordered=True,
+        ),
+        _int("caseload", "Number of youth matched with this mentor in the program", 1, 10),
+    ]
+
+    mentor_surveys = [
+        _id("mentor_id", "M", "Mentor id (mentors.mentor_id)"),
+        *wave_fields(MENTOR_WAVES, "the mentor's baseline survey"),
+        *_items("proqol5", "baseline and 12 months"),
+        *_items("stss", "baseline and 12 months"),
+    ]
+
+    matches = [
+        _id("match_id", "X", "Match id", unique=True),
+        _id("youth_id", "Y", "Youth id (youth.youth_id)"),
+        _id("mentor_id", "M", "Mentor id (mentors.mentor_id)"),
+        _date("start_date", "Date the match started (first meeting)", required=True),
+        _date(
+            "end_date",
+            "Date the match closed; empty = still open at the data cut-off (censored)",
+            required=False,
+        ),
+        _enum(
+            "closure_reason",
+            CLOSURE_REASONS,
+            "Why the match closed; empty when open",
+            required=False,
+        ),
+        _int("planned_months", "Planned duration of the match in months", 1, 60),
+    ]
+    matches[1]["constraints"]["unique"] = True
+
+    meetings = [
+        {
+            "name": "meeting_id",
+            "type": "string",
+            "description": "Meeting id: match id and running number",
+            "constraints": {"required": True, "unique": True, "pattern": "X[0-9]+-[0-9]+"},
+        },
+        _id("match_id", "X", "Match id (matches.match_id)"),
+        _date("date", "Date of the meeting (within the match's dates)", required=True),
+        _int("minutes", "Length of the meeting in minutes", 5, 600),
+        _enum("mode", MEETING_MODES, "In person or remote (video/phone)", required=True),
+    ]
+
+    def fk(field: str, table: str) -> dict[str, Any]:
+        return {"fields": [field], "reference": {"resource": table, "fields": [field]}}
+
+    def schema(flds, pk, fks=()):
+        out: dict[str, Any] = {"fields": flds, "missingValues": list(MISSING_VALUES)}
+        out["primaryKey"] = list(pk)
+        if fks:
+            out["foreignKeys"] = list(fks)
+        return out
+
+    return {
+        "youth": schema(youth, ["youth_id"]),
+        "surveys": schema(surveys, ["youth_id", "wave"], [fk("youth_id", "youth")]),
+        "mentors": schema(mentors, ["mentor_id"]),
+        "mentor_surveys": schema(
+            mentor_surveys, ["mentor_id", "wave"], [fk("mentor_id", "mentors")]
+        ),
+        "matches": schema(
+            matches, ["match_id"], [fk("youth_id", "youth"), fk("mentor_id", "mentors")]
+        ),
+        "meetings": schema(meetings, ["meeting_id"], [fk("match_id", "matches")]),
+    }
+
+
+def field_dtype(field: Mapping[str, Any]) -> Any:
+    """The pandas dtype a Frictionless field is read into.
+
+    Examples
+    --------
+    >>> field_dtype({"name": "age", "type": "integer"})
+    Int64Dtype()
+    >>> field_dtype({"name": "wave", "type": "string", "categoriesOrdered": True,
+    ...              "constraints": {"enum": ["baseline", "6m"]}})
+    CategoricalDtype(categories=['baseline', '6m'], ordered=True, categories_dtype=str)
+    """
+    kind = field.get("type", "string")
+    enum = field.get("constraints", {}).get("enum")
+    if kind == "string":
+        if enum is not None:
+            return pd.CategoricalDtype(
+                pd.Index([str(v) for v in enum], dtype="str"),
+                ordered=bool(field.get("categoriesOrdered", False)),
+            )
+        return pd.api.types.pandas_dtype("str")
+    if kind == "integer":
+        return pd.Int64Dtype()
+    if kind == "number":
+        return "float64"
+    if kind == "boolean":
+        return pd.BooleanDtype()
+    if kind in ("date", "datetime"):
+        return "datetime64[us]"
+    raise ValueError(f"unsupported field type {kind!r} for field {field.get('name')!r}")
+
+
+@dataclass(frozen=True, eq=False)
+class Program:
+    """The linked tables of one mentoring program.
+
+    Attributes
+    ----------
+    youth, surveys, mentors, mentor_surveys, matches, meetings
+        The six tables (see :func:`table_schemas` and ``data/sample/CODEBOOK.md``).
+    cutoff
+        Data cut-off date: open matches are censored here; surveys scheduled later are
+        ``"not yet due"``.
+    effects
+        For synthetic programs, the planted effects (:class:`tim_research.synth.Effects`);
+        ``None`` for real data.
+
+    Examples
+    --------
+    >>> from tim_research import synth
+    >>> p = synth.program(n_youth=20, seed=0)
+    >>> int(p.to_frame().loc["surveys", "rows"]), p.sites
+    (60, ['North', 'South', 'East', 'West'])
+    """
+
+    youth: pd.DataFrame
+    surveys: pd.DataFrame
+    mentors: pd.DataFrame
+    mentor_surveys: pd.DataFrame
+    matches: pd.DataFrame
+    meetings: pd.DataFrame
+    cutoff: pd.Timestamp
+    effects: Any = None
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The six tables as ``{name: DataFrame}`` in :data:`TABLES` order."""
+        return {name: getattr(self, name) for name in TABLES}
+
+    @property
+    def sites(self) -> list[str]:
+        """Site names: the categories of ``youth.site`` (in order), else the values seen."""
+        site = self.youth["site"]
+        if isinstance(site.dtype, pd.CategoricalDtype):
+            return [str(s) for s in site.cat.categories]
+        return [str(s) for s in pd.unique(site.dropna())]
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per table: number of rows and columns and share of missing cells."""
+        rows = []
+        for name, df in self.tables().items():
+            cells = df.shape[0] * df.shape[1]
+            missing = float(df.isna().to_numpy().sum()) / cells if cells else float("nan")
+            rows.append(
+                {"table": name, "rows": len(df), "columns": df.shape[1], "missing_share": missing}
+            )
+        return pd.DataFrame(rows).set_index("table")
+
+    def __repr__(self) -> str:
+        parts = ", ".join(f"{n}={len(df)} rows" for n, df in self.tables().items())
+        return f"Program({parts}, cutoff={self.cutoff.date()})"
+
+    def _repr_html_(self) -> str:
+        head = html.escape(f"Program (data cut-off {self.cutoff.date()})")
+        return f"<p><b>{head}</b></p>" + self.to_frame().to_html()
+
+    def __post_init__(self) -> None:
+        from tim_research.errors import DataError
+
+        for f in fields(self)[: len(TABLES)]:
+            value = getattr(self, f.name)
+            if not isinstance(value, pd.DataFrame):
+                raise DataError(
+                    f"Program.{f.name} must be a pandas DataFrame, got {type(value).__name__}"
+                )
+        try:
+            cutoff = pd.Timestamp(self.cutoff)
+        except (TypeError, ValueError) as exc:
+            raise DataError(f"Program.cutoff must be a date, got {self.cutoff!r}") from exc
+        if pd.isna(cutoff):
+            raise DataError("Program.cutoff must be a date, got a missing value")
+        object.__setattr__(self, "cutoff", cutoff)
