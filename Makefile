@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 OUT    ?= reports
 
-.PHONY: setup run test lint format bench lab clean
+.PHONY: setup run test lint format bench lab notebooks clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ format: setup
 
 bench: setup
 	for f in benchmarks/bench_*.py; do $(BIN)/python $$f || exit 1; done
+
+## rebuild every notebook from notebooks/src/*.py and execute it in place (after library changes)
+notebooks: setup
+	$(BIN)/python -m tim_research.nbtools
 
 lab: setup
 	$(BIN)/jupyter lab notebooks/

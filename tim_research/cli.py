@@ -100,6 +100,38 @@ def _cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from tim_research.report import run_report
+
+    result = run_report(
+        config=args.config,
+        data=args.data,
+        out=args.out,
+        jobs=args.jobs,
+        only=args.only or (),
+        resume=args.resume,
+        executor=args.executor,
+        scheduler=args.scheduler,
+        progress=not args.no_progress,
+    )
+    index = Path(args.out) / "latest" / "index.html"
+    print(f"published batch {result.batch_id}: {index}")
+    if result.failed:
+        print(f"{len(result.failed)} run(s) not published:", file=sys.stderr)
+        for run in result.failed:
+            print(f"  {run.name}: {run.status}: {run.error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _cmd_sample(args: argparse.Namespace) -> int:
+    from tim_research import synth
+
+    synth.write_sample(args.out, seed=args.seed, n_youth=args.n_youth)
+    print(f"wrote the synthetic sample program (seed {args.seed}) to {args.out}")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tim",
@@ -161,6 +193,25 @@ def _parser() -> argparse.ArgumentParser:
         help="extra folder of instrument .toml files (repeatable)",
     )
     p.set_defaults(func=_cmd_score)
+
+    p = sub.add_parser("report", help="execute the report notebooks per site and publish HTML")
+    p.add_argument("--config", default="notebooks/reports.toml", help="report configuration")
+    p.add_argument("--data", default="data/sample", help="program data package folder")
+    p.add_argument("--out", default="reports", help="output folder (batches and 'latest')")
+    p.add_argument("--jobs", type=int, default=None, help="runs at once (default: CPU count)")
+    p.add_argument("--only", nargs="+", metavar="NAME", help="run only these [[run]] names")
+    p.add_argument("--resume", action="store_true",
+                   help="re-use successful runs of the latest batch; run failed or missing ones")
+    p.add_argument("--executor", choices=("local", "dask"), default="local")
+    p.add_argument("--scheduler", help="Dask scheduler address for --executor dask")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_report)
+
+    p = sub.add_parser("sample", help="write the synthetic sample program (data/sample)")
+    p.add_argument("--out", required=True, help="folder to write")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--n-youth", type=int, default=600)
+    p.set_defaults(func=_cmd_sample)
     return parser
 
 

@@ -64,12 +64,14 @@ def themed() -> Iterator[None]:
 
 
 def _axes(ax: Axes | None, figsize: tuple[float, float] | None = None) -> tuple[Figure, Axes]:
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     if ax is not None:
         return ax.figure, ax  # type: ignore[return-value]
-    fig, new_ax = plt.subplots(figsize=figsize)
-    return fig, new_ax
+    # A bare Figure, not pyplot's: Jupyter then shows the returned figure once (pyplot figures
+    # are shown a second time by the inline backend) and nothing accumulates in pyplot's registry.
+    fig = Figure(figsize=figsize)
+    return fig, fig.add_subplot()
 
 
 def _need(table: pd.DataFrame, columns: Sequence[str], what: str) -> None:

@@ -10,7 +10,7 @@ see ``tests/reference/survival_survey_reference.R``.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from statistics import NormalDist
 
 import numpy as np
@@ -435,3 +435,58 @@ def distribution(
             stacklevel=2,
         )
     return out
+
+
+def indicators(
+    data: pd.DataFrame,
+    columns: Sequence[str],
+    *,
+    labels: Mapping[str, str] | None = None,
+    by: str | None = None,
+    conf_level: float = 0.95,
+    min_cell: int = 5,
+) -> pd.DataFrame:
+    """Prevalence of several 0/1 indicators (e.g. each ACE category), one row per indicator.
+
+    Parameters
+    ----------
+    data
+        One row per person.
+    columns
+        The 0/1 (or boolean) columns; NaN = not answered, left out of that row's ``n``.
+    labels
+        Optional readable label per column, shown in a ``label`` column.
+    by, conf_level, min_cell
+        As in :func:`prevalence` (suppression is applied per indicator across the groups).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``indicator``, ``label``, ``by`` (if given), then the columns of :func:`prevalence`.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"a": [1, 0, 0, 1] * 5, "b": [0, 0, 0, 1] * 5})
+    >>> indicators(d, ["a", "b"], min_cell=0)[["indicator", "n", "estimate"]]
+      indicator   n  estimate
+    0         a  20      0.50
+    1         b  20      0.25
+    """
+    labels = dict(labels or {})
+    parts = []
+    caught_any = False
+    for col in columns:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", SmallCellWarning)
+            table = prevalence(data, col, by=by, conf_level=conf_level, min_cell=min_cell)
+        caught_any = caught_any or bool(caught)
+        table.insert(0, "label", labels.get(col, col))
+        table.insert(0, "indicator", col)
+        parts.append(table)
+    if caught_any:
+        warnings.warn(
+            f"some indicators had cells below min_cell={min_cell}: those rows are suppressed",
+            SmallCellWarning,
+            stacklevel=2,
+        )
+    return pd.concat(parts, ignore_index=True)

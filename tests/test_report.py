@@ -1,0 +1,254 @@
+"""tim report: batches, faults, resume, atomic publishing, the safety gate, Dask."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import nbformat
+import pytest
+from conftest import REPO
+
+from tim_research.cli import main
+from tim_research.report import data_fingerprint, run_report
+from tim_research.report.config import ConfigError, load_config
+from tim_research.report.gate import scan, small_cells, tables_in_html
+
+SAMPLE = REPO / "data" / "sample"
+
+PROBE = textwrap.dedent(
+    """
+    import time
+    import pandas as pd
+    from tim_research.io import read_program
+    program = read_program(data_dir)
+    youth = program.youth if site is None else program.youth[program.youth["site"] == site]
+    if mode == "fail":
+        raise RuntimeError("planted failure")
+    if mode == "slow":
+        time.sleep(60)
+    if mode == "identifier":
+        print("first youth:", youth["youth_id"].iloc[0])
+    if mode == "small":
+        display(pd.DataFrame({"group": ["a", "b"], "count": [3, 40]}))
+    pd.DataFrame({"youth": [len(youth)]})
+    """
+)
+
+
+def _probe_notebook(folder, name="probe.ipynb", with_parameters=True):
+    nb = nbformat.v4.new_notebook()
+    nb.cells.append(nbformat.v4.new_markdown_cell("# Probe\nA test notebook."))
+    nb.cells.append(nbformat.v4.new_code_cell("from typing import Optional"))
+    params = nbformat.v4.new_code_cell(
+        'data_dir: str = "../data/sample"  # data\n'
+        "site: Optional[str] = None  # site name, or None for all\n"
+        "min_cell: int = 5  # suppression\n"
+        "seed: int = 0  # seed\n"
+        'mode: str = "ok"  # what the probe does\n'
+    )
+    if with_parameters:
+        params.metadata["tags"] = ["parameters"]
+    nb.cells.append(params)
+    nb.cells.append(nbformat.v4.new_code_cell(PROBE))
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, str(folder / name))
+
+
+def _config(folder, runs, run_timeout=120):
+    body = [
+        f'notebooks_dir = "."\ncell_timeout = 60\nrun_timeout = {run_timeout}\n'
+        "keep_batches = 3\n[parameters]\nmin_cell = 5\n"
+    ]
+    for name, scope, params in runs:
+        body.append(f'[[run]]\nname = "{name}"\nnotebook = "probe.ipynb"\nscope = "{scope}"\n')
+        if params:
+            body.append("[run.parameters]\n" + "".join(f'{k} = "{v}"\n' for k, v in params.items()))
+    path = folder / "reports.toml"
+    path.write_text("".join(body))
+    return path
+
+
+@pytest.fixture
+def probe_dir(tmp_path):
+    folder = tmp_path / "nb"
+    folder.mkdir()
+    _probe_notebook(folder)
+    return folder
+
+
+def test_batch_per_site_index_manifest_and_html_without_code(probe_dir, tmp_path):
+    cfg = _config(probe_dir, [("overview", "program", {}), ("site", "each_site", {})])
+    out = tmp_path / "out"
+    result = run_report(config=cfg, data=SAMPLE, out=out, jobs=2, progress=False, batch_id="b1")
+    assert [r.name for r in result.runs] == [
+        "overview",
+        "site-north",
+        "site-south",
+        "site-east",
+        "site-west",
+    ]
+    assert not result.failed
+    latest = out / "latest"
+    assert latest.is_symlink() and latest.resolve() == (out / "batches" / "b1").resolve()
+    manifest = json.loads((latest / "manifest.json").read_text())
+    assert manifest["data_fingerprint"] == data_fingerprint(SAMPLE)
+    assert {"pandas", "papermill", "tim-research"} <= set(manifest["versions"])
+    assert len(manifest["git_commit"]) in (40, 7) or manifest["git_commit"] == "unknown"
+    for run in manifest["runs"]:
+        assert run["status"] == "ok" and run["seconds"] > 0
+        html = (latest / run["name"] / "report.html").read_text()
+        assert "read_program" not in html  # no code cells in the staff HTML
+        assert "A test notebook." in html
+    index = (latest / "index.html").read_text()
+    assert all(f"{r}/report.html" in index for r in ("overview", "site-west"))
+    assert "population research measures" in index
+
+
+def test_failing_run_is_kept_alone_and_resume_reruns_only_it(probe_dir, tmp_path, capsys):
+    cfg = _config(probe_dir, [("good", "program", {}), ("bad", "program", {"mode": "fail"})])
+    out = tmp_path / "out"
+    code = main(
+        [
+            "report",
+            "--config",
+            str(cfg),
+            "--data",
+            str(SAMPLE),
+            "--out",
+            str(out),
+            "--jobs",
+            "2",
+            "--no-progress",
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "bad: failed: cell" in err and "planted failure" in err
+    first = json.loads((out / "latest" / "manifest.json").read_text())
+    status = {r["name"]: r["status"] for r in first["runs"]}
+    assert status == {"good": "ok", "bad": "failed"}
+    failed_nb = nbformat.read(str(out / "latest" / "bad" / "notebook.ipynb"), as_version=4)
+    assert any(
+        o.get("ename") == "RuntimeError" for c in failed_nb.cells for o in c.get("outputs", [])
+    )
+    # fix the failing run and resume: only it is executed again
+    cfg.write_text(cfg.read_text().replace('mode = "fail"', 'mode = "ok"'))
+    result = run_report(config=cfg, data=SAMPLE, out=out, resume=True, progress=False)
+    reused = {r.name: r.reused for r in result.runs}
+    assert reused == {"good": True, "bad": False}
+    assert not result.failed
+
+
+def test_interrupted_batch_leaves_the_published_batch_untouched(probe_dir, tmp_path):
+    cfg = _config(probe_dir, [("overview", "program", {})])
+    out = tmp_path / "out"
+    run_report(config=cfg, data=SAMPLE, out=out, progress=False, batch_id="b1")
+    before = {
+        p.relative_to(out): p.read_bytes() for p in (out / "batches").rglob("*") if p.is_file()
+    }
+    slow = _config(probe_dir, [("overview", "program", {}), ("slow", "program", {"mode": "slow"})])
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tim_research.cli",
+            "report",
+            "--config",
+            str(slow),
+            "--data",
+            str(SAMPLE),
+            "--out",
+            str(out),
+            "--no-progress",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.time() + 60
+    while time.time() < deadline and not list(out.glob(".staging-*/slow/spec.json")):
+        time.sleep(0.2)
+    assert list(out.glob(".staging-*")), "the batch never started"
+    os.killpg(proc.pid, signal.SIGTERM)
+    proc.wait(timeout=30)
+    assert (out / "latest").resolve() == (out / "batches" / "b1").resolve()
+    after = {
+        p.relative_to(out): p.read_bytes() for p in (out / "batches").rglob("*") if p.is_file()
+    }
+    assert after == before
+
+
+def test_run_limit_kills_a_hanging_run(probe_dir, tmp_path):
+    cfg = _config(probe_dir, [("slow", "program", {"mode": "slow"})], run_timeout=8)
+    result = run_report(config=cfg, data=SAMPLE, out=tmp_path / "out", progress=False)
+    (run,) = result.runs
+    assert run.status == "timeout" and run.seconds < 30
+
+
+@pytest.mark.parametrize(
+    ("mode", "message"), [("identifier", "direct identifier"), ("small", "below min_cell=5")]
+)
+def test_safety_gate_blocks_planted_identifier_and_small_cell(probe_dir, tmp_path, mode, message):
+    cfg = _config(probe_dir, [("probe", "program", {"mode": mode})])
+    result = run_report(config=cfg, data=SAMPLE, out=tmp_path / "out", progress=False)
+    (run,) = result.runs
+    assert run.status == "blocked" and message in run.error
+    assert "Y0" not in run.error  # the gate never prints identifier values
+    assert not (tmp_path / "out" / "latest" / "probe" / "report.html").exists()
+
+
+def test_config_errors_unknown_parameter_and_missing_parameters_cell(probe_dir, tmp_path):
+    cfg = _config(probe_dir, [("probe", "program", {"colour": "red"})])
+    with pytest.raises(ConfigError, match=r"declares no parameter\(s\) \['colour'\]"):
+        load_config(cfg)
+    _probe_notebook(probe_dir, with_parameters=False)
+    cfg = _config(probe_dir, [("probe", "program", {})])
+    with pytest.raises(ConfigError, match="no cell tagged 'parameters'"):
+        load_config(cfg)
+
+
+def test_committed_config_names_real_notebooks():
+    cfg = load_config(REPO / "notebooks" / "reports.toml")
+    assert all(t.notebook.exists() for t in cfg.runs)
+
+
+def test_gate_parses_pandas_tables_and_flags_only_count_columns():
+    import pandas as pd
+
+    html = pd.DataFrame(
+        {"count": [3, 12, None], "estimate": [0.01, 2.0, 3.0], "n_missing": [1, 2, 3]}
+    ).to_html()
+    (table,) = tables_in_html(html)
+    assert list(table.columns) == ["", "count", "estimate", "n_missing"]
+    assert len(small_cells(html, min_cell=5)) == 1
+    assert scan([html], identifiers=set(), min_cell=0) == []
+    assert scan(["<p>Y0001</p>"], identifiers={"Y0001"}, min_cell=5)
+
+
+def test_dask_executor_on_a_local_cluster(probe_dir, tmp_path):
+    import distributed
+
+    cfg = _config(probe_dir, [("overview", "program", {}), ("site", "each_site", {})])
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        result = run_report(
+            config=cfg,
+            data=SAMPLE,
+            out=tmp_path / "out",
+            executor="dask",
+            scheduler=cluster.scheduler_address,
+            progress=False,
+        )
+    assert len(result.runs) == 5 and not result.failed
+    assert (tmp_path / "out" / "latest" / "site-east" / "report.html").exists()

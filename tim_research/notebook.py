@@ -1,0 +1,180 @@
+"""One set-up call for the research notebooks: check parameters, load data, fix display.
+
+A notebook's first code cell after its ``parameters`` cell is::
+
+    nb = setup(data_dir=data_dir, site=site, min_cell=min_cell, seed=seed)
+
+It validates the parameters (papermill passes whatever it is given), reads and validates the
+program data package, keeps one site when asked, seeds numpy, and makes displayed output
+deterministic (rounded tables, PNG figures at a fixed resolution, no progress bars).
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tim_research.errors import DataError
+from tim_research.schema import Program
+
+__all__ = ["NotebookContext", "select_site", "setup", "show"]
+
+
+@dataclass(frozen=True)
+class NotebookContext:
+    """What a notebook works with after :func:`setup`."""
+
+    program: Program
+    site: str | None
+    min_cell: int
+    seed: int
+    rng: np.random.Generator
+
+    @property
+    def site_label(self) -> str:
+        """``"all sites"`` or the site's name, for titles and prose."""
+        return "all sites" if self.site is None else f"site {self.site}"
+
+    @property
+    def sites(self) -> list[str]:
+        """Sites in the data shown (one when a site was chosen)."""
+        return [self.site] if self.site is not None else self.program.sites
+
+
+def _check(name: str, value: Any, kind: type | tuple[type, ...], allow_none: bool = False) -> None:
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, kind):
+        expected = (
+            kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        )
+        raise DataError(
+            f"notebook parameter {name!r} must be {expected}{' or None' if allow_none else ''}, "
+            f"got {value!r} ({type(value).__name__}); pass it as a literal, e.g. with "
+            f"papermill -p {name} ... or a parameters YAML file"
+        )
+
+
+def select_site(program: Program, site: str) -> Program:
+    """The part of a program that belongs to one site (youth, mentors and what links to them).
+
+    Examples
+    --------
+    >>> from tim_research import synth
+    >>> north = select_site(synth.program(n_youth=40, seed=1), "North")
+    >>> set(north.youth["site"].astype(str))
+    {'North'}
+    """
+    if site not in program.sites:
+        raise DataError(
+            f"site {site!r} is not in the data; sites are {program.sites}. Use None for all sites."
+        )
+    youth = program.youth[program.youth["site"] == site]
+    mentors = program.mentors[program.mentors["site"] == site]
+    matches = program.matches[program.matches["youth_id"].isin(youth["youth_id"])]
+    return Program(
+        youth=youth,
+        surveys=program.surveys[program.surveys["youth_id"].isin(youth["youth_id"])],
+        mentors=mentors,
+        mentor_surveys=program.mentor_surveys[
+            program.mentor_surveys["mentor_id"].isin(mentors["mentor_id"])
+        ],
+        matches=matches,
+        meetings=program.meetings[program.meetings["match_id"].isin(matches["match_id"])],
+        cutoff=program.cutoff,
+        effects=program.effects,
+    )
+
+
+def setup(
+    *,
+    data_dir: str,
+    site: str | None = None,
+    min_cell: int = 5,
+    seed: int = 0,
+    allow_identifiers: tuple[str, ...] = (),
+) -> NotebookContext:
+    """Validate notebook parameters, read the program, and make output deterministic.
+
+    Parameters
+    ----------
+    data_dir
+        Folder of a program data package (like ``data/sample``); relative paths are taken
+        from the notebook's working directory.
+    site
+        One site's name, or ``None`` for all sites.
+    min_cell
+        Smallest count shown in tables; smaller counts are suppressed (0 shows everything).
+    seed
+        Seed of every random step (imputation, bootstrap).
+    allow_identifiers
+        Columns that look like direct identifiers but may be read (see ``io.read_program``).
+    """
+    from tim_research.io import read_program
+
+    _check("data_dir", data_dir, str)
+    _check("site", site, str, allow_none=True)
+    _check("min_cell", min_cell, int)
+    _check("seed", seed, int)
+    if min_cell < 0:
+        raise DataError(f"notebook parameter 'min_cell' must be 0 or more, got {min_cell}")
+    folder = Path(data_dir).expanduser()
+    if not folder.is_dir():
+        raise DataError(
+            f"notebook parameter 'data_dir' = {data_dir!r} is not a folder (working directory: "
+            f"{Path.cwd().name}); point it at a data package like data/sample"
+        )
+    program = read_program(folder, allow_identifiers=allow_identifiers)
+    if site is not None:
+        program = select_site(program, site)
+    np.random.seed(seed)  # noqa: NPY002 - for libraries that draw from the global state
+    _configure_display()
+    return NotebookContext(program, site, min_cell, seed, np.random.default_rng(seed))
+
+
+def _configure_display() -> None:
+    """Deterministic, readable output inside a notebook kernel (no effect elsewhere)."""
+    os.environ.setdefault("TQDM_DISABLE", "1")
+    pd.set_option("display.precision", 3)
+    pd.set_option("display.max_columns", 30)
+    pd.set_option("display.width", 120)
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython ships with the notebook stack
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    # Warnings are shown as "Category: message", without the file path of the code that raised
+    # them: paths differ between machines and would make stored outputs irreproducible.
+    warnings.formatwarning = _short_warning
+    from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+    set_matplotlib_formats("png")
+    import matplotlib
+
+    matplotlib.rcParams["figure.dpi"] = 100
+    matplotlib.rcParams["savefig.dpi"] = 100
+
+
+def _short_warning(message, category, filename, lineno, line=None) -> str:
+    return f"{category.__name__}: {message}\n"
+
+
+def show(table: pd.DataFrame | pd.Series, *, digits: int = 2) -> pd.DataFrame:
+    """A display copy of a table: floats rounded, index kept, nothing else changed.
+
+    Examples
+    --------
+    >>> show(pd.DataFrame({"x": [1.23456]}))
+          x
+    0  1.23
+    """
+    frame = table.to_frame() if isinstance(table, pd.Series) else table
+    return frame.round(digits)

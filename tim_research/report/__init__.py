@@ -1,0 +1,400 @@
+"""Scheduled report runs: execute the notebooks for the program and each site, in parallel.
+
+``tim report`` (see :func:`run_report`) plans the runs of a batch from the configuration
+(``notebooks/reports.toml``), executes each one in its own process (papermill, IPC kernel,
+per-cell timeout inside, wall-clock limit enforced from outside by killing the process group),
+renders staff HTML without code, passes every report through the safety gate
+(:mod:`tim_research.report.gate`), writes ``index.html`` and ``manifest.json``, and publishes
+the batch with an atomic rename. A batch interrupted at any point leaves the previously
+published batch untouched.
+
+Folder layout under ``--out``::
+
+    batches/<batch id>/index.html, manifest.json, <run>/report.html, notebook.ipynb
+    latest -> batches/<batch id>        (a symlink replaced atomically)
+    .staging-<batch id>/                (work in progress; removed or left behind on a crash)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from tim_research.errors import TimResearchError
+from tim_research.report.config import ReportConfig, RunSpec, load_config, plan_runs
+
+__all__ = ["BatchResult", "RunResult", "data_fingerprint", "run_report"]
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Outcome of one run in a batch."""
+
+    name: str
+    template: str
+    site: str | None
+    status: str  # "ok", "failed", "timeout", "blocked" (safety gate)
+    error: str
+    seconds: float
+    parameters: dict[str, Any]
+    reused: bool = False
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """Outcome of a batch: where it was published and each run's result."""
+
+    batch_id: str
+    folder: Path
+    runs: tuple[RunResult, ...]
+
+    @property
+    def failed(self) -> list[RunResult]:
+        """Runs that did not produce a publishable report."""
+        return [r for r in self.runs if r.status != "ok"]
+
+
+def data_fingerprint(folder: str | Path) -> str:
+    """SHA-256 over the names and bytes of the data files (``*.csv``, ``*.json``) in a folder."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(folder).glob("*")):
+        if path.is_file() and path.suffix in (".csv", ".json"):
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": sys.version.split()[0]}
+    for pkg in (
+        "tim-research",
+        "pandas",
+        "numpy",
+        "statsmodels",
+        "matplotlib",
+        "seaborn",
+        "papermill",
+        "nbconvert",
+    ):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:  # pragma: no cover
+            out[pkg] = "not installed"
+    return out
+
+
+def _git_commit(folder: Path) -> str:
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return done.stdout.strip() or "unknown"
+
+
+def _run_local(
+    spec: RunSpec, config: ReportConfig, folder: Path, running: set[subprocess.Popen]
+) -> tuple[str, str, float]:
+    """Execute one run in a child process with a wall-clock limit; return status, error, s."""
+    folder.mkdir(parents=True, exist_ok=True)
+    job = {
+        "notebook": str(spec.notebook),
+        "parameters": spec.parameters,
+        "cwd": str(config.notebooks_dir),
+        "cell_timeout": config.cell_timeout,
+    }
+    (folder / "spec.json").write_text(json.dumps(job, indent=1), encoding="utf-8")
+    start = time.perf_counter()
+    with open(folder / "log.txt", "w", encoding="utf-8") as log:
+        # a new session: on timeout the whole process group (runner child and kernel) is killed
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tim_research.report.execute",
+                str(folder / "spec.json"),
+                str(folder),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        running.add(proc)
+        try:
+            proc.wait(timeout=config.run_timeout)
+        except subprocess.TimeoutExpired:
+            _kill(proc)
+            return (
+                "timeout",
+                f"killed after the run limit of {config.run_timeout} s",
+                (time.perf_counter() - start),
+            )
+        finally:
+            running.discard(proc)
+    seconds = time.perf_counter() - start
+    result_file = folder / "result.json"
+    if not result_file.exists():
+        return (
+            "failed",
+            f"the run process exited with code {proc.returncode} (see log.txt)",
+            seconds,
+        )
+    result = json.loads(result_file.read_text(encoding="utf-8"))
+    return result["status"], result["error"], seconds
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    """Kill a run's whole process group (its runner and its kernel)."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
+
+
+def _run_dask(specs: list[RunSpec], config: ReportConfig, staging: Path, scheduler: str):
+    """Yield ``(spec, status, error, seconds)`` from runs executed as Dask tasks."""
+    from dask.distributed import Client
+    from dask.distributed import as_completed as dask_completed
+
+    from tim_research.report.execute import execute_run
+
+    with Client(scheduler) as client:
+        futures = {}
+        for spec in specs:
+            job = {
+                "notebook": str(spec.notebook),
+                "parameters": spec.parameters,
+                "cwd": str(config.notebooks_dir),
+                "cell_timeout": config.cell_timeout,
+            }
+            futures[client.submit(execute_run, job, None, pure=False, key=f"tim-{spec.name}")] = (
+                spec
+            )
+        for future in dask_completed(futures):
+            spec = futures[future]
+            folder = staging / spec.name
+            folder.mkdir(parents=True, exist_ok=True)
+            try:
+                result = future.result()
+            except Exception as exc:  # the task itself failed (worker lost, ...)
+                yield spec, "failed", f"{type(exc).__name__}: {exc}", 0.0
+                continue
+            (folder / "notebook.ipynb").write_text(result["notebook"], encoding="utf-8")
+            if result["html"]:
+                (folder / "report.html").write_text(result["html"], encoding="utf-8")
+            yield spec, result["status"], result["error"], result["seconds"]
+
+
+def _previous(out: Path) -> dict[str, Any] | None:
+    manifest = out / "latest" / "manifest.json"
+    if manifest.is_file():
+        return json.loads(manifest.read_text(encoding="utf-8"))
+    return None
+
+
+def _publish(staging: Path, out: Path, batch_id: str, keep: int) -> Path:
+    batches = out / "batches"
+    batches.mkdir(parents=True, exist_ok=True)
+    final = batches / batch_id
+    os.replace(staging, final)  # atomic on one file system
+    link = out / f".latest-{batch_id}"
+    link.symlink_to(Path("batches") / batch_id)
+    os.replace(link, out / "latest")  # readers see the old batch or the new one, never half
+    old = sorted(p for p in batches.iterdir() if p.is_dir())
+    for stale in old[: max(0, len(old) - keep)]:
+        shutil.rmtree(stale, ignore_errors=True)
+    return final
+
+
+def run_report(
+    *,
+    config: str | Path,
+    data: str | Path,
+    out: str | Path,
+    jobs: int | None = None,
+    only: Sequence[str] = (),
+    resume: bool = False,
+    executor: str = "local",
+    scheduler: str | None = None,
+    progress: bool = True,
+    batch_id: str | None = None,
+) -> BatchResult:
+    """Execute, check and publish one batch of reports; see the module docstring.
+
+    Parameters
+    ----------
+    config
+        Report configuration file (``notebooks/reports.toml``).
+    data
+        Program data package folder, passed to every notebook as ``data_dir``.
+    out
+        Output folder (batches, ``latest`` link).
+    jobs
+        Runs executed at the same time (default: the number of CPUs).
+    only
+        Names of ``[[run]]`` entries to execute (default: all).
+    resume
+        Re-use the successful runs of the latest published batch when the data, parameters and
+        notebook are unchanged; execute only failed or missing runs.
+    executor, scheduler
+        ``"local"`` (processes on this machine) or ``"dask"`` with a scheduler address.
+    progress
+        Show one progress bar for the batch (on standard error).
+    batch_id
+        Name of the batch folder (default: a UTC timestamp).
+    """
+    from tqdm import tqdm
+
+    from tim_research.io import read_program
+    from tim_research.report import gate
+    from tim_research.report.index import write_index
+
+    cfg = load_config(config)
+    data_dir = Path(data).resolve()
+    out = Path(out).resolve()
+    if executor not in ("local", "dask"):
+        raise TimResearchError(f"executor must be 'local' or 'dask', got {executor!r}")
+    if executor == "dask" and not scheduler:
+        raise TimResearchError("--executor dask needs --scheduler ADDRESS (e.g. tcp://host:8786)")
+    program = read_program(data_dir)
+    specs = plan_runs(cfg, data_dir=data_dir, sites=program.sites, only=tuple(only))
+    fingerprint = data_fingerprint(data_dir)
+    batch_id = batch_id or time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    staging = out / f".staging-{batch_id}"
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir(parents=True)
+
+    previous = _previous(out) if resume else None
+    reusable: dict[str, dict[str, Any]] = {}
+    if previous and previous.get("data_fingerprint") == fingerprint:
+        prev_dir = (out / "latest").resolve()
+        for run in previous["runs"]:
+            if run["status"] == "ok" and (prev_dir / run["name"]).is_dir():
+                reusable[run["name"]] = run
+    results: dict[str, RunResult] = {}
+    todo = []
+    for spec in specs:
+        prev = reusable.get(spec.name)
+        if (
+            prev is not None
+            and prev["parameters"] == spec.parameters
+            and prev.get("notebook_sha256") == _sha(spec.notebook)
+        ):
+            shutil.copytree((out / "latest").resolve() / spec.name, staging / spec.name)
+            results[spec.name] = RunResult(
+                spec.name,
+                spec.template,
+                spec.site,
+                "ok",
+                "",
+                prev["seconds"],
+                spec.parameters,
+                reused=True,
+            )
+        else:
+            todo.append(spec)
+
+    identifiers = gate.identifiers_in_data(data_dir)
+    bar = tqdm(total=len(todo), desc="reports", unit="run", disable=not progress, file=sys.stderr)
+
+    def finish(spec: RunSpec, status: str, error: str, seconds: float) -> None:
+        folder = staging / spec.name
+        if status == "ok":
+            texts = [
+                p.read_text(encoding="utf-8")
+                for p in (folder / "report.html", folder / "notebook.ipynb")
+                if p.exists()
+            ]
+            problems = gate.scan(
+                texts, identifiers=identifiers, min_cell=int(spec.parameters.get("min_cell", 5))
+            )
+            if problems:
+                status, error = "blocked", "safety gate: " + "; ".join(problems)
+                # the staff page is withdrawn; the executed notebook stays for the analyst
+                (folder / "report.html").unlink(missing_ok=True)
+        results[spec.name] = RunResult(
+            spec.name, spec.template, spec.site, status, error, seconds, spec.parameters
+        )
+        failed = sum(r.status != "ok" for r in results.values())
+        bar.set_postfix(failed=failed)
+        bar.update(1)
+        tqdm.write(
+            f"{status:>7}  {spec.name}  {seconds:5.1f} s" + (f"  {error}" if error else ""),
+            file=sys.stderr,
+        )
+
+    running: set[subprocess.Popen] = set()
+    # SIGTERM (a scheduler stopping the job) unwinds like Ctrl-C: children are killed and the
+    # staging folder removed; the published batch is never touched before the final rename
+    previous_handler = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        if executor == "local":
+            with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
+                futures = {
+                    pool.submit(_run_local, s, cfg, staging / s.name, running): s for s in todo
+                }
+                try:
+                    for future in as_completed(futures):
+                        finish(futures[future], *future.result())
+                except BaseException:
+                    for f in futures:
+                        f.cancel()
+                    for proc in list(running):
+                        _kill(proc)
+                    raise
+        else:
+            for spec, status, error, seconds in _run_dask(todo, cfg, staging, scheduler or ""):
+                finish(spec, status, error, seconds)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    finally:
+        signal.signal(signal.SIGTERM, previous_handler)
+        bar.close()
+
+    ordered = tuple(results[s.name] for s in specs)
+    manifest = {
+        "batch_id": batch_id,
+        "data_dir": data_dir.name,
+        "data_fingerprint": fingerprint,
+        "config": cfg.source.name,
+        "git_commit": _git_commit(cfg.source.parent),
+        "versions": _versions(),
+        "runs": [
+            {**asdict(r), "notebook": s.notebook.name, "notebook_sha256": _sha(s.notebook)}
+            for r, s in zip(ordered, specs)
+        ],
+    }
+    (staging / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    write_index(staging / "index.html", manifest)
+    final = _publish(staging, out, batch_id, cfg.keep_batches)
+    return BatchResult(batch_id, final, ordered)
+
+
+def _raise_interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt(f"stopped by signal {signum}")
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

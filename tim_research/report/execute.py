@@ -1,0 +1,110 @@
+"""Execute one notebook run and render it for staff: used in a child process or a Dask task.
+
+``python -m tim_research.report.execute SPEC.json`` runs one notebook with papermill on a kernel
+that talks over local IPC sockets (not TCP ports, so data never sits on a network port and
+parallel kernels cannot collide on ports), writes the executed ``notebook.ipynb`` and a
+``report.html`` without code cells, and exits 0 on success, 1 when the notebook failed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+__all__ = ["execute_run", "render_html"]
+
+
+def _ipc_kernel_manager(socket_dir: str) -> type:
+    """A kernel manager class whose kernels use IPC sockets in ``socket_dir``."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class IPCKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(transport="ipc", ip=os.path.join(socket_dir, "kernel"), **kwargs)
+
+    return IPCKernelManager
+
+
+def render_html(nb: Any) -> str:
+    """Staff HTML of an executed notebook: prose and outputs, no code cells or prompts."""
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(
+        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
+    )
+    body, _ = exporter.from_notebook_node(nb)
+    return body
+
+
+def execute_run(spec: dict[str, Any], out_dir: str | None) -> dict[str, Any]:
+    """Run one notebook; return ``{"status", "error", "seconds", "notebook", "html"}``.
+
+    ``spec`` holds ``notebook`` (path), ``parameters``, ``cwd`` and ``cell_timeout``. With
+    ``out_dir`` the executed notebook and HTML are written there as well (the local runner);
+    a Dask task passes ``None`` and ships the texts back to the client.
+    """
+    import nbformat
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    start = time.perf_counter()
+    status, error = "ok", ""
+    with tempfile.TemporaryDirectory(prefix="tim-run-") as scratch:
+        # papermill writes the executed copy as it goes, so a failed run keeps the failing cell
+        # and its error; a temporary file works for a local child process and a Dask worker alike
+        executed = os.path.join(scratch, "executed.ipynb")
+        try:
+            pm.execute_notebook(
+                spec["notebook"],
+                executed,
+                parameters=spec["parameters"],
+                kernel_name="python3",
+                cwd=spec["cwd"],
+                progress_bar=False,
+                execution_timeout=spec["cell_timeout"],
+                kernel_manager_class=_ipc_kernel_manager(scratch),
+            )
+        except PapermillExecutionError as exc:
+            status, error = "failed", f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}"
+        except Exception as exc:  # the kernel died, a cell timed out, ...
+            status, error = "failed", f"{type(exc).__name__}: {exc}"
+        source = executed if os.path.exists(executed) else spec["notebook"]
+        nb = nbformat.read(source, as_version=4)
+    for cell in nb.cells:  # timestamps would make stored reports differ run to run
+        cell.metadata.pop("execution", None)
+    nb.metadata.pop("papermill", None)
+    notebook_text = nbformat.writes(nb)
+    html = render_html(nb) if status == "ok" else ""
+    result = {
+        "status": status,
+        "error": error,
+        "seconds": time.perf_counter() - start,
+        "notebook": notebook_text,
+        "html": html,
+    }
+    if out_dir is not None:
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "notebook.ipynb").write_text(notebook_text, encoding="utf-8")
+        if html:
+            (out / "report.html").write_text(html, encoding="utf-8")
+        meta = {k: v for k, v in result.items() if k in ("status", "error", "seconds")}
+        (out / "result.json").write_text(json.dumps(meta), encoding="utf-8")
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the child process: ``SPEC.json OUT_DIR``."""
+    args = sys.argv[1:] if argv is None else argv
+    spec = json.loads(Path(args[0]).read_text(encoding="utf-8"))
+    result = execute_run(spec, args[1])
+    return 0 if result["status"] == "ok" else 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
