@@ -426,3 +426,15 @@ def test_every_instrument_scores_within_its_declared_range(case):
         assert ((values >= lo - 1e-9) & (values <= hi + 1e-9)).all(), scale.id
     answered = out[f"{inst.id}_n_answered"]
     assert ((answered >= 0) & (answered <= len(inst.items))).all()
+
+
+def test_dask_dataframe_is_scored_partition_by_partition():
+    import dask.dataframe as dd
+
+    items, expected = _reference_pair("brs")
+    lazy = score(dd.from_pandas(items, npartitions=3, sort=False), "brs")
+    assert lazy.npartitions == 3
+    computed = lazy.compute()
+    # dask stores the string index as pyarrow strings; the labels and their order are the same
+    _assert_matches(computed.set_axis(expected.index), expected)
+    assert list(computed.index) == list(expected.index)

@@ -90,6 +90,10 @@ def score(
     -----
     ACE scores are population research measures, not screening tools for individuals.
 
+    A ``dask.dataframe.DataFrame`` is scored lazily partition by partition
+    (``map_partitions``), for data larger than memory; the index is then checked for
+    duplicates within each partition only.
+
     Examples
     --------
     >>> import pandas as pd
@@ -104,6 +108,17 @@ def score(
     y07    4.500000               high               6
     y03    2.000000                low               6
     """
+    if _is_dask_frame(data):
+        # larger than memory: score each partition with the same rules; the result is lazy
+        options_kw = {
+            "columns": columns,
+            "options": options,
+            "cutoffs": cutoffs,
+            "on_invalid": on_invalid,
+            "paths": paths,
+        }
+        meta = score(data._meta, instrument, **options_kw)
+        return data.map_partitions(score, instrument, meta=meta, **options_kw)
     if not isinstance(data, pd.DataFrame):
         raise DataError(f"score() needs a pandas DataFrame, got {type(data).__name__}")
     if on_invalid not in ("raise", "missing"):
@@ -132,6 +147,11 @@ def score(
 
 
 # --------------------------------------------------------------------------- checks
+
+
+def _is_dask_frame(data: object) -> bool:
+    """A dask DataFrame, recognised without importing dask."""
+    return type(data).__module__.startswith("dask") and hasattr(data, "map_partitions")
 
 
 def _check_index(data: pd.DataFrame) -> None:
