@@ -329,11 +329,12 @@ def reliability(
     Examples
     --------
     >>> import pandas as pd
-    >>> x = pd.DataFrame({"a": [1, 2, 3, 4, 5], "b": [2, 2, 3, 5, 4], "c": [5, 4, 2, 2, 1]},
-    ...                  index=[10, 11, 12, 13, 14])
+    >>> x = pd.DataFrame({"a": [1, 2, 3, 4, 5, 3], "b": [2, 2, 3, 5, 4, 3],
+    ...                   "c": [5, 3, 2, 2, 1, 4], "d": [2, 3, 3, 4, 4, 2]},
+    ...                  index=[10, 11, 12, 13, 14, 15])
     >>> rel = reliability(x, reverse=["c"], min_value=1, max_value=5)
-    >>> round(rel.alpha, 3), rel.n, rel.k
-    (0.949, 5, 3)
+    >>> round(rel.alpha, 3), round(rel.omega_total, 3), rel.n, rel.k
+    (0.932, 0.945, 6, 4)
     """
     if not 0 < conf_level < 1:
         raise DataError(f"conf_level must be between 0 and 1, got {conf_level}")
