@@ -131,3 +131,24 @@ def test_warnings_are_printed_as_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "tim score: warning: brs: brs_2 has values outside codes 1-5" in err
     assert "8 (row 3) (treated as unanswered)" in err
+
+
+def test_keygen_and_pseudonymise_a_file(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("TIM_PSEUDONYM_KEY", raising=False)
+    monkeypatch.delenv("TIM_PSEUDONYM_KEY_FILE", raising=False)
+    key = tmp_path / "key"
+    assert main(["keygen", str(key)]) == 0
+    src = tmp_path / "in.csv"
+    pd.DataFrame({"youth_id": ["Y0001", "Y0002", "Y0001"], "brs_1": [1, 2, 3]}).to_csv(
+        src, index=False
+    )
+    out = tmp_path / "out.csv"
+    args = ["pseudonymise", str(src), str(out), "-c", "youth_id", "--key-file", str(key)]
+    assert main(args) == 0
+    got = pd.read_csv(out)
+    assert got["youth_id"].iloc[0] == got["youth_id"].iloc[2] != got["youth_id"].iloc[1]
+    assert not got["youth_id"].str.startswith("Y0").any()
+    assert got["brs_1"].tolist() == [1, 2, 3]
+    # without any key the command stops with an explanation
+    assert main(["pseudonymise", str(src), str(out), "-c", "youth_id"]) == 2
+    assert "TIM_PSEUDONYM_KEY" in capsys.readouterr().err

@@ -132,6 +132,30 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_pseudonymise(args: argparse.Namespace) -> int:
+    from tim_research.privacy import pseudonymise_file
+
+    out = pseudonymise_file(
+        args.input,
+        args.output,
+        columns=args.columns,
+        key_env=args.key_env,
+        key_file=args.key_file,
+        prefix=args.prefix,
+        length=args.length,
+    )
+    print(f"wrote {args.output}: {len(out)} rows; pseudonymised {', '.join(args.columns)}")
+    return 0
+
+
+def _cmd_keygen(args: argparse.Namespace) -> int:
+    from tim_research.privacy import make_key_file
+
+    path = make_key_file(args.path)
+    print(f"wrote a new pseudonym key to {path} (readable by you only); keep it off shared drives")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tim",
@@ -200,12 +224,45 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="reports", help="output folder (batches and 'latest')")
     p.add_argument("--jobs", type=int, default=None, help="runs at once (default: CPU count)")
     p.add_argument("--only", nargs="+", metavar="NAME", help="run only these [[run]] names")
-    p.add_argument("--resume", action="store_true",
-                   help="re-use successful runs of the latest batch; run failed or missing ones")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="re-use successful runs of the latest batch; run failed or missing ones",
+    )
     p.add_argument("--executor", choices=("local", "dask"), default="local")
     p.add_argument("--scheduler", help="Dask scheduler address for --executor dask")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_report)
+
+    p = sub.add_parser("pseudonymise", help="replace id columns of a file by keyed pseudonyms")
+    p.add_argument("input", help="input file (.csv, .xlsx, .sav, .dta, .parquet)")
+    p.add_argument("output", help="output file (.csv, .xlsx, .parquet, .sav, .dta)")
+    p.add_argument(
+        "--columns",
+        "-c",
+        nargs="+",
+        required=True,
+        metavar="COL",
+        help="columns holding ids to replace",
+    )
+    p.add_argument(
+        "--key-file",
+        metavar="PATH",
+        help="key file (default: $TIM_PSEUDONYM_KEY, then $TIM_PSEUDONYM_KEY_FILE)",
+    )
+    p.add_argument(
+        "--key-env",
+        default="TIM_PSEUDONYM_KEY",
+        metavar="NAME",
+        help="environment variable holding the key",
+    )
+    p.add_argument("--prefix", default="P", help="pseudonym prefix")
+    p.add_argument("--length", type=int, default=12, help="pseudonym length")
+    p.set_defaults(func=_cmd_pseudonymise)
+
+    p = sub.add_parser("keygen", help="write a new random pseudonym key file (mode 0600)")
+    p.add_argument("path")
+    p.set_defaults(func=_cmd_keygen)
 
     p = sub.add_parser("sample", help="write the synthetic sample program (data/sample)")
     p.add_argument("--out", required=True, help="folder to write")

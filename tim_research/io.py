@@ -18,7 +18,7 @@ import csv
 import html
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from tim_research.errors import DataError
+from tim_research.privacy import find_identifiers
 from tim_research.schema import (
     TABLE_DESCRIPTIONS,
     TABLES,
@@ -235,59 +236,6 @@ class ProgramValidationError(DataError):
 
 
 # --------------------------------------------------------------------------- identifiers
-
-_IDENTIFIER_TOKENS = {
-    "name": "a name",
-    "firstname": "a name",
-    "lastname": "a name",
-    "fullname": "a name",
-    "surname": "a name",
-    "forename": "a name",
-    "givenname": "a name",
-    "email": "an email address",
-    "mail": "an email address",
-    "phone": "a phone number",
-    "telephone": "a phone number",
-    "mobile": "a phone number",
-    "cellphone": "a phone number",
-    "address": "a postal address",
-    "street": "a postal address",
-    "postcode": "a postal address",
-    "zipcode": "a postal address",
-    "zip": "a postal address",
-    "dob": "a date of birth",
-    "birthdate": "a date of birth",
-    "birthday": "a date of birth",
-    "birth": "a date of birth",
-    "ssn": "a social security number",
-}
-
-
-def _identifier_columns(columns: Iterable[str]) -> list[tuple[str, str]]:
-    """Columns whose *name* looks like a direct identifier, with the reason.
-
-    A simple name-based check: the name is split into words (on ``_``, ``-``, ``.``, spaces and
-    lower-to-upper case changes) and each word, and the name with separators removed, is
-    compared with a list of identifier words (name, email, phone, address, dob, ...). Item
-    columns such as ``ace10_3`` and ids such as ``youth_id`` are not flagged. Content is not
-    inspected.
-    """
-    out = []
-    for col in columns:
-        text = re.sub(r"([a-z])([A-Z])", r"\1_\2", str(col)).lower()
-        words = [w for w in re.split(r"[^a-z0-9]+", text) if w]
-        joined = "".join(words)
-        reason = None
-        for word in [*words, joined]:
-            if word in _IDENTIFIER_TOKENS:
-                reason = _IDENTIFIER_TOKENS[word]
-                break
-        if reason is None and any(w in ("e", "tel") for w in words) and "mail" in joined:
-            reason = "an email address"
-        if reason is not None:
-            out.append((str(col), reason))
-    return out
-
 
 def _allowed(allow_identifiers: Any) -> set[str]:
     if isinstance(allow_identifiers, str):
@@ -845,14 +793,18 @@ def _check(
     for t in tables.values():
         if t.raw is None:
             continue
-        for column, reason in _identifier_columns(t.raw.columns):
+        # names and contents, never printing the values (privacy.find_identifiers)
+        flagged = find_identifiers(t.raw)
+        for column, reason, evidence in flagged[["column", "reason", "evidence"]].itertuples(
+            index=False
+        ):
             if column in allowed or f"{t.name}.{column}" in allowed:
                 continue
             log.add(
                 t.name,
                 column,
                 "identifier",
-                f"column name suggests {reason}; remove it, or pass "
+                f"column {evidence} suggests {reason}; remove it, or pass "
                 f"allow_identifiers=['{t.name}.{column}'] if it is safe",
             )
     _foreign_keys(tables, log)
