@@ -15,13 +15,9 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-## main job: score the sample program's surveys (the report runner will replace this)
+## main job: the report batch on the sample program -> $(OUT)/latest/index.html
 run: setup
-	$(BIN)/tim instruments
-	$(BIN)/tim score data/sample/surveys.csv --instrument brs cyrm_r \
-		--id-column youth_id wave --out $(OUT)/youth_scores.csv
-	$(BIN)/tim score data/sample/mentor_surveys.csv --instrument proqol5 stss \
-		--id-column mentor_id wave --out $(OUT)/mentor_scores.csv
+	$(BIN)/tim report --config notebooks/reports.toml --data data/sample --out $(OUT)
 
 ## the whole test suite: lint, unit and reference tests, doctests
 test: setup
