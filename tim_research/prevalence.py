@@ -312,8 +312,9 @@ def prevalence(
             row.update(
                 estimate=p,
                 se=float(np.sqrt(p * (1 - p) / n)),
-                ci_lower=centre - half,
-                ci_upper=centre + half,
+                # the Wilson bounds lie in [0, 1]; rounding error would show 0 as -0.00
+                ci_lower=max(centre - half, 0.0),
+                ci_upper=min(centre + half, 1.0),
             )
         else:
             est, se = design.ratio(np.nan_to_num(y), sel)
