@@ -168,13 +168,35 @@ def _short_warning(message, category, filename, lineno, line=None) -> str:
 
 
 def show(table: pd.DataFrame | pd.Series, *, digits: int = 2) -> pd.DataFrame:
-    """A display copy of a table: floats rounded, index kept, nothing else changed.
+    """A display copy of a table: rounded, whole numbers as integers, masked cells labelled.
+
+    Floats are rounded to ``digits``; float columns holding only whole numbers are shown as
+    integers; in rows whose ``suppressed`` column is True the masked (missing) cells read
+    "suppressed". Nothing else changes; the index is kept.
 
     Examples
     --------
-    >>> show(pd.DataFrame({"x": [1.23456]}))
-          x
-    0  1.23
+    >>> t = pd.DataFrame({"n": [120.0, 8.0], "count": [40.0, float("nan")],
+    ...                   "estimate": [0.33333, float("nan")], "suppressed": [False, True]})
+    >>> show(t)
+         n       count    estimate  suppressed
+    0  120          40        0.33       False
+    1    8  suppressed  suppressed        True
     """
-    frame = table.to_frame() if isinstance(table, pd.Series) else table
-    return frame.round(digits)
+    frame = (table.to_frame() if isinstance(table, pd.Series) else table).copy()
+    for col in frame.columns:
+        values = frame[col]
+        if pd.api.types.is_float_dtype(values.dtype):
+            whole = values.dropna()
+            if len(whole) and (whole == whole.round()).all():
+                frame[col] = values.astype("Int64")
+            else:
+                frame[col] = values.round(digits)
+    if "suppressed" in frame.columns and frame["suppressed"].astype(bool).any():
+        hidden = frame["suppressed"].astype(bool).to_numpy()
+        for col in frame.columns:
+            if col != "suppressed" and frame[col].isna().any():
+                shown = frame[col].astype(object)
+                shown[hidden & frame[col].isna().to_numpy()] = "suppressed"
+                frame[col] = shown
+    return frame
