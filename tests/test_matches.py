@@ -1,7 +1,9 @@
 """Tests of tim_research.matches.
 
 Reference values come from tests/reference/survival_survey_reference.R (R ``survival``:
-survfit, survdiff, coxph) via tests/reference/values/survival_*.json.
+survfit, survdiff, coxph) via tests/reference/values/survival_*.json, and from
+tests/reference/outcomes_extra_reference.R (prop.test, coxph with a rescaled covariate and
+missing values) via tests/reference/values/extra_*.json.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from tim_research.matches import (
     LogRankResult,
     closure_reasons,
     cox,
+    early_closure_rates,
     kaplan_meier,
     logrank,
     match_durations,
@@ -504,8 +507,10 @@ def test_cox_affine_covariate(case, scale, offset, seed):
 
 def test_early_closure_counts_calendar_months():
     m = pd.DataFrame(
-        {"start_date": ["2021-10-01", "2021-10-01", "2022-01-31"],
-         "end_date": ["2022-10-01", "2022-09-30", "2022-04-29"]},
+        {
+            "start_date": ["2021-10-01", "2021-10-01", "2022-01-31"],
+            "end_date": ["2022-10-01", "2022-09-30", "2022-04-29"],
+        },
         index=["one_year", "a_day_short", "feb_end"],
     )
     d = match_durations(m, cutoff="2023-01-01")
@@ -513,3 +518,123 @@ def test_early_closure_counts_calendar_months():
     assert d["early_closure_12m"].tolist() == [False, True, True]
     # 31 Jan + 3 months = 30 Apr (pandas DateOffset rolls to the month end): 29 Apr is early
     assert d["early_closure_3m"].tolist() == [False, False, True]
+
+
+# ---------------------------------------------------------------------------------------------
+# unplanned closure, early-closure rates, Cox per unit and with missing values, masked medians
+# ---------------------------------------------------------------------------------------------
+def test_match_durations_flags_unplanned_closure():
+    m = pd.DataFrame(
+        {
+            "start_date": pd.to_datetime(["2023-01-01"] * 5),
+            "end_date": pd.to_datetime(
+                ["2023-03-01", "2024-01-01", "2023-05-01", None, "2025-01-01"]
+            ),
+            "closure_reason": ["moved", "planned completion", None, None, "moved"],
+        },
+        index=["e", "d", "c", "b", "a"],
+    )
+    out = match_durations(m, cutoff="2024-06-30")
+    # a closure without a recorded reason counts as unplanned; an end after the cutoff is open
+    assert out["unplanned_closure"].tolist() == [True, False, True, False, False]
+    assert out["planned_completion"].tolist() == [False, True, False, False, False]
+    done = match_durations(m, cutoff="2024-06-30", planned_reasons=("planned completion", "moved"))
+    assert done["unplanned_closure"].tolist() == [False, False, True, False, False]
+
+
+@pytest.fixture(scope="module")
+def rossi_censored(read_external) -> pd.DataFrame:
+    """Rossi with extra censoring at 20 + 2 * prio weeks, as the R reference script builds it."""
+    r = shuffled(read_external("lifelines_rossi.csv"), seed=9)
+    cens = 20 + 2 * r["prio"]
+    event = (r["arrest"] == 1) & (r["week"] <= cens)
+    time = np.minimum(r["week"], cens)
+    return r.assign(
+        time=time.astype(float),
+        event=event,
+        competing=~event & (r["mar"] == 1) & (time < 52),
+    )
+
+
+def test_early_closure_rates_against_prop_test(rossi_censored, reference_values):
+    ref = reference_values("extra_early_closure")
+    r = rossi_censored
+    table = early_closure_rates(
+        r["time"], r["event"], competing=r["competing"], months=[8, 20, 40], by=r["fin"],
+        min_cell=0,
+    )  # fmt: skip
+    assert table["months"].tolist() == ref["weeks"]
+    assert table["group"].tolist() == ref["fin"]
+    for col in ["n", "n_missing", "events", "estimate", "ci_lower", "ci_upper"]:
+        np.testing.assert_allclose(table[col], ref[col], rtol=1e-10, err_msg=col)
+    assert not table["suppressed"].any()
+
+
+def test_early_closure_rates_rules_and_suppression():
+    t = pd.Series([1.0, 2.0, 4.0, 4.0, 7.0, 13.0, 2.0], index=list("gfedcba"))
+    e = pd.Series([1, 0, 1, 0, 1, 0, 0], index=t.index)
+    planned = pd.Series([0, 0, 0, 1, 0, 0, 0], index=t.index)
+    r = early_closure_rates(t, e, competing=planned, months=[3, 6], min_cell=0)
+    # 3 months: g closed early; e, d (completed as planned), c and b known not to have;
+    # f and a, open for 2 months only, are too recent to know
+    assert r["n"].tolist() == [5, 5] and r["n_missing"].tolist() == [2, 2]
+    assert r["events"].tolist() == [1.0, 2.0]
+    with pytest.warns(SmallCellWarning, match="suppressed"):
+        masked = early_closure_rates(t, e, months=[3], min_cell=3)
+    assert masked["suppressed"].all() and masked["estimate"].isna().all()
+    with pytest.raises(DataError, match="both as events and as competing"):
+        early_closure_rates(t, e, competing=e, months=[3])
+    with pytest.raises(DataError, match="months must be positive"):
+        early_closure_rates(t, e, months=[0])
+
+
+def test_cox_per_unit_and_dropped_rows_against_coxph(read_external, reference_values):
+    ref = reference_values("extra_cox_per")
+    r = shuffled(read_external("lifelines_rossi.csv"), seed=4)
+    r.loc[r["prio"] > 12, "age"] = np.nan
+    fit = cox(
+        r, duration="week", event="arrest", covariates=["age", "prio", "fin"],
+        per={"age": 10}, missing="drop",
+    )  # fmt: skip
+    assert list(fit.index) == ["age (per 10)", "prio", "fin"]
+    assert (fit.attrs["n"], fit.attrs["n_events"]) == (ref["n"], ref["n_events"])
+    assert fit.attrs["n_dropped"] == ref["n_dropped"]
+    for col in ["coef", "se", "hr", "ci_lower", "ci_upper"]:
+        assert_close(fit[col], ref[col], rtol=1e-6)
+    with pytest.raises(DataError, match="missing or infinite"):
+        cox(r, duration="week", event="arrest", covariates=["age"])
+
+
+def test_cox_per_rescales_exactly(rossi):
+    plain = cox(rossi, duration="week", event="arrest", covariates=["age", "prio"])
+    per = cox(rossi, duration="week", event="arrest", covariates=["age", "prio"], per={"age": 5})
+    assert per.loc["age (per 5)", "coef"] == pytest.approx(5 * plain.loc["age", "coef"])
+    assert per.loc["prio", "coef"] == pytest.approx(plain.loc["prio", "coef"])
+    assert per.attrs["n_dropped"] == 0
+    with pytest.raises(DataError, match="not covariates"):
+        cox(rossi, duration="week", event="arrest", covariates=["age"], per={"prio": 10})
+    with pytest.raises(DataError, match="positive"):
+        cox(rossi, duration="week", event="arrest", covariates=["age"], per={"age": 0})
+    with pytest.raises(DataError, match="missing must be"):
+        cox(rossi, duration="week", event="arrest", covariates=["age"], missing="ignore")
+
+
+def test_median_survival_masks_small_groups():
+    t = [2, 3, 4, 5, 6, 7, 8, 9, 3, 4, 5, 6, 2, 9]
+    e = [1, 1, 1, 1, 0, 1, 0, 1, 1, 1, 1, 0, 1, 0]
+    g = ["a"] * 8 + ["b"] * 4 + ["c"] * 2
+    full = median_survival(t, e, by=g)
+    assert not full["suppressed"].any()
+    with pytest.warns(SmallCellWarning, match="2 group"):
+        med = median_survival(t, e, by=g, min_cell=3)
+    # c has 1 event (masked); b, the next smallest, is masked so c cannot be recovered
+    assert med["suppressed"].tolist() == [False, True, True]
+    assert med.loc[0, "n"] == 8 and np.isnan(med.loc[1:, ["n", "events", "median"]]).all().all()
+    with pytest.raises(DataError, match="min_cell"):
+        median_survival(t, e, min_cell=-1)
+
+
+def test_logrank_result_reads_as_a_sentence(rossi):
+    text = str(logrank(rossi["week"], rossi["arrest"], rossi["fin"]))
+    assert text.startswith("Log-rank test of 2 groups: chi-square ")
+    assert " on 1 df, p = 0.0" in text

@@ -1,6 +1,7 @@
 """Outcome analyses against R (t.test, wilcox.test, lm, lme4, Rubin's rules), bad input, invariants.
 
-Reference values: tests/reference/psych_lme4_reference.R -> tests/reference/values/outcomes_*.json.
+Reference values: tests/reference/psych_lme4_reference.R -> tests/reference/values/outcomes_*.json
+and tests/reference/outcomes_extra_reference.R -> tests/reference/values/extra_*.json.
 """
 
 from __future__ import annotations
@@ -11,17 +12,27 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tim_research import synth
 from tim_research.errors import DataError
 from tim_research.outcomes import (
+    ChangeCriterion,
     ClinicalNorms,
+    change_criterion,
+    change_table,
     clinical_cutoffs,
     compare_groups,
+    compare_table,
+    group_means,
     growth_model,
     impute_and_pool,
+    missing_data_sensitivity,
     paired_change,
     pool_rubin,
     reliable_change,
 )
+from tim_research.psychometrics import reliability
+from tim_research.scoring import score
+from tim_research.tables import baseline_items
 
 NORM_KEYS = ["dysfunctional_mean", "dysfunctional_sd", "functional_mean", "functional_sd"]
 
@@ -247,15 +258,16 @@ def _check_growth(res, ref, *, random_slope=True):
     assert res.converged
     assert res.n_obs == ref["n_obs"]
     assert res.n_subjects == ref["n_subjects"]
-    # MixedLM and lme4 stop at slightly different points of the same flat (RE)ML surface:
-    # fixed effects agree to ~1e-7, their SEs and the variance components to ~1e-4 relative
+    # both minimise the same profiled (RE)ML deviance but stop at slightly different points of
+    # a flat surface: fixed effects agree to ~1e-6, their SEs and variance components to ~1e-4
     np.testing.assert_allclose(res.fixed["estimate"], ref["estimate"], rtol=1e-5)
     np.testing.assert_allclose(res.fixed["se"], ref["se"], rtol=1e-4)
     names = VARIANCES if random_slope else ["intercept_var", "residual_var"]
     got = res.variance[names].to_numpy()
     np.testing.assert_allclose(got, [ref[k] for k in names], rtol=2e-4)
-    # the criterion is the same function: statsmodels' optimum is never worse than lme4's
+    # the criterion is the same function, and our optimum is never worse than lme4's
     assert res.log_likelihood == pytest.approx(ref["log_likelihood"], rel=1e-8)
+    assert res.log_likelihood >= ref["log_likelihood"] - 1e-9 * abs(ref["log_likelihood"])
 
 
 def test_growth_model_against_lme4_univbct(univbct, reference_values):
@@ -363,3 +375,273 @@ def test_impute_and_pool_bad_input(univ_wide):
         impute_and_pool(wide.assign(site="x"), formula="JOBSAT3 ~ JOBSAT1", seed=1)
     with pytest.raises(DataError, match="m must be"):
         impute_and_pool(wide, formula="JOBSAT3 ~ JOBSAT1", m=1, seed=1)
+
+
+def test_growth_model_recovers_a_covariate_effect():
+    """A random-slope model with a covariate, 500 subjects: the true effect is inside the CI."""
+    rng = np.random.default_rng(3)
+    ids = np.repeat(np.arange(500), 4)
+    t = np.tile(np.arange(4.0), 500)
+    x = rng.normal(size=2000)
+    y = 1 + 0.3 * t + 0.5 * x + rng.normal(size=500)[ids] + rng.normal(0, 0.2, 500)[ids] * t
+    y = y + rng.normal(scale=0.5, size=2000)
+    data = pd.DataFrame({"id": ids, "t": t, "x": x, "y": y})
+    fit = growth_model(data, outcome="y", time="t", subject="id", predictors=["x"])
+    assert fit.converged
+    assert fit.fixed.loc["x", "ci_lower"] < 0.5 < fit.fixed.loc["x", "ci_upper"]
+
+
+def test_impute_and_pool_corrects_bias_of_complete_cases():
+    """y is missing more often when x (correlated with y) is high: missing at random given x.
+
+    The complete-case mean of y is biased downwards; the imputed mean recovers the truth (0).
+    """
+    rng = np.random.default_rng(11)
+    n = 2000
+    x = rng.normal(size=n)
+    y = 0.8 * x + rng.normal(scale=0.6, size=n)
+    y[rng.random(n) < 1 / (1 + np.exp(-2 * x))] = np.nan
+    data = pd.DataFrame({"x": x, "y": y}, index=rng.permutation(n) + 10)
+    complete_mean = np.nanmean(y)
+    assert complete_mean < -0.3
+    fit = impute_and_pool(data, formula="y ~ 1", m=10, n_burnin=5, seed=2)
+    row = fit.table.loc["Intercept"]
+    assert row["ci_lower"] < 0 < row["ci_upper"]
+    assert abs(row["estimate"]) < 0.1
+    assert 0 < row["fmi"] < 1
+
+
+def test_impute_and_pool_formula_errors(univ_wide):
+    wide = univ_wide[["JOBSAT1", "JOBSAT3"]]
+    with pytest.raises(DataError, match="cannot be evaluated"):
+        impute_and_pool(wide, formula="JOBSAT3 ~ NOPE", m=2, seed=1)
+    with pytest.raises(DataError, match="n_burnin"):
+        impute_and_pool(wide, formula="JOBSAT3 ~ JOBSAT1", n_burnin=0, seed=1)
+
+
+# --------------------------------------------------------------------------------------------
+# report tables: group means, change, ANCOVA and missing-data sensitivity
+# --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("value", ["JOBSAT1", "JOBSAT3"])
+def test_group_means_against_t_test(univ_wide, reference_values, value):
+    ref = reference_values("extra_group_means")[value]
+    table = group_means(univ_wide, value=value, by="COMPANY")
+    assert table["COMPANY"].tolist() == ref["group"]
+    for col in ["n", "n_missing", "mean", "sd", "ci_lower", "ci_upper"]:
+        np.testing.assert_allclose(table[col], ref[col], rtol=1e-10, err_msg=col)
+    np.testing.assert_allclose(table["se"], table["sd"] / np.sqrt(table["n"]), rtol=1e-12)
+    assert not table["suppressed"].any()
+
+
+def test_group_means_suppression_order_and_errors():
+    d = pd.DataFrame(
+        {
+            "arm": pd.Categorical(["b", "b", "b", "a", "a", None], categories=["b", "a", "c"]),
+            "y": [1.0, 2.0, 4.0, 5.0, np.nan, 7.0],
+        },
+        index=[50, 40, 30, 20, 10, 0],
+    )
+    t = group_means(d, value="y", by="arm", min_cell=2)
+    # category order, empty categories left out, a missing label is its own group
+    assert t["arm"].astype(object).tolist()[:2] == ["b", "a"] and pd.isna(t["arm"].iloc[2])
+    assert t["n_missing"].tolist() == [0, 1, 0]
+    masked = t.iloc[1]
+    assert masked["suppressed"] and np.isnan(masked[["n", "mean", "ci_lower"]].astype(float)).all()
+    assert t.iloc[0]["mean"] == pytest.approx(7 / 3)
+    one = group_means(d, value="y")
+    assert one["n"].iloc[0] == 5 and one["mean"].iloc[0] == pytest.approx(19 / 5)
+    with pytest.raises(DataError, match="numeric"):
+        group_means(d, value="arm")
+    with pytest.raises(DataError, match="min_cell"):
+        group_means(d, value="y", min_cell=-1)
+
+
+def test_group_means_and_change_table_protect_a_lone_small_group():
+    d = pd.DataFrame(
+        {"g": ["a"] * 6 + ["b"] * 5 + ["c"] * 2, "pre": np.arange(13.0), "post": np.arange(13.0)},
+        index=[f"p{i}" for i in range(13)][::-1],
+    )
+    d["post"] = d["post"] + np.linspace(0, 1, 13) ** 2
+    means = group_means(d, value="pre", by="g", min_cell=3)
+    # c (2) is small; b (5), the next smallest, is masked too so c is not n_total - a - b
+    assert means["suppressed"].tolist() == [False, True, True]
+    assert means["n"].iloc[0] == 6 and means["n"].iloc[1:].isna().all()
+    changes = change_table(d, pairs={"x": ("pre", "post")}, by="g", min_cell=3)
+    assert changes["suppressed"].tolist() == [False, True, True]
+    assert changes["mean_change"].iloc[1:].isna().all() and changes["n"].iloc[1:].isna().all()
+    assert "(2)" not in " ".join(changes["note"])  # the note never reveals the masked count
+
+
+def test_change_table_equals_paired_change_per_group(univ_wide):
+    pairs = {"JOBSAT 1-2": ("JOBSAT1", "JOBSAT2"), "JOBSAT 1-3": ("JOBSAT1", "JOBSAT3")}
+    table = change_table(univ_wide, pairs=pairs, by="COMPANY")
+    companies = sorted(univ_wide["COMPANY"].unique())
+    assert table["measure"].tolist() == [m for m in pairs for _ in companies]
+    assert table["COMPANY"].tolist() == companies * 2
+    for _, row in table.iterrows():
+        part = univ_wide[univ_wide["COMPANY"] == row["COMPANY"]]
+        pre, post = pairs[row["measure"]]
+        res = paired_change(part[pre], part[post])
+        assert row["n"] == res.n
+        assert row["mean_change"] == res.mean_change
+        assert row["hedges_gz_ci_lower"] == res.hedges_gz_ci[0]
+        assert row["note"] == "" and not row["suppressed"]
+
+
+def test_change_table_small_and_degenerate_groups():
+    d = pd.DataFrame(
+        {
+            "g": ["a"] * 4 + ["b"] * 3 + ["c"] * 3,
+            "pre": [1.0, 2, 3, 4, 1, 2, 3, 1, 2, np.nan],
+            "post": [2.0, 2, 5, 4, 2, 3, 4, 1, 3, 2],
+        },
+        index=np.arange(10)[::-1],
+    )
+    t = change_table(d, pairs={"x": ("pre", "post")}, by="g", min_cell=4).set_index("g")
+    assert t.loc["a", "n"] == 4 and t.loc["a", "note"] == ""
+    assert t.loc["b", "suppressed"] and np.isnan(t.loc["b", "n"])
+    assert np.isnan(t.loc["b", "mean_change"])
+    # two complete pairs in c, masked too (fewer than min_cell)
+    assert t.loc["c", "suppressed"]
+    t0 = change_table(d, pairs={"x": ("pre", "post")}, by="g").set_index("g")
+    assert t0.loc["b", "note"] == "every pair changed by the same amount"
+    assert t0.loc["b", "n"] == 3
+    assert t0.loc["c", "n"] == 2 and np.isnan(t0.loc["c", "hedges_gz"])  # J needs 3 pairs
+    lonely = change_table(d.iloc[:1], pairs={"x": ("pre", "post")})
+    assert lonely.loc[0, "note"].startswith("fewer than two complete pairs")
+    with pytest.raises(DataError, match="pair"):
+        change_table(d, pairs={"x": ("pre",)})
+    with pytest.raises(DataError, match="no column"):
+        change_table(d, pairs={"x": ("pre", "later")})
+
+
+@pytest.mark.parametrize("case", ["jobs", "univbct_gender"])
+def test_hedges_g_of_ancova_against_R(jobs, univ_wide, reference_values, case):
+    ref = reference_values("extra_ancova_wwc")[case]
+    if case == "jobs":
+        res = compare_groups(jobs, outcome="depress2", group="treat", baseline="depress1")
+    else:
+        res = compare_groups(univ_wide, outcome="JOBSAT3", group="GENDER", baseline="JOBSAT1")
+    assert [res.reference, res.comparison] == [float(v) for v in ref["levels"]]
+    assert res.n == ref["n"]
+    assert res.estimate == pytest.approx(ref["estimate"], rel=1e-9)
+    assert res.hedges_g == pytest.approx(ref["hedges_g"], rel=1e-9)
+
+
+def test_compare_table_rows_equal_compare_groups(univ_wide):
+    outcomes = {"JOBSAT": ("JOBSAT1", "JOBSAT3"), "COMMIT": ("COMMIT1", "COMMIT3")}
+    table = compare_table(univ_wide, outcomes=outcomes, group="GENDER", reference=2)
+    assert table["measure"].tolist() == ["JOBSAT", "COMMIT"]
+    for _, row in table.iterrows():
+        pre, post = outcomes[row["measure"]]
+        res = compare_groups(univ_wide, outcome=post, group="GENDER", baseline=pre, reference=2)
+        assert (row["group"], row["versus"]) == (1, 2)
+        assert row["estimate"] == res.estimate and row["hedges_g"] == res.hedges_g
+        assert row["adjusted_mean_group"] == res.adjusted_means[1]
+        assert row["n"] == res.n and row["note"] == ""
+
+
+def test_compare_table_notes_a_single_group(univ_wide):
+    one = univ_wide[univ_wide["GENDER"] == 1]
+    table = compare_table(one, outcomes={"JOBSAT": ("JOBSAT1", "JOBSAT3")}, group="GENDER")
+    assert table.loc[0, "note"].startswith("no comparison: the complete rows hold only 1")
+    assert np.isnan(table.loc[0, "estimate"])
+    with pytest.raises(DataError, match="exactly two groups"):
+        compare_table(univ_wide, outcomes={"x": ("JOBSAT1", "JOBSAT3")}, group="COMPANY")
+
+
+@pytest.fixture(scope="module")
+def trial() -> pd.DataFrame:
+    """Simulated two-arm study with a true adjusted difference of 0.5 and MAR dropout."""
+    rng = np.random.default_rng(21)
+    n = 400
+    arm = np.where(rng.random(n) < 0.5, "treated", "control")
+    pre = rng.normal(size=n)
+    mid = 0.7 * pre + 0.25 * (arm == "treated") + rng.normal(scale=0.5, size=n)
+    post = 0.5 * pre + 0.5 * (arm == "treated") + 0.4 * mid + rng.normal(scale=0.5, size=n)
+    post = post - 0.4 * 0.25 * (arm == "treated")  # keep the total difference at 0.5
+    post[rng.random(n) < 1 / (1 + np.exp(-1.5 * mid))] = np.nan
+    return pd.DataFrame(
+        {"arm": arm, "pre": pre, "mid": mid, "post": post}, index=rng.permutation(n) + 1000
+    )
+
+
+def test_missing_data_sensitivity_rows(trial):
+    table = missing_data_sensitivity(
+        trial, outcomes={"y": ("pre", "post")}, group="arm", auxiliary=["mid"], m=10, seed=4
+    )
+    assert table["method"].tolist() == ["complete cases", "multiple imputation"]
+    cc = compare_groups(trial, outcome="post", group="arm", baseline="pre")
+    row = table.iloc[0]
+    assert (row["estimate"], row["se"], row["n"], row["p"]) == (cc.estimate, cc.se, cc.n, cc.p)
+    mi = table.iloc[1]
+    assert mi["n"] == len(trial) and mi["n_imputed"] == trial["post"].isna().sum()
+    assert mi["ci_lower"] < 0.5 < mi["ci_upper"]
+    assert 0 < mi["fmi"] < 1
+    again = missing_data_sensitivity(
+        trial, outcomes={"y": ("pre", "post")}, group="arm", auxiliary=["mid"], m=10, seed=4
+    )
+    pd.testing.assert_frame_equal(table, again)
+
+
+def test_missing_data_sensitivity_without_missing_values_matches_ancova(jobs):
+    table = missing_data_sensitivity(
+        jobs, outcomes={"d": ("depress1", "depress2")}, group="treat", m=2, seed=1
+    )
+    cc, mi = table.iloc[0], table.iloc[1]
+    assert mi["n_imputed"] == 0
+    assert mi["estimate"] == pytest.approx(cc["estimate"], rel=1e-10)
+    assert mi["se"] == pytest.approx(cc["se"], rel=1e-10)
+
+
+def test_missing_data_sensitivity_single_group_and_errors(trial):
+    one = trial[trial["arm"] == "treated"]
+    table = missing_data_sensitivity(one, outcomes={"y": ("pre", "post")}, group="arm", seed=1)
+    assert len(table) == 2 and table["estimate"].isna().all()
+    assert table["note"].str.startswith("no comparison").all()
+    with pytest.raises(DataError, match="missing in rows"):
+        missing_data_sensitivity(
+            trial.assign(arm=trial["arm"].where(trial["pre"] > -2)),
+            outcomes={"y": ("pre", "post")},
+            group="arm",
+            seed=1,
+        )
+    with pytest.raises(DataError, match="reference"):
+        missing_data_sensitivity(
+            trial, outcomes={"y": ("pre", "post")}, group="arm", reference="x", seed=1
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# change_criterion: the SD and reliability behind reliable change
+# --------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def brs_items() -> pd.DataFrame:
+    items = baseline_items(synth.program(n_youth=150, seed=8), "brs")
+    return items.sample(frac=1.0, random_state=2)
+
+
+def test_change_criterion_follows_its_definition(brs_items):
+    crit = change_criterion(brs_items, instrument="brs")
+    assert isinstance(crit, ChangeCriterion)
+    scores = score(brs_items, "brs")["brs_score"]
+    assert crit.sd == pytest.approx(scores.std(ddof=1), rel=1e-12)
+    assert crit.n_sd == scores.notna().sum()
+    items = brs_items[[f"brs_{i}" for i in range(1, 7)]].astype(float)
+    rel = reliability(items, reverse=["brs_2", "brs_4", "brs_6"], min_value=1, max_value=5)
+    assert crit.reliability == pytest.approx(rel.alpha, rel=1e-12)
+    assert crit.se_difference == pytest.approx(crit.sd * np.sqrt(2 * (1 - rel.alpha)))
+    assert crit.critical_change == pytest.approx(1.959963984540054 * crit.se_difference)
+    # a change of exactly the critical size is on the edge of reliable change
+    pre = pd.Series([3.0, 3.0], index=["a", "b"])
+    post = pre + np.array([0.999, 1.001]) * crit.critical_change
+    rc = reliable_change(pre, post, sd=crit.sd, reliability=crit.reliability)
+    assert rc["category"].tolist() == ["no reliable change", "reliably improved"]
+    assert "<table" in crit._repr_html_()
+
+
+def test_change_criterion_errors(brs_items):
+    with pytest.raises(DataError, match="no scale"):
+        change_criterion(brs_items, instrument="brs", scale="total")
+    with pytest.raises(DataError, match="brs_6"):
+        change_criterion(brs_items.drop(columns="brs_6"), instrument="brs")

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from tim_research import synth
 from tim_research.errors import DataError
-from tim_research.io import _identifier_columns, read_program, validate_program, write_program
+from tim_research.io import read_program, validate_program, write_program
+from tim_research.privacy import find_identifiers
 from tim_research.schema import TABLES, item_columns, table_schemas
 
 REPO = Path(__file__).resolve().parents[1]
@@ -125,7 +126,7 @@ def test_tables_are_linked_and_consistent():
 def test_no_identifier_or_free_text_columns():
     prog = synth.program(n_youth=50, seed=0)
     for name, df in prog.tables().items():
-        assert _identifier_columns(df.columns) == [], name
+        assert find_identifiers(df).empty, name
         text = [c for c in df.columns if df[c].dtype == "str"]
         assert all(c.endswith("_id") for c in text), (name, text)
 

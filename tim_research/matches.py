@@ -1,14 +1,16 @@
 """Match survival: durations, closure reasons, Kaplan-Meier, log-rank test and Cox regression.
 
 Every estimator here is checked against R's ``survival`` package (``survfit``, ``survdiff``,
-``coxph``); see ``tests/reference/survival_survey_reference.R``.
+``coxph``); see ``tests/reference/survival_survey_reference.R``. Early-closure shares are
+checked against ``prop.test`` and the Cox options ``per``/``missing`` against ``coxph`` in
+``tests/reference/outcomes_extra_reference.R``.
 """
 
 from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from statistics import NormalDist
 from typing import Any, Literal
@@ -23,6 +25,7 @@ __all__ = [
     "LogRankResult",
     "closure_reasons",
     "cox",
+    "early_closure_rates",
     "kaplan_meier",
     "logrank",
     "match_durations",
@@ -176,6 +179,7 @@ def match_durations(
     end: str = "end_date",
     reason: str | None = "closure_reason",
     early_months: Sequence[int] = (3, 6, 12),
+    planned_reasons: Sequence[str] = ("planned completion",),
 ) -> pd.DataFrame:
     """Turn match start and end dates into censored durations and early-closure flags.
 
@@ -195,6 +199,9 @@ def match_durations(
         ``closure_reason`` for closed matches (missing for censored ones).
     early_months
         Months ``N`` for the ``early_closure_<N>m`` flags.
+    planned_reasons
+        Closure reasons that mean the match ran its planned course; every other closure,
+        including one without a recorded reason, counts as unplanned.
 
     Returns
     -------
@@ -202,8 +209,10 @@ def match_durations(
         Aligned to ``matches.index``: ``duration_days`` (float), ``duration_months``
         (days / (365.25 / 12)), ``closed`` (bool), one boolean ``early_closure_<N>m`` per
         ``N`` (closed before ``N`` calendar months from the start date; a censored match is
-        never flagged, even when followed for fewer than ``N`` months), and
-        ``closure_reason`` when available.
+        never flagged, even when followed for fewer than ``N`` months), and, when the reason
+        column exists, ``closure_reason``, ``unplanned_closure`` (bool: closed for a reason
+        not in ``planned_reasons``; the event of an analysis of early closure, where planned
+        completions are censored) and ``planned_completion`` (closed for a planned reason).
 
     Examples
     --------
@@ -280,6 +289,9 @@ def match_durations(
         out[f"early_closure_{n}m"] = closed & before
     if reason is not None and reason in matches.columns:
         out["closure_reason"] = matches[reason].where(closed)
+        planned = matches[reason].isin(list(planned_reasons)).to_numpy(dtype=bool)
+        out["unplanned_closure"] = closed & ~planned
+        out["planned_completion"] = closed & planned
     return out
 
 
@@ -370,6 +382,120 @@ def closure_reasons(
             stacklevel=2,
         )
     return table
+
+
+def early_closure_rates(
+    durations: Any,
+    events: Any,
+    *,
+    months: Sequence[float] = (3, 6, 12),
+    competing: Any = None,
+    by: Any = None,
+    min_cell: int = 5,
+    conf_level: float = 0.95,
+) -> pd.DataFrame:
+    """Share of matches that closed within ``N`` months, among matches whose outcome is known.
+
+    For each ``N``, a match counts as closed early when its event (e.g. an unplanned closure)
+    came before ``N`` months; as not closed early when it was followed for at least ``N``
+    months (whatever happened later) or ended for a competing reason (e.g. a planned
+    completion, after which it cannot close early); and is left out when it was still open
+    but followed for less than ``N`` months (too recent to know; counted in ``n_missing``).
+    The share and its Wilson interval come from :func:`tim_research.prevalence.prevalence`,
+    including its small-cell suppression. Leaving out recent open matches is unbiased when
+    start dates are unrelated to closure (censoring only by the data cut-off); otherwise
+    prefer ``1 - survival`` from :func:`kaplan_meier`.
+
+    Parameters
+    ----------
+    durations, events
+        Follow-up time in months (e.g. ``duration_months``) and the event flag, as for
+        :func:`kaplan_meier`.
+    months
+        The ``N`` values.
+    competing
+        Optional flags (aligned with ``durations``) of matches that ended for a competing
+        reason, such as ``planned_completion`` from :func:`match_durations`; they must not
+        also be events.
+    by
+        Optional group labels (Series aligned with ``durations``, or an array).
+    min_cell
+        Rows whose closed or not-closed counts are 1 to ``min_cell - 1`` are masked (and a
+        second row when one alone would be recoverable); ``0`` shows everything.
+    conf_level
+        Coverage of the Wilson interval.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``months``, ``group`` (when ``by`` is given), ``n`` (matches with a known outcome),
+        ``n_missing``, ``events``, ``estimate``, ``ci_lower``, ``ci_upper``, ``suppressed``,
+        ``note``.
+
+    Examples
+    --------
+    >>> r = early_closure_rates([1, 2, 5, 8, 9, 12, 14, 2], [1, 0, 1, 0, 1, 0, 1, 1],
+    ...                         competing=[0, 0, 0, 1, 0, 0, 0, 0], months=[3, 10], min_cell=0)
+    >>> r[["months", "n", "n_missing", "events"]]
+       months  n  n_missing  events
+    0       3  7          1     2.0
+    1      10  7          1     4.0
+    """
+    from tim_research.prevalence import prevalence
+
+    t, e, codes, labels = _km_inputs(durations, events, by)
+    ended = np.zeros(t.size, dtype=bool)
+    if competing is not None:
+        ended = _events_array(
+            _as_series(competing, "competing", _as_series(durations, "durations").index),
+            "competing",
+        )
+        both = np.flatnonzero(ended & e)
+        if both.size:
+            raise DataError(
+                f"{both.size} match(es) are flagged both as events and as competing "
+                "endings; a match ends one way"
+            )
+    points = list(months)
+    if not points or any(
+        isinstance(n, bool) or not isinstance(n, int | float | np.integer | np.floating) or n <= 0
+        for n in points
+    ):
+        raise DataError(f"months must be positive numbers, got {points}")
+    parts = []
+    for n in points:
+        closed = np.where(e & (t < n), 1.0, np.where((t >= n) | ended, 0.0, np.nan))
+        frame = pd.DataFrame({"closed_early": closed})
+        if codes is not None:
+            frame["group"] = pd.Categorical.from_codes(codes, categories=labels)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", SmallCellWarning)
+            table = prevalence(
+                frame,
+                "closed_early",
+                by=None if codes is None else "group",
+                min_cell=min_cell,
+                conf_level=conf_level,
+            )
+        masked = any(issubclass(w.category, SmallCellWarning) for w in caught)
+        for w in caught:  # pass on anything else
+            if not issubclass(w.category, SmallCellWarning):
+                warnings.warn(w.message, w.category, stacklevel=2)
+        table.insert(0, "months", n)
+        table.attrs.clear()
+        parts.append((table, masked))
+    out = pd.concat([p for p, _ in parts], ignore_index=True).drop(columns=["se"])
+    if "group" in out:
+        out["group"] = out["group"].astype(object)
+    if any(m for _, m in parts):
+        warnings.warn(
+            f"early_closure_rates: {int(out['suppressed'].sum())} rate(s) with fewer than "
+            f"min_cell={min_cell} closed or open matches (or masked to protect one) were "
+            "suppressed",
+            SmallCellWarning,
+            stacklevel=2,
+        )
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -506,6 +632,7 @@ def median_survival(
     by: Any = None,
     conf_type: ConfType = "log",
     conf_level: float = 0.95,
+    min_cell: int = 0,
 ) -> pd.DataFrame:
     """Median survival time and its CI per group, as ``print(survfit(...))`` reports them.
 
@@ -513,18 +640,31 @@ def median_survival(
     exactly 0.5). The CI limits are the first times the lower and upper pointwise limits
     reach 0.5, so they depend on ``conf_type``. NaN means "not reached".
 
+    Parameters
+    ----------
+    durations, events, by, conf_type, conf_level
+        As for :func:`kaplan_meier`.
+    min_cell
+        Groups whose ``n`` or ``events`` are 1 to ``min_cell - 1`` are masked (``n``,
+        ``events``, the median and its CI set to NaN, ``suppressed`` True); when exactly one
+        group is masked, the next smallest is masked too, so its counts cannot be recovered
+        from a total. A :class:`~tim_research.errors.SmallCellWarning` says how many. ``0``
+        (default) shows everything.
+
     Returns
     -------
     pandas.DataFrame
         ``group`` (when ``by`` is given), ``n``, ``events``, ``median``, ``ci_lower``,
-        ``ci_upper``.
+        ``ci_upper``, ``suppressed``.
 
     Examples
     --------
     >>> median_survival([2, 3, 3, 5, 8], [1, 1, 0, 1, 0])
-       n  events  median  ci_lower  ci_upper
-    0  5       3     5.0       3.0       NaN
+       n  events  median  ci_lower  ci_upper  suppressed
+    0  5       3     5.0       3.0       NaN       False
     """
+    if isinstance(min_cell, bool) or not isinstance(min_cell, int | np.integer) or min_cell < 0:
+        raise DataError(f"min_cell must be a whole number >= 0, got {min_cell!r}")
     km = kaplan_meier(durations, events, by=by, conf_type=conf_type, conf_level=conf_level)
     groups = [(None, km)] if by is None else list(km.groupby("group", sort=False))
     rows = []
@@ -539,7 +679,23 @@ def median_survival(
             ci_upper=_minmin(part["ci_upper"].to_numpy(), x),
         )
         rows.append(row)
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    from tim_research.prevalence import _suppression_mask
+
+    n, d = out["n"].to_numpy(), out["events"].to_numpy()
+    small = ((n > 0) & (n < min_cell)) | ((d > 0) & (d < min_cell))
+    mask = _suppression_mask(small, n)
+    out["suppressed"] = mask
+    if mask.any():
+        out[["n", "events"]] = out[["n", "events"]].astype(float)
+        out.loc[mask, ["n", "events", "median", "ci_lower", "ci_upper"]] = np.nan
+        warnings.warn(
+            f"median_survival: {int(mask.sum())} group(s) with fewer than min_cell={min_cell} "
+            "matches or events (or masked to protect one) were suppressed",
+            SmallCellWarning,
+            stacklevel=2,
+        )
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -574,6 +730,12 @@ class LogRankResult:
                 },
                 index=pd.Index(self.groups, name="group"),
             )
+
+    def __str__(self) -> str:
+        return (
+            f"Log-rank test of {len(self.groups)} groups: chi-square {self.chisq:.2f} "
+            f"on {self.df} df, p = {self.p:.3f}"
+        )
 
     def _repr_html_(self) -> str:
         head = f"<p>Log-rank test: chisq = {self.chisq:.4g}, df = {self.df}, p = {self.p:.4g}</p>"
@@ -866,6 +1028,8 @@ def cox(
     event: str,
     covariates: Sequence[str],
     ties: Literal["efron", "breslow"] = "efron",
+    per: Mapping[str, float] | None = None,
+    missing: Literal["raise", "drop"] = "raise",
     conf_level: float = 0.95,
     max_iter: int = 30,
     eps: float = 1e-9,
@@ -887,6 +1051,15 @@ def cox(
         Numeric (or boolean) columns; code categorical variables as 0/1 dummies first.
     ties
         ``"efron"`` (R's default) or ``"breslow"`` handling of tied event times.
+    per
+        Units of the reported effect per covariate, e.g. ``{"training_hours": 10}`` for the
+        hazard ratio per 10 hours: the covariate is divided by its unit before fitting (as
+        ``coxph(... ~ I(training_hours / 10))``) and its row is labelled
+        ``"training_hours (per 10)"``.
+    missing
+        ``"raise"`` (default) on a missing duration, event or covariate; ``"drop"`` leaves
+        those rows out (as ``coxph``'s default ``na.omit``) and records how many in
+        ``attrs["n_dropped"]``.
     conf_level
         Level of the hazard-ratio CI.
     max_iter, eps
@@ -897,7 +1070,8 @@ def cox(
     pandas.DataFrame
         Indexed by covariate: ``coef``, ``se``, ``hr`` (exp(coef)), ``ci_lower`` and
         ``ci_upper`` (of the hazard ratio), ``z``, ``p`` (Wald). ``attrs`` holds ``n``,
-        ``n_events``, ``loglik`` (at zero and at the estimate), ``iterations``, ``ties``.
+        ``n_events``, ``n_dropped``, ``loglik`` (at zero and at the estimate),
+        ``iterations``, ``ties``.
 
     Examples
     --------
@@ -925,6 +1099,20 @@ def cox(
         raise DataError(f"data has no column(s) {absent}; found {list(data.columns)}")
     if len(set(covariates)) != len(covariates):
         raise DataError(f"covariates names a column twice: {covariates}")
+    if missing not in ("raise", "drop"):
+        raise DataError(f"missing must be 'raise' or 'drop', got {missing!r}")
+    per = dict(per or {})
+    unknown = [k for k in per if k not in covariates]
+    if unknown:
+        raise DataError(f"per names columns that are not covariates: {unknown}")
+    bad_units = {k: v for k, v in per.items() if not (isinstance(v, int | float) and v > 0)}
+    if bad_units:
+        raise DataError(f"per units must be positive numbers, got {bad_units}")
+    n_dropped = 0
+    if missing == "drop":
+        keep = data[wanted].notna().all(axis=1).to_numpy()
+        n_dropped = int((~keep).sum())
+        data = data.loc[keep]
     z_crit = _z(conf_level)
     t = _durations_array(data[duration], duration)
     e = _events_array(data[event], event)
@@ -937,14 +1125,14 @@ def cox(
     for j, name in enumerate(covariates):
         col = data[name]
         if pd.api.types.is_bool_dtype(col) and not col.isna().any():
-            x[:, j] = col.to_numpy(dtype=float)
+            x[:, j] = col.to_numpy(dtype=float) / per.get(name, 1.0)
             continue
         if not pd.api.types.is_numeric_dtype(col):
             raise DataError(
                 f"covariate {name} is not numeric (dtype {col.dtype}); code it as 0/1 dummy "
                 "columns, e.g. with pandas.get_dummies(..., drop_first=True)"
             )
-        x[:, j] = col.to_numpy(dtype="float64", na_value=np.nan)
+        x[:, j] = col.to_numpy(dtype="float64", na_value=np.nan) / per.get(name, 1.0)
         bad = np.flatnonzero(~np.isfinite(x[:, j]))
         if bad.size:
             raise DataError(
@@ -974,11 +1162,15 @@ def cox(
                 "z": zval,
                 "p": p,
             },
-            index=pd.Index(covariates, name="covariate"),
+            index=pd.Index(
+                [f"{c} (per {per[c]:g})" if c in per else c for c in covariates],
+                name="covariate",
+            ),
         )
     out.attrs.update(
         n=int(len(data)),
         n_events=int(e.sum()),
+        n_dropped=n_dropped,
         loglik=(loglik0, loglik),
         iterations=iterations,
         ties=ties,

@@ -1,9 +1,13 @@
 """Programme outcomes: paired change, reliable change, ANCOVA, growth models and pooling.
 
-Each function is checked against R (``tests/reference/psych_lme4_reference.R``):
-:func:`paired_change` against ``t.test``/``wilcox.test``, :func:`compare_groups` against
-``lm``, :func:`growth_model` against ``lme4::lmer`` and :func:`pool_rubin` against the formulas
-of ``mice::pool``.
+Each statistic is checked against R (``tests/reference/psych_lme4_reference.R`` and
+``tests/reference/outcomes_extra_reference.R``): :func:`paired_change` against
+``t.test``/``wilcox.test``, :func:`compare_groups` against ``lm`` (and its WWC effect size
+against the handbook's formula), :func:`group_means` against ``t.test``, :func:`growth_model`
+against ``lme4::lmer`` and :func:`pool_rubin` against the formulas of ``mice::pool``.
+The report tables (:func:`group_means`, :func:`change_table`, :func:`compare_table`,
+:func:`missing_data_sensitivity`) give one row per group or outcome for a notebook step, with
+small groups suppressed where they show counts.
 """
 
 from __future__ import annotations
@@ -33,6 +37,12 @@ __all__ = [
     "PooledFit",
     "pool_rubin",
     "impute_and_pool",
+    "group_means",
+    "change_table",
+    "compare_table",
+    "missing_data_sensitivity",
+    "ChangeCriterion",
+    "change_criterion",
 ]
 
 _MAX_SHOWN = 5
@@ -234,8 +244,8 @@ def paired_change(pre: pd.Series, post: pd.Series, *, conf_level: float = 0.95) 
         continuity correction. ``cohens_dz = mean / sd`` of the differences with the
         noncentral-t interval (the ncp values for which the observed t is at the tail
         quantiles, divided by sqrt(n)); ``hedges_gz = J * cohens_dz`` with the exact small-sample
-        factor ``J = Gamma(df/2) / (sqrt(df/2) Gamma((df-1)/2))``, ``df = n - 1``, and its
-        interval is J times the d_z interval.
+        factor ``J = Gamma(df/2) / (sqrt(df/2) Gamma((df-1)/2))``, ``df = n - 1`` (NaN with
+        two pairs, where J is undefined), and its interval is J times the d_z interval.
 
     Examples
     --------
@@ -270,7 +280,12 @@ def paired_change(pre: pd.Series, post: pd.Series, *, conf_level: float = 0.95) 
     v, wp, method = _wilcoxon_signed_rank(d)
     dz = mean / sd
     lo, hi = _dz_interval(dz, n, conf_level)
-    j = math.exp(math.lgamma(df / 2) - math.lgamma((df - 1) / 2)) / math.sqrt(df / 2)
+    # J is undefined for one degree of freedom (Gamma(0)): g_z needs three pairs
+    j = (
+        math.exp(math.lgamma(df / 2) - math.lgamma((df - 1) / 2)) / math.sqrt(df / 2)
+        if df > 1
+        else math.nan
+    )
     return PairedChange(
         n=n,
         n_dropped=int((~keep).sum()),
@@ -481,6 +496,7 @@ class GroupComparison:
     df: int
     p: float
     partial_eta_sq: float
+    hedges_g: float
     n: int
     n_dropped: int
     adjusted_means: pd.Series
@@ -498,6 +514,16 @@ class GroupComparison:
         return _html(f"{self.outcome}: {self.comparison} vs {self.reference}", self.to_frame().T)
 
 
+def _wwc_g(difference: float, y: np.ndarray, in_comparison: np.ndarray) -> float:
+    """WWC's Hedges' g of a (possibly adjusted) group difference, see :func:`compare_groups`."""
+    a, b = y[~in_comparison], y[in_comparison]
+    n = len(a) + len(b)
+    if len(a) < 2 or len(b) < 2:
+        return math.nan
+    pooled = math.sqrt(((len(a) - 1) * a.var(ddof=1) + (len(b) - 1) * b.var(ddof=1)) / (n - 2))
+    return (1.0 - 3.0 / (4.0 * n - 9.0)) * difference / pooled if pooled > 0 else math.nan
+
+
 def compare_groups(
     data: pd.DataFrame,
     *,
@@ -510,10 +536,14 @@ def compare_groups(
 ) -> GroupComparison:
     """ANCOVA of a follow-up outcome on two groups, adjusted for baseline (OLS).
 
-    Fits ``outcome ~ group + baseline + covariates`` with statsmodels OLS, as R's
+    Fits ``outcome ~ group + baseline + covariates`` by least squares, as R's
     ``lm(post ~ group + pre)``. Partial eta squared of the group term is
     ``SS_group / (SS_group + SS_residual)`` with the group's adjusted sum of squares (equal to
-    ``t**2 / (t**2 + df)``). Adjusted means are predictions for each group with baseline and
+    ``t**2 / (t**2 + df)``). ``hedges_g`` is the What Works Clearinghouse effect size for an
+    adjusted difference (WWC Procedures and Standards Handbook, version 5.0, 2022):
+    ``omega * estimate / s_pooled``, with ``s_pooled`` the pooled within-group SD of the
+    unadjusted outcome and ``omega = 1 - 3 / (4 N - 9)``, both over the analysed rows.
+    Adjusted means are predictions for each group with baseline and
     covariates at their means over the analysed rows.
 
     Parameters
@@ -543,7 +573,6 @@ def compare_groups(
     >>> round(compare_groups(df, outcome="post", group="arm", baseline="pre").estimate, 3)
     -1.333
     """
-    import statsmodels.api as sm
     from scipy import stats
 
     _check_conf(conf_level)
@@ -586,12 +615,10 @@ def compare_groups(
             f"the design {names} is collinear (a covariate is constant or duplicates another)"
         )
     y = frame[outcome].to_numpy(dtype=float)
-    fit = sm.OLS(y, x).fit()
-    df = int(fit.df_resid)
-    if df < 1:
+    if len(y) <= x.shape[1]:
         raise DataError(f"{len(frame)} complete rows are too few for {len(names)} coefficients")
+    params, bse, df = _ols(y, x)
     tq = stats.t.ppf(1 - (1 - conf_level) / 2, df)
-    params, bse = np.asarray(fit.params), np.asarray(fit.bse)
     coef = pd.DataFrame(
         {
             "estimate": params,
@@ -622,6 +649,7 @@ def compare_groups(
         df=df,
         p=float(coef["p"].iloc[1]),
         partial_eta_sq=t**2 / (t**2 + df),
+        hedges_g=_wwc_g(float(params[1]), y, indicator.to_numpy(dtype=bool)),
         n=len(frame),
         n_dropped=int((~complete).sum()),
         adjusted_means=pd.Series(adjusted, name="adjusted_mean").rename_axis(group),
@@ -674,25 +702,104 @@ def _design(frame: pd.DataFrame, time: str, predictors: Sequence[str]) -> pd.Dat
     return pd.concat(parts, axis=1)
 
 
-def _fixed_cov(
-    x: np.ndarray, z: np.ndarray, groups: np.ndarray, g: np.ndarray, scale: float
-) -> np.ndarray:
-    """``(X' V^-1 X)^-1`` with ``V_i = Z_i G Z_i' + scale I`` (lme4's ``vcov``)."""
-    order = np.argsort(groups, kind="stable")
-    x, z, groups = x[order], z[order], groups[order]
-    starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
-    xtx = np.einsum("ni,nj->nij", x, x)
-    xtz = np.einsum("ni,nj->nij", x, z)
-    ztz = np.einsum("ni,nj->nij", z, z)
-    sxx = np.add.reduceat(xtx, starts, axis=0).sum(axis=0)
-    sxz = np.add.reduceat(xtz, starts, axis=0)
-    szz = np.add.reduceat(ztz, starts, axis=0)
-    q = z.shape[1]
-    # push-through identity: V^-1 = (I - Z G (scale I + Z'Z G)^-1 Z') / scale
-    inner = scale * np.eye(q)[None] + szz @ g
-    corr = sxz @ g @ np.linalg.solve(inner, np.transpose(sxz, (0, 2, 1)))
-    info = (sxx - corr.sum(axis=0)) / scale
-    return np.linalg.inv(info)
+class _ProfiledDeviance:
+    """lme4's profiled (RE)ML deviance of a model with one block of random effects per subject.
+
+    For relative covariance factor ``Lambda`` (lower triangular, parameters ``theta``), the
+    random effects of subject ``i`` are ``N(0, sigma^2 Lambda Lambda')``. With
+    ``A_i = Lambda' Z_i' Z_i Lambda + I``, ``W = (I + Z Lambda Lambda' Z')^-1`` (by the push-through
+    identity, subject by subject), ``beta(theta)`` the GLS estimate and ``r^2`` the weighted
+    residual sum of squares, the criterion (Bates et al. 2015, JSS 67(1), eqs. 34 and 41) is
+    ``sum log|A_i| + n (1 + log(2 pi r^2 / n))`` for ML and
+    ``sum log|A_i| + log|X' W X| + (n - p) (1 + log(2 pi r^2 / (n - p)))`` for REML. Only
+    per-subject cross-products enter, so one evaluation costs O(subjects).
+    """
+
+    def __init__(
+        self, x: np.ndarray, z: np.ndarray, y: np.ndarray, groups: np.ndarray, reml: bool
+    ) -> None:
+        order = np.argsort(groups, kind="stable")
+        x, z, y, g = x[order], z[order], y[order], groups[order]
+        starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+        self.ztz = np.add.reduceat(np.einsum("ni,nj->nij", z, z), starts, axis=0)
+        self.ztx = np.add.reduceat(np.einsum("ni,nj->nij", z, x), starts, axis=0)
+        self.zty = np.add.reduceat(z * y[:, None], starts, axis=0)
+        self.xtx, self.xty, self.yty = x.T @ x, x.T @ y, float(y @ y)
+        self.n, self.p = x.shape
+        self.q = z.shape[1]
+        self.df = self.n - self.p if reml else self.n
+        self.reml = reml
+        self.tril = np.tril_indices(self.q)
+
+    def factor(self, theta: np.ndarray) -> np.ndarray:
+        lam = np.zeros((self.q, self.q))
+        lam[self.tril] = theta
+        return lam
+
+    def solve(self, theta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, float]:
+        """``sum log|A_i|``, ``X' W X``, ``beta`` and ``r^2`` at ``theta``."""
+        lam = self.factor(theta)
+        a = lam.T @ self.ztz @ lam + np.eye(self.q)
+        # Cholesky factor and forward substitution, vectorised over subjects (q is 1 or 2)
+        u = np.swapaxes(lam.T @ self.ztx, 0, 1)  # q x subjects x p
+        v = (self.zty @ lam).T  # q x subjects
+        chol = np.zeros((self.q, self.q, len(a)))
+        cu = np.empty_like(u)
+        cv = np.empty_like(v)
+        for i in range(self.q):
+            for j in range(i + 1):
+                s = a[:, i, j] - (chol[i, :j] * chol[j, :j]).sum(axis=0)
+                if i == j:
+                    if not (s > 0).all():
+                        raise np.linalg.LinAlgError("not positive definite")
+                    chol[i, i] = np.sqrt(s)
+                else:
+                    chol[i, j] = s / chol[j, j]
+            cu[i] = (u[i] - np.einsum("ks,ksp->sp", chol[i, :i], cu[:i])) / chol[i, i][:, None]
+            cv[i] = (v[i] - (chol[i, :i] * cv[:i]).sum(axis=0)) / chol[i, i]
+        logdet = 2.0 * float(sum(np.log(chol[i, i]).sum() for i in range(self.q)))
+        cu = np.swapaxes(cu, 0, 1)
+        cv = cv.T
+        xwx = self.xtx - np.einsum("gki,gkj->ij", cu, cu)
+        xwy = self.xty - np.einsum("gki,gk->i", cu, cv)
+        ywy = self.yty - float(np.einsum("gk,gk->", cv, cv))
+        beta = np.linalg.solve(xwx, xwy)
+        return logdet, xwx, beta, ywy - float(beta @ xwy)
+
+    def __call__(self, theta: np.ndarray) -> float:
+        try:
+            logdet, xwx, _, r2 = self.solve(theta)
+        except np.linalg.LinAlgError:
+            return math.inf
+        if not r2 > 0:
+            return math.inf
+        dev = logdet + self.df * (1.0 + math.log(2.0 * math.pi * r2 / self.df))
+        if self.reml:
+            dev += float(np.linalg.slogdet(xwx)[1])
+        return dev
+
+    def fit(self) -> tuple[np.ndarray, bool]:
+        """Minimise from lme4's start (``Lambda = I``): L-BFGS-B, then a Nelder-Mead polish."""
+        from scipy import optimize
+
+        start = np.eye(self.q)[self.tril]
+        bounds = [(0.0, None) if i == j else (None, None) for i, j in zip(*self.tril, strict=True)]
+        first = optimize.minimize(
+            self,
+            start,
+            method="L-BFGS-B",
+            bounds=bounds,
+            options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 10_000},
+        )
+        polish = optimize.minimize(
+            self,
+            first.x,
+            method="Nelder-Mead",
+            bounds=bounds,
+            options={"xatol": 1e-10, "fatol": 1e-10, "maxiter": 20_000},
+        )
+        best = polish if polish.fun <= first.fun else first
+        return np.asarray(best.x, dtype=float), bool(np.isfinite(best.fun) and polish.success)
 
 
 def growth_model(
@@ -708,13 +815,14 @@ def growth_model(
 ) -> GrowthModel:
     """Linear growth model with a random intercept (and slope) per subject.
 
-    A statsmodels ``MixedLM`` fit of ``outcome ~ time + predictors`` with random effects
-    ``1 + time`` (or ``1``) by ``subject``, the model of ``lme4::lmer(outcome ~ time +
-    (time | subject))``. The two optimise the same (RE)ML criterion differently and stop at
-    slightly different points of a flat surface: expect variance components to agree to about
-    1e-4 relative and fixed effects much closer. Standard errors are those of lme4's
-    ``vcov``, ``(X' V^-1 X)^-1`` at the estimated variances. p-values are Wald z tests
-    (lme4 gives none; lmerTest would give Satterthwaite t tests, slightly larger p).
+    The model of ``lme4::lmer(outcome ~ time + predictors + (time | subject))`` (or
+    ``(1 | subject)``), fitted the way lme4 fits it: the profiled (RE)ML deviance is minimised
+    over the relative covariance factor of the random effects (Bates, Maechler, Bolker & Walker
+    2015, *J Stat Softw* 67(1)), here by L-BFGS-B with a Nelder-Mead polish where lme4 uses
+    BOBYQA. Both reach the same optimum of a flat surface to within about 1e-4 relative in the
+    variance components and closer in the fixed effects. Standard errors are lme4's ``vcov``,
+    ``sigma^2 (X' W X)^-1``. p-values are Wald z tests (lme4 gives none; lmerTest would give
+    Satterthwaite t tests, slightly larger p).
 
     Parameters
     ----------
@@ -738,6 +846,7 @@ def growth_model(
     GrowthModel
         ``fixed``: estimate, se, z, p, ci_lower, ci_upper by term. ``variance``:
         ``intercept_var``, ``slope_var``, ``intercept_slope_cov``, ``residual_var``.
+        ``log_likelihood`` is lme4's ``logLik`` (minus half the deviance).
 
     Examples
     --------
@@ -751,9 +860,6 @@ def growth_model(
     >>> m.n_subjects, round(float(m.fixed.loc["t", "estimate"]), 1)
     (30, 0.5)
     """
-    import warnings
-
-    import statsmodels.api as sm
     from scipy import stats
 
     _check_conf(conf_level)
@@ -780,16 +886,13 @@ def growth_model(
     z = x[:, :2] if random_slope else x[:, :1]
     y = frame[outcome].to_numpy(dtype=float)
     groups = pd.factorize(frame[subject])[0]
-    model = sm.MixedLM(y, x, groups=groups, exog_re=z)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fit = model.fit(reml=reml, method="bfgs", gtol=1e-10)
-        if not fit.converged:
-            fit = model.fit(reml=reml, method="lbfgs")
-    g = np.atleast_2d(np.asarray(fit.cov_re, dtype=float))
-    scale = float(fit.scale)
-    params = np.asarray(fit.fe_params, dtype=float)
-    se = np.sqrt(np.diag(_fixed_cov(x, z, groups, g, scale)))
+    criterion = _ProfiledDeviance(x, z, y, groups, reml)
+    theta, converged = criterion.fit()
+    _, xwx, params, r2 = criterion.solve(theta)
+    scale = r2 / criterion.df
+    lam = criterion.factor(theta)
+    g = scale * lam @ lam.T
+    se = np.sqrt(np.diag(scale * np.linalg.inv(xwx)))
     zq = stats.norm.ppf(1 - (1 - conf_level) / 2)
     fixed = pd.DataFrame(
         {
@@ -817,9 +920,9 @@ def growth_model(
         n_obs=len(frame),
         n_subjects=n_subjects,
         n_dropped=int((~complete).sum()),
-        converged=bool(fit.converged),
+        converged=converged,
         reml=reml,
-        log_likelihood=float(fit.llf),
+        log_likelihood=-criterion(theta) / 2.0,
         conf_level=conf_level,
     )
 
@@ -940,6 +1043,89 @@ class PooledFit:
         return _html(head, self.table)
 
 
+def _pmm_draw(
+    x_obs: np.ndarray, y_obs: np.ndarray, x_mis: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """One predictive-mean-matching draw (mice's ``mice.impute.pmm``, 5 donors, type 1).
+
+    A Bayesian linear regression draw (van Buuren 2018, *Flexible Imputation of Missing Data*,
+    Algorithm 3.1: ``sigma* = sqrt(RSS / chi2(n - p))``, ``beta* = beta_hat + sigma* C z`` with
+    ``C C' = (X'X + ridge)^-1``, ridge ``1e-5 * diag(X'X)``), then Algorithm 3.3: each missing
+    value takes the observed value of one of the 5 observed cases (picked at random) whose
+    prediction ``X beta_hat`` is closest to its own prediction ``X beta*``.
+    """
+    n_obs, p = x_obs.shape
+    xtx = x_obs.T @ x_obs
+    v = np.linalg.inv(xtx + np.diag(1e-5 * np.diag(xtx)))
+    v = (v + v.T) / 2.0
+    coef = v @ (x_obs.T @ y_obs)
+    resid = y_obs - x_obs @ coef
+    sigma = math.sqrt(float(resid @ resid) / rng.chisquare(max(n_obs - p, 1)))
+    beta = coef + sigma * (np.linalg.cholesky(v) @ rng.standard_normal(p))
+    fit_obs = x_obs @ coef
+    fit_mis = x_mis @ beta
+    k = min(5, n_obs)
+    out = np.empty(len(x_mis))
+    for lo in range(0, len(x_mis), 2048):  # bounded memory on large data
+        dist = np.abs(fit_mis[lo : lo + 2048, None] - fit_obs[None, :])
+        near = np.argpartition(dist, k - 1, axis=1)[:, :k] if k < n_obs else np.argsort(dist, 1)
+        pick = near[np.arange(len(near)), rng.integers(0, k, size=len(near))]
+        out[lo : lo + 2048] = y_obs[pick]
+    return out
+
+
+def _impute(values: np.ndarray, *, m: int, n_burnin: int, seed: int) -> list[np.ndarray]:
+    """``m`` completed copies of ``values`` by chained equations, each from its own chain.
+
+    As ``mice(data, m, method = "pmm", maxit = n_burnin)``: missing cells start as random draws
+    of the column's observed values; each iteration visits the incomplete columns left to right
+    and imputes each from all other columns (:func:`_pmm_draw`).
+    """
+    rng = np.random.default_rng(seed)
+    miss = np.isnan(values)
+    visit = [j for j in range(values.shape[1]) if miss[:, j].any()]
+    ones = np.ones((len(values), 1))
+    out = []
+    for _ in range(m):
+        filled = values.copy()
+        for j in visit:
+            observed = values[~miss[:, j], j]
+            filled[miss[:, j], j] = rng.choice(observed, size=int(miss[:, j].sum()))
+        for _ in range(n_burnin):
+            for j in visit:
+                x = np.hstack([ones, np.delete(filled, j, axis=1)])
+                mj = miss[:, j]
+                filled[mj, j] = _pmm_draw(x[~mj], filled[~mj, j], x[mj], rng)
+        out.append(filled)
+    return out
+
+
+def _ols(y: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """OLS coefficients, their standard errors and the residual df (via QR)."""
+    q, r = np.linalg.qr(x)
+    params = np.linalg.solve(r, q.T @ y)
+    df = len(y) - x.shape[1]
+    resid = y - x @ params
+    r_inv = np.linalg.inv(r)
+    cov = (float(resid @ resid) / df) * (r_inv @ r_inv.T)
+    return params, np.sqrt(np.diag(cov)), df
+
+
+def _check_imputation_args(data: pd.DataFrame, m: object, n_burnin: object) -> None:
+    if not isinstance(data, pd.DataFrame):
+        raise DataError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+    _require_numeric(data, list(data.columns))
+    if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 2:
+        raise DataError(f"m must be an integer of at least 2, got {m!r}")
+    if isinstance(n_burnin, bool) or not isinstance(n_burnin, (int, np.integer)) or n_burnin < 1:
+        raise DataError(f"n_burnin must be an integer of at least 1, got {n_burnin!r}")
+    empty = [c for c in data.columns if data[c].isna().all()]
+    if empty:
+        raise DataError(f"columns {_show(empty)} are entirely missing; drop them")
+    if len(data) < 3:
+        raise DataError(f"data has {len(data)} rows; imputation needs more")
+
+
 def impute_and_pool(
     data: pd.DataFrame,
     *,
@@ -951,12 +1137,14 @@ def impute_and_pool(
 ) -> PooledFit:
     """Impute missing values by chained equations and pool an OLS fit with Rubin's rules.
 
-    statsmodels' ``MICEData`` imputes every column of ``data`` (predictive mean matching,
-    each variable on all the others), ``n_burnin`` cycles before the first imputed data set
-    and statsmodels' default skip between later ones; ``formula`` (patsy syntax, e.g.
-    ``"JOBSAT3 ~ JOBSAT1 + AGE"``) is fitted by OLS to each of the ``m`` data sets and the
-    results pooled by :func:`pool_rubin` with ``df_complete = n - p``. Pass only the
-    columns the imputation model should use. The same ``seed`` gives the same result.
+    Every column of ``data`` with missing values is imputed from all the other columns by
+    predictive mean matching, as R's ``mice(data, m, method = "pmm", maxit = n_burnin)``:
+    ``m`` independent chains, each started from random draws of the observed values and run
+    for ``n_burnin`` iterations (the algorithms are in van Buuren 2018, *Flexible Imputation
+    of Missing Data*, 3.4 and 4.5). ``formula`` (patsy syntax, e.g. ``"JOBSAT3 ~ JOBSAT1 +
+    AGE"``) is fitted by OLS to each completed data set and the results pooled by
+    :func:`pool_rubin` with ``df_complete = n - p``. Pass only the columns the imputation model
+    should use. The same ``seed`` gives the same result.
 
     Parameters
     ----------
@@ -965,7 +1153,7 @@ def impute_and_pool(
     formula
         Analysis model.
     m, n_burnin
-        Number of imputed data sets and of burn-in cycles.
+        Number of imputed data sets and iterations of each chain.
     seed
         Seed of the imputation's random generator (required, so runs can be repeated).
     conf_level
@@ -986,34 +1174,612 @@ def impute_and_pool(
     >>> fit.n_incomplete, round(fit.table.loc["x", "estimate"])
     (40, 2)
     """
-    import warnings
+    import patsy
 
-    import statsmodels.api as sm
-    from statsmodels.imputation import mice
-
-    if not isinstance(data, pd.DataFrame):
-        raise DataError(f"data must be a pandas DataFrame, got {type(data).__name__}")
-    _require_numeric(data, list(data.columns))
-    if not isinstance(m, (int, np.integer)) or m < 2:
-        raise DataError(f"m must be an integer of at least 2, got {m!r}")
-    empty = [c for c in data.columns if data[c].isna().all()]
-    if empty:
-        raise DataError(f"columns {_show(empty)} are entirely missing; drop them")
-    if len(data) < 3:
-        raise DataError(f"data has {len(data)} rows; imputation needs more")
+    _check_conf(conf_level)
+    _check_imputation_args(data, m, n_burnin)
     names = [str(c) for c in data.columns]
-    work = pd.DataFrame(data.to_numpy(dtype=float, na_value=np.nan), columns=names)
-    incomplete = int(work.isna().any(axis=1).sum())
-    imp = mice.MICEData(work, rng=np.random.default_rng(seed))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        runner = mice.MICE(formula, sm.OLS, imp)
-        runner.fit(n_burnin=n_burnin, n_imputations=int(m))
-    results = runner.results_list
-    terms = list(results[0].model.exog_names)
-    est = pd.DataFrame([np.asarray(r.params) for r in results], columns=terms)
-    var = pd.DataFrame([np.asarray(r.bse) ** 2 for r in results], columns=terms)
-    table = pool_rubin(est, var, df_complete=float(results[0].df_resid), conf_level=conf_level)
+    values = data.to_numpy(dtype=float, na_value=np.nan)
+    incomplete = int(np.isnan(values).any(axis=1).sum())
+    completed = _impute(values, m=int(m), n_burnin=int(n_burnin), seed=seed)
+    columns = {name: completed[0][:, j] for j, name in enumerate(names)}
+    try:
+        y0, x0 = patsy.dmatrices(formula, columns, NA_action="raise")
+    except patsy.PatsyError as exc:
+        raise DataError(
+            f"formula {formula!r} cannot be evaluated on the columns {names}: {exc}"
+        ) from exc
+    terms = list(x0.design_info.column_names)
+    estimates, variances = [], []
+    for k, filled in enumerate(completed):
+        if k == 0:
+            y, x = np.asarray(y0)[:, 0], np.asarray(x0)
+        else:
+            cols = {name: filled[:, j] for j, name in enumerate(names)}
+            ym, xm = patsy.build_design_matrices([y0.design_info, x0.design_info], cols)
+            y, x = np.asarray(ym)[:, 0], np.asarray(xm)
+        params, bse, df_resid = _ols(y, x)
+        estimates.append(params)
+        variances.append(bse**2)
+    table = pool_rubin(
+        pd.DataFrame(estimates, columns=terms),
+        pd.DataFrame(variances, columns=terms),
+        df_complete=float(df_resid),
+        conf_level=conf_level,
+    )
     return PooledFit(
-        table=table, formula=formula, m=int(m), n=len(work), n_incomplete=incomplete, seed=seed
+        table=table, formula=formula, m=int(m), n=len(values), n_incomplete=incomplete, seed=seed
+    )
+
+
+# ------------------------------------------------------------------------------------------------
+# tables for reports: one row per group or outcome
+# ------------------------------------------------------------------------------------------------
+def _check_min_cell(min_cell: object) -> int:
+    if isinstance(min_cell, bool) or not isinstance(min_cell, (int, np.integer)) or min_cell < 0:
+        raise DataError(f"min_cell must be a whole number of 0 or more, got {min_cell!r}")
+    return int(min_cell)
+
+
+def _small_mask(sizes: np.ndarray, min_cell: int) -> np.ndarray:
+    """Groups of 1 to min_cell - 1, plus the next smallest when exactly one is small."""
+    from tim_research.prevalence import _suppression_mask
+
+    sizes = np.asarray(sizes, dtype=float)
+    return _suppression_mask((sizes > 0) & (sizes < min_cell), sizes)
+
+
+def _group_keys(data: pd.DataFrame, by: str | Sequence[str] | None) -> list[str]:
+    keys = [] if by is None else ([by] if isinstance(by, str) else list(by))
+    _require_columns(data, keys)
+    return keys
+
+
+def _groups(data: pd.DataFrame, keys: list[str]) -> list[tuple[dict[str, object], pd.DataFrame]]:
+    """(labels, rows) per group with at least one row, in sorted (category) order."""
+    if not keys:
+        return [({}, data)]
+    grouped = data.groupby(keys, observed=True, sort=True, dropna=False)
+    return [(dict(zip(keys, k, strict=True)), part) for k, part in grouped]
+
+
+def group_means(
+    data: pd.DataFrame,
+    *,
+    value: str,
+    by: str | Sequence[str] | None = None,
+    min_cell: int = 0,
+    conf_level: float = 0.95,
+) -> pd.DataFrame:
+    """Mean of a numeric column per group with a t interval (e.g. scores by arm and wave).
+
+    Parameters
+    ----------
+    data
+        One row per observation.
+    value
+        Numeric column; missing values are left out and counted in ``n_missing``.
+    by
+        Group column(s); one row per combination present in ``data`` (categories in their
+        order, other values sorted; a missing label is a group of its own).
+    min_cell
+        Groups with 1 to ``min_cell - 1`` observed values are masked: ``n``, ``mean``, ``sd``,
+        ``se`` and the interval become NaN and ``suppressed`` is True. When exactly one group
+        is masked, the next smallest is masked too, so its ``n`` cannot be recovered from a
+        total. ``0`` shows everything.
+    conf_level
+        Coverage of ``mean +/- t(n - 1) * sd / sqrt(n)`` (R's ``t.test(x)$conf.int``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The ``by`` columns, ``n``, ``n_missing``, ``mean``, ``sd``, ``se``, ``ci_lower``,
+        ``ci_upper``, ``suppressed``.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"arm": ["a", "a", "b", "b", "b"], "y": [1.0, 3, 2, 4, None]},
+    ...                  index=[9, 7, 5, 3, 1])
+    >>> group_means(d, value="y", by="arm")[["arm", "n", "n_missing", "mean"]]
+      arm    n  n_missing  mean
+    0   a  2.0          0   2.0
+    1   b  2.0          1   3.0
+    """
+    from scipy import stats
+
+    _check_conf(conf_level)
+    min_cell = _check_min_cell(min_cell)
+    keys = _group_keys(data, by)
+    _require_columns(data, [value])
+    _require_numeric(data, [value])
+    rows = []
+    for labels, part in _groups(data[[*keys, value]], keys):
+        x = _as_float(part[value])
+        x = x[~np.isnan(x)]
+        n = x.size
+        mean = float(x.mean()) if n else math.nan
+        sd = float(x.std(ddof=1)) if n > 1 else math.nan
+        se = sd / math.sqrt(n) if n > 1 else math.nan
+        half = float(stats.t.ppf(1 - (1 - conf_level) / 2, n - 1)) * se if n > 1 else math.nan
+        rows.append(
+            {
+                **labels,
+                "n": float(n),
+                "n_missing": int(len(part) - n),
+                "mean": mean,
+                "sd": sd,
+                "se": se,
+                "ci_lower": mean - half,
+                "ci_upper": mean + half,
+            }
+        )
+    out = pd.DataFrame(rows)
+    mask = _small_mask(out["n"].to_numpy(), min_cell)
+    out.loc[mask, ["n", "mean", "sd", "se", "ci_lower", "ci_upper"]] = np.nan
+    out["suppressed"] = mask
+    for k in keys:
+        if isinstance(data[k].dtype, pd.CategoricalDtype):
+            out[k] = pd.Categorical(out[k], dtype=data[k].dtype)
+    return out
+
+
+def _pairs(pairs: Mapping[str, tuple[str, str]], what: str) -> list[tuple[str, str, str]]:
+    if not isinstance(pairs, Mapping) or not pairs:
+        raise DataError(
+            f"{what} must be a non-empty mapping of label -> (baseline column, follow-up column)"
+        )
+    out = []
+    for label, pair in pairs.items():
+        if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
+            raise DataError(
+                f"{what}[{label!r}] must be a (baseline column, follow-up column) pair, "
+                f"got {pair!r}"
+            )
+        out.append((str(label), str(pair[0]), str(pair[1])))
+    return out
+
+
+def change_table(
+    data: pd.DataFrame,
+    *,
+    pairs: Mapping[str, tuple[str, str]],
+    by: str | None = None,
+    min_cell: int = 0,
+    conf_level: float = 0.95,
+) -> pd.DataFrame:
+    """:func:`paired_change` for several baseline/follow-up pairs and groups, one row each.
+
+    Parameters
+    ----------
+    data
+        Wide data, one row per person.
+    pairs
+        Label -> ``(baseline column, follow-up column)``, e.g.
+        ``{"BRS 0-12 months": ("brs_score_baseline", "brs_score_12m")}``.
+    by
+        Optional group column (e.g. the arm): one row per label and group.
+    min_cell
+        Groups with 1 to ``min_cell - 1`` complete pairs are masked (statistics and ``n`` NaN,
+        ``suppressed`` True); when that masks exactly one group of a measure, the next
+        smallest is masked too.
+    conf_level
+        Coverage of the intervals.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``measure``, the ``by`` column, then the columns of :meth:`PairedChange.to_frame`
+        (``n``, ``mean_change`` with ``ci_lower``/``ci_upper``, ``p``, ``cohens_dz`` and
+        ``hedges_gz`` with their intervals, Wilcoxon results, ...), ``suppressed`` and
+        ``note`` (why a row has no statistics: fewer than two complete pairs, or every pair
+        changed by the same amount).
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"pre": [10.0, 12, 9, 14, 11, 13], "post": [12.0, 15, 9, 15, 14, 14]},
+    ...                  index=list("fbdaec"))
+    >>> t = change_table(d, pairs={"score": ("pre", "post")})
+    >>> t.loc[0, "measure"], round(float(t.loc[0, "mean_change"]), 3)
+    ('score', 1.667)
+    """
+    _check_conf(conf_level)
+    min_cell = _check_min_cell(min_cell)
+    items = _pairs(pairs, "pairs")
+    keys = _group_keys(data, by)
+    _require_columns(data, [c for _, pre, post in items for c in (pre, post)])
+    rows = []
+    for label, pre, post in items:
+        groups = _groups(data, keys)
+        sizes = np.array([(p[pre].notna() & p[post].notna()).sum() for _, p in groups])
+        mask = _small_mask(sizes, min_cell)
+        for (labels, part), n, hide in zip(groups, sizes, mask, strict=True):
+            row: dict[str, object] = {"measure": label, **labels}
+            note = ""
+            if hide:
+                note = f"suppressed: fewer than min_cell={min_cell} complete pairs here or in "
+                note += "another group (so that group cannot be worked out)"
+            elif n < 2:
+                note = f"fewer than two complete pairs ({n})"
+            else:
+                try:
+                    row.update(
+                        paired_change(part[pre], part[post], conf_level=conf_level)
+                        .to_frame()
+                        .iloc[0]
+                        .to_dict()
+                    )
+                except DataError as exc:
+                    if "same amount" not in str(exc):
+                        raise
+                    note = "every pair changed by the same amount"
+            row["suppressed"] = bool(hide)
+            if note:
+                row["n"] = math.nan if hide else int(n)
+            row["note"] = note
+            rows.append(row)
+    out = pd.DataFrame(rows)
+    first = ["measure", *keys]
+    return out[
+        first
+        + [c for c in out.columns if c not in first + ["suppressed", "note"]]
+        + ["suppressed", "note"]
+    ]
+
+
+def compare_table(
+    data: pd.DataFrame,
+    *,
+    outcomes: Mapping[str, tuple[str, str]],
+    group: str,
+    reference: object = None,
+    covariates: Sequence[str] = (),
+    conf_level: float = 0.95,
+) -> pd.DataFrame:
+    """:func:`compare_groups` (ANCOVA) for several outcomes, one row each.
+
+    Parameters
+    ----------
+    data
+        Wide data, one row per person.
+    outcomes
+        Label -> ``(baseline column, follow-up column)``.
+    group, reference, covariates, conf_level
+        As for :func:`compare_groups`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``measure``, ``group`` and ``versus`` (the compared level and the reference level),
+        ``n``, ``n_dropped``, the adjusted means ``adjusted_mean_group`` and
+        ``adjusted_mean_versus``, ``estimate`` (group minus versus), ``se``, ``ci_lower``,
+        ``ci_upper``, ``t``, ``df``, ``p``, ``partial_eta_sq``, ``hedges_g`` and ``note``.
+        When the complete rows of an outcome hold a single group (e.g. a site without a
+        comparison group) its statistics are NaN and ``note`` says so; any other problem
+        raises.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"arm": ["c", "c", "c", "t", "t", "t"], "pre": [3.0, 4, 5, 3, 4, 5],
+    ...                    "post": [3.5, 4.0, 5.5, 4.0, 5.5, 5.5]}, index=list("zyxwvu"))
+    >>> t = compare_table(df, outcomes={"score": ("pre", "post")}, group="arm")
+    >>> t.loc[0, "group"], t.loc[0, "versus"], round(float(t.loc[0, "estimate"]), 3)
+    ('t', 'c', 0.667)
+    """
+    items = _pairs(outcomes, "outcomes")
+    _require_columns(data, [group])
+    rows = []
+    for label, pre, post in items:
+        row: dict[str, object] = {"measure": label}
+        complete = data[[post, group, pre, *covariates]].notna().all(axis=1)
+        levels = pd.unique(data.loc[complete, group]).tolist()
+        if len(levels) < 2:
+            row["note"] = (
+                f"no comparison: the complete rows hold only {_show(levels) or 'no group'}"
+            )
+            rows.append(row)
+            continue
+        res = compare_groups(
+            data,
+            outcome=post,
+            group=group,
+            baseline=pre,
+            covariates=covariates,
+            reference=reference,
+            conf_level=conf_level,
+        )
+        row.update(
+            group=res.comparison,
+            versus=res.reference,
+            n=res.n,
+            n_dropped=res.n_dropped,
+            adjusted_mean_group=res.adjusted_means[res.comparison],
+            adjusted_mean_versus=res.adjusted_means[res.reference],
+            estimate=res.estimate,
+            se=res.se,
+            ci_lower=res.ci_lower,
+            ci_upper=res.ci_upper,
+            t=res.t,
+            df=res.df,
+            p=res.p,
+            partial_eta_sq=res.partial_eta_sq,
+            hedges_g=res.hedges_g,
+            note="",
+        )
+        rows.append(row)
+    columns = [
+        "measure", "group", "versus", "n", "n_dropped", "adjusted_mean_group",
+        "adjusted_mean_versus", "estimate", "se", "ci_lower", "ci_upper", "t", "df", "p",
+        "partial_eta_sq", "hedges_g", "note",
+    ]  # fmt: skip
+    return pd.DataFrame(rows).reindex(columns=columns)
+
+
+def missing_data_sensitivity(
+    data: pd.DataFrame,
+    *,
+    outcomes: Mapping[str, tuple[str, str]],
+    group: str,
+    reference: object = None,
+    auxiliary: Sequence[str] = (),
+    m: int = 20,
+    n_burnin: int = 10,
+    seed: int,
+    conf_level: float = 0.95,
+) -> pd.DataFrame:
+    """Baseline-adjusted group difference from complete cases and from multiple imputation.
+
+    The complete-case row is :func:`compare_groups` (``follow-up ~ group + baseline``). For
+    the imputed row, the group indicator (1 = comparison level), every baseline and follow-up
+    column of ``outcomes`` and the ``auxiliary`` columns are imputed together by chained
+    equations (predictive mean matching, as :func:`impute_and_pool`), the same ANCOVA is fitted
+    to each of the ``m`` completed data sets and pooled by Rubin's rules (:func:`pool_rubin`).
+    Similar answers suggest that missing waves do not drive the result, under the assumption
+    that they are missing at random given the imputation columns; a difference is a reason
+    for caution, not a correction.
+
+    Parameters
+    ----------
+    data
+        Wide data, one row per person who should have every wave (leave out people whose
+        follow-up is not yet due: their follow-up is not missing).
+    outcomes
+        Label -> ``(baseline column, follow-up column)``.
+    group
+        Two-level group column; it must not be missing.
+    reference
+        Level of ``group`` to compare against (default: first in sorted order).
+    auxiliary
+        Further numeric columns that help predict the missing values (e.g. other waves,
+        other scales, age). Missing values in them are imputed too.
+    m, n_burnin, seed
+        Number of imputations, iterations per chain, and the seed.
+    conf_level
+        Coverage of the intervals.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Two rows per outcome, ``method`` "complete cases" and "multiple imputation":
+        ``measure``, ``method``, ``n`` (rows analysed), ``n_imputed`` (rows whose baseline or
+        follow-up was imputed), ``estimate``, ``se``, ``ci_lower``, ``ci_upper``, ``p``,
+        ``fmi`` (fraction of missing information) and ``note`` (set, with NaN statistics, when
+        the data hold a single group).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> arm = np.repeat(["c", "t"], 100)
+    >>> pre = rng.normal(size=200)
+    >>> post = pre + (arm == "t") + rng.normal(size=200)
+    >>> post[rng.random(200) < 0.2] = np.nan
+    >>> d = pd.DataFrame({"arm": arm, "pre": pre, "post": post})
+    >>> t = missing_data_sensitivity(d, outcomes={"y": ("pre", "post")}, group="arm", m=5,
+    ...                              seed=1)
+    >>> t["method"].tolist(), [round(float(e)) for e in t["estimate"]]
+    (['complete cases', 'multiple imputation'], [1, 1])
+    """
+    _check_conf(conf_level)
+    items = _pairs(outcomes, "outcomes")
+    auxiliary = [auxiliary] if isinstance(auxiliary, str) else list(auxiliary)
+    waves = list(dict.fromkeys(c for _, pre, post in items for c in (pre, post)))
+    _require_columns(data, [group, *waves, *auxiliary])
+    _require_numeric(data, [*waves, *auxiliary])
+    missing_group = data[group].isna().to_numpy()
+    if missing_group.any():
+        raise DataError(
+            f"{group!r} is missing in rows {_show(data.index[missing_group])}; every row needs "
+            "its group"
+        )
+    levels = sorted(pd.unique(data[group]).tolist(), key=lambda v: (str(type(v)), v))
+    rows: list[dict[str, object]] = []
+    if len(levels) < 2:
+        note = f"no comparison: the data hold only {_show(levels) or 'no group'}"
+        for label, _, _ in items:
+            for method in ("complete cases", "multiple imputation"):
+                rows.append({"measure": label, "method": method, "note": note})
+        return _sensitivity_frame(rows)
+    if len(levels) > 2:
+        raise DataError(f"{group!r} must have two groups, found {_show(levels)}")
+    if reference is None:
+        reference = levels[0]
+    if reference not in levels:
+        raise DataError(f"reference {reference!r} is not a level of {group!r}: {_show(levels)}")
+    comparison = levels[1] if reference == levels[0] else levels[0]
+    frame = pd.DataFrame({"_group": (data[group] == comparison).to_numpy(dtype=float)})
+    for c in [*waves, *auxiliary]:
+        frame[c] = data[c].to_numpy(dtype=float, na_value=np.nan)
+    _check_imputation_args(frame, m, n_burnin)
+    completed = _impute(frame.to_numpy(), m=int(m), n_burnin=int(n_burnin), seed=seed)
+    position = {c: j for j, c in enumerate(frame.columns)}
+    for label, pre, post in items:
+        cc = compare_groups(
+            data, outcome=post, group=group, baseline=pre, reference=reference,
+            conf_level=conf_level,
+        )  # fmt: skip
+        rows.append(
+            {
+                "measure": label,
+                "method": "complete cases",
+                "n": cc.n,
+                "n_imputed": 0,
+                "estimate": cc.estimate,
+                "se": cc.se,
+                "ci_lower": cc.ci_lower,
+                "ci_upper": cc.ci_upper,
+                "p": cc.p,
+                "fmi": math.nan,
+                "note": "",
+            }
+        )
+        est, var = [], []
+        for filled in completed:
+            x = np.column_stack(
+                [np.ones(len(filled)), filled[:, position["_group"]], filled[:, position[pre]]]
+            )
+            params, bse, df_resid = _ols(filled[:, position[post]], x)
+            est.append(params[1])
+            var.append(bse[1] ** 2)
+        pooled = pool_rubin(
+            pd.DataFrame({"b": est}),
+            pd.DataFrame({"b": var}),
+            df_complete=float(df_resid),
+            conf_level=conf_level,
+        ).loc["b"]
+        rows.append(
+            {
+                "measure": label,
+                "method": "multiple imputation",
+                "n": len(frame),
+                "n_imputed": int((frame[pre].isna() | frame[post].isna()).sum()),
+                "estimate": pooled["estimate"],
+                "se": pooled["se"],
+                "ci_lower": pooled["ci_lower"],
+                "ci_upper": pooled["ci_upper"],
+                "p": pooled["p"],
+                "fmi": pooled["fmi"],
+                "note": f"{int(m)} imputations, seed {seed}",
+            }
+        )
+    return _sensitivity_frame(rows)
+
+
+def _sensitivity_frame(rows: list[dict[str, object]]) -> pd.DataFrame:
+    columns = [
+        "measure", "method", "n", "n_imputed", "estimate", "se", "ci_lower", "ci_upper", "p",
+        "fmi", "note",
+    ]  # fmt: skip
+    return pd.DataFrame(rows).reindex(columns=columns)
+
+
+# ------------------------------------------------------------------------------------------------
+# the inputs of reliable change
+# ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ChangeCriterion:
+    """SD and reliability behind a reliable change index (see :func:`change_criterion`)."""
+
+    instrument: str
+    scale: str
+    sd: float
+    reliability: float
+    n_sd: int
+    n_reliability: int
+    se_difference: float
+    critical_change: float
+    conf_level: float
+
+    def to_frame(self) -> pd.DataFrame:
+        """One-row DataFrame."""
+        return _scalar_frame(self)
+
+    def _repr_html_(self) -> str:
+        return _html("Reliable change criterion", self.to_frame().T)
+
+
+def _leaf_items(scales: Mapping[str, object], scale_id: str) -> list[str]:
+    """Item ids of a scale, following scales built from other scales down to their items."""
+    scale = scales[scale_id]
+    if scale.items:  # type: ignore[attr-defined]
+        return list(scale.items)  # type: ignore[attr-defined]
+    return [i for s in scale.scales for i in _leaf_items(scales, s)]  # type: ignore[attr-defined]
+
+
+def change_criterion(
+    items: pd.DataFrame,
+    *,
+    instrument: str,
+    scale: str = "score",
+    conf_level: float = 0.95,
+) -> ChangeCriterion:
+    """SD and Cronbach's alpha of a scale in one sample, for :func:`reliable_change`.
+
+    The scale is scored with the instrument's rules (:func:`tim_research.scoring.score`) and
+    ``sd`` is the SD of those scores; ``reliability`` is Cronbach's alpha of the scale's items
+    in the same rows (:func:`tim_research.psychometrics.reliability`, reverse keys and response
+    range from the instrument). Using the sample's own baseline SD and alpha is one choice
+    among several (published norms, test-retest reliability): the returned object records it.
+    ``se_difference = sd * sqrt(2 * (1 - reliability))`` and ``critical_change`` is the
+    smallest change in score units that counts as reliable at ``conf_level`` (1.96 times it
+    at 0.95), as in Jacobson & Truax (1991).
+
+    Parameters
+    ----------
+    items
+        Item responses of one occasion (usually baseline), one row per person.
+    instrument
+        Instrument id, e.g. ``"brs"``.
+    scale
+        Scale id within the instrument (``"score"`` is the main score).
+    conf_level
+        Sets the critical change.
+
+    Examples
+    --------
+    >>> from tim_research import synth
+    >>> from tim_research.tables import baseline_items
+    >>> c = change_criterion(baseline_items(synth.program(n_youth=80, seed=2), "brs"),
+    ...                      instrument="brs")
+    >>> c.scale, 0 < c.reliability < 1, c.n_sd <= 80
+    ('score', True, True)
+    """
+    from scipy import stats
+
+    from tim_research.instruments import load_instrument
+    from tim_research.psychometrics import reliability as alpha
+    from tim_research.scoring import score
+
+    _check_conf(conf_level)
+    inst = load_instrument(instrument)
+    scales = {s.id: s for s in inst.scales}
+    if scale not in scales:
+        raise DataError(f"{instrument} has no scale {scale!r}; its scales are {list(scales)}")
+    by_id = {i.id: i for i in inst.items}
+    ids = _leaf_items(scales, scale)
+    _require_columns(items, ids, "items")
+    column = inst.scale_column(scale)
+    scores = score(items[ids], inst)[column]
+    values = pd.DataFrame({i: items[i].map(inst.item_values(by_id[i])).astype(float) for i in ids})
+    lows, highs = zip(*(inst.value_range(by_id[i]) for i in ids), strict=True)
+    if len(set(lows)) > 1 or len(set(highs)) > 1:
+        raise DataError(f"{instrument} {scale}: items have different response ranges")
+    rel = alpha(
+        values,
+        reverse=[i for i in ids if by_id[i].reverse],
+        min_value=lows[0],
+        max_value=highs[0],
+    )
+    sd = float(scores.std(ddof=1))
+    se_diff = sd * math.sqrt(2.0 * (1.0 - rel.alpha))
+    z = float(stats.norm.ppf(1 - (1 - conf_level) / 2))
+    return ChangeCriterion(
+        instrument=instrument,
+        scale=scale,
+        sd=sd,
+        reliability=float(rel.alpha),
+        n_sd=int(scores.notna().sum()),
+        n_reliability=int(rel.n),
+        se_difference=se_diff,
+        critical_change=z * se_diff,
+        conf_level=conf_level,
     )

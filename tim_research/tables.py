@@ -2,23 +2,42 @@
 
 from __future__ import annotations
 
+import html
+import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from tim_research.errors import DataError
 from tim_research.schema import Program
 from tim_research.scoring import score
 
-__all__ = ["baseline_items", "match_table", "mentor_scores", "youth_scores"]
+__all__ = [
+    "GrowthData",
+    "band",
+    "baseline_items",
+    "growth_frame",
+    "match_table",
+    "mentor_scores",
+    "wide_scores",
+    "youth_scores",
+]
 
 _YOUTH_COLUMNS = ["site", "age", "gender", "race_ethnicity", "referral_source", "comparison"]
 _MENTOR_COLUMNS = ["site", "age", "gender", "training_hours", "supervision", "caseload"]
 
 
 def _completed(surveys: pd.DataFrame, key: str) -> pd.DataFrame:
-    done = surveys[surveys["status"] == "completed"]
-    return done.set_index([key, "wave"], verify_integrity=True)
+    done = surveys[surveys["status"] == "completed"].set_index([key, "wave"])
+    if done.index.has_duplicates:
+        dup = done.index[done.index.duplicated()].unique()
+        raise DataError(
+            f"completed surveys repeat ({key}, wave) pairs {list(dup)[:5]}; keep one survey "
+            "per person and wave"
+        )
+    return done
 
 
 def _not_stated(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
@@ -63,9 +82,10 @@ def youth_scores(
     pandas.DataFrame
         Indexed by ``(youth_id, wave)`` in survey order: ``months``, the youth's
         ``site, age, gender, race_ethnicity, referral_source, comparison``, ``arm``
-        ("mentored"/"comparison"; empty gender and race/ethnicity as "not stated"), the scores of ``instruments``, the baseline ``ace10_score``,
-        ``ace10_score_category`` (carried to every wave), and ``matched_months`` (months of
-        mentoring by the survey date, summed over the youth's matches; 0 for comparison youth).
+        ("mentored"/"comparison"; empty gender and race/ethnicity as "not stated"), the scores
+        of ``instruments``, the baseline ``ace10_score``, ``ace10_score_category`` (carried to
+        every wave), and ``matched_months`` (months of mentoring by the survey date, summed
+        over the youth's matches; 0 for comparison youth).
 
     Examples
     --------
@@ -110,6 +130,13 @@ def baseline_items(program: Program, instrument: str = "ace10") -> pd.DataFrame:
     pandas.DataFrame
         Indexed by ``youth_id``: ``site, age, gender, race_ethnicity, referral_source,
         comparison`` and the item columns.
+
+    Examples
+    --------
+    >>> from tim_research import synth
+    >>> items = baseline_items(synth.program(n_youth=40, seed=1), "brs")
+    >>> items.index.name, list(items.columns[-2:])
+    ('youth_id', ['brs_5', 'brs_6'])
     """
     from tim_research.instruments import load_instrument
 
@@ -132,6 +159,13 @@ def mentor_scores(
     pandas.DataFrame
         Indexed by ``(mentor_id, wave)``: ``months``, the mentor's ``site, age, gender,
         training_hours, supervision, caseload`` and the scores of ``instruments``.
+
+    Examples
+    --------
+    >>> from tim_research import synth
+    >>> m = mentor_scores(synth.program(n_youth=40, seed=1), instruments=["stss"])
+    >>> m.index.names, "stss_score" in m
+    (FrozenList(['mentor_id', 'wave']), True)
     """
     surveys = _completed(program.mentor_surveys, "mentor_id")
     mentors = _not_stated(program.mentors.set_index("mentor_id"), ["gender"])
@@ -149,10 +183,20 @@ def match_table(program: Program, *, early_months: Sequence[int] = (3, 6, 12)) -
         ``closure_reason``, ``planned_months``, the columns of
         :func:`tim_research.matches.match_durations`, the youth's ``site``, ``age`` and baseline
         ``ace10_score``, and the mentor's ``training_hours``, ``supervision`` and ``caseload``.
+
+    Examples
+    --------
+    >>> from tim_research import synth
+    >>> m = match_table(synth.program(n_youth=40, seed=1))
+    >>> m.index.name, {"duration_months", "unplanned_closure", "training_hours"} <= set(m)
+    ('match_id', True)
     """
     from tim_research.matches import match_durations
 
-    matches = program.matches.set_index("match_id", verify_integrity=True)
+    matches = program.matches.set_index("match_id")
+    if matches.index.has_duplicates:
+        dup = list(matches.index[matches.index.duplicated()].unique())[:5]
+        raise DataError(f"match_id repeats {dup}; give every match its own id")
     if matches.empty:
         raise DataError("the program has no matches")
     durations = match_durations(matches, cutoff=program.cutoff, early_months=early_months)
@@ -163,3 +207,281 @@ def match_table(program: Program, *, early_months: Sequence[int] = (3, 6, 12)) -
     out = matches.join(durations.drop(columns=["closure_reason"], errors="ignore"))
     out = out.join(youth, on="youth_id").join(ace, on="youth_id").join(mentors, on="mentor_id")
     return out
+
+
+_PERSON_COLUMNS = [*_YOUTH_COLUMNS, "arm", "ace10_score", "ace10_score_category"]
+
+
+def wide_scores(
+    scores: pd.DataFrame,
+    *,
+    values: Sequence[str] = ("brs_score", "cyrm_r_score"),
+    keep: Sequence[str] | None = None,
+    waves: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Baseline and follow-up side by side: one row per person, one column per value and wave.
+
+    Parameters
+    ----------
+    scores
+        Indexed by (person, wave), like :func:`youth_scores`.
+    values
+        Columns that change between waves; each becomes ``<value>_<wave>`` (e.g.
+        ``brs_score_12m``), NaN where the person has no survey of that wave.
+    keep
+        Person-level columns carried over once (default: the youth facts of
+        :func:`youth_scores` that are present: ``site, age, ..., arm, ace10_score,
+        ace10_score_category``). They must not vary between a person's waves.
+    waves
+        Waves in column order (default: in order of first appearance).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by person in order of first appearance: the ``keep`` columns, then the value
+        columns wave by wave.
+
+    Examples
+    --------
+    >>> idx = pd.MultiIndex.from_tuples(
+    ...     [("y2", "baseline"), ("y1", "baseline"), ("y2", "12m")], names=["youth_id", "wave"])
+    >>> s = pd.DataFrame({"site": ["A", "B", "A"], "brs_score": [3.0, 4.0, 3.5]}, index=idx)
+    >>> wide_scores(s, values=["brs_score"], keep=["site"])
+             site  brs_score_baseline  brs_score_12m
+    youth_id
+    y2          A                 3.0            3.5
+    y1          B                 4.0            NaN
+    """
+    if not isinstance(scores, pd.DataFrame) or scores.index.nlevels != 2:
+        raise DataError(
+            "scores must be a DataFrame indexed by (person, wave), e.g. from youth_scores()"
+        )
+    if scores.index.has_duplicates:
+        dup = scores.index[scores.index.duplicated()].unique()
+        raise DataError(f"scores has repeated (person, wave) rows {list(dup)[:5]}")
+    values = [values] if isinstance(values, str) else list(values)
+    keep = [c for c in _PERSON_COLUMNS if c in scores] if keep is None else list(keep)
+    missing = [c for c in [*values, *keep] if c not in scores]
+    if missing:
+        raise DataError(f"scores has no column(s) {missing}; it has {list(scores.columns)}")
+    person, wave = scores.index.names
+    labels = scores.index.get_level_values(1)
+    order = list(pd.unique(labels)) if waves is None else list(waves)
+    unknown = sorted(set(map(str, pd.unique(labels))) - set(map(str, order)))
+    if unknown:
+        raise DataError(f"scores has waves {unknown} that are not in waves={order}")
+    people = pd.Index(pd.unique(scores.index.get_level_values(0)), name=person)
+    grouped = scores[keep].groupby(level=0, sort=False)
+    varying = [c for c in keep if (grouped[c].nunique(dropna=False) > 1).any()]
+    if varying:
+        raise DataError(
+            f"keep columns {varying} differ between waves of the same person; pass them in "
+            "values instead"
+        )
+    out = grouped.first().reindex(people)
+    for v in values:
+        spread = scores[v].unstack(level=1)
+        for w in order:
+            col = spread[w] if w in spread else pd.Series(np.nan, index=spread.index)
+            out[f"{v}_{w}"] = col.reindex(people)
+    return out
+
+
+@dataclass(frozen=True)
+class GrowthData:
+    """Long data and the model terms for :func:`tim_research.outcomes.growth_model`.
+
+    Fit with ``growth_model(g.frame, **g.spec)``.
+    """
+
+    frame: pd.DataFrame
+    outcome: str
+    time: str
+    subject: str
+    predictors: tuple[str, ...]
+
+    @property
+    def spec(self) -> dict[str, object]:
+        """Keyword arguments of ``growth_model`` naming the columns of :attr:`frame`."""
+        return {
+            "outcome": self.outcome,
+            "time": self.time,
+            "subject": self.subject,
+            "predictors": list(self.predictors),
+        }
+
+    def to_frame(self) -> pd.DataFrame:
+        """The long analysis frame."""
+        return self.frame
+
+    def _repr_html_(self) -> str:
+        head = html.escape(
+            f"{self.outcome} ~ {self.time} + {' + '.join(self.predictors)} ({len(self.frame)} rows)"
+        )
+        return f"<div><strong>{head}</strong></div>"
+
+
+def growth_frame(
+    scores: pd.DataFrame,
+    *,
+    outcome: str,
+    moderator: str | None = "ace10_score_category",
+    moderator_label: str = "ACE",
+    dose: str = "matched_months",
+) -> GrowthData:
+    """Long analysis frame for a growth model where mentoring works through months matched.
+
+    The terms are: ``years`` (months since baseline / 12: change common to everybody),
+    ``mentored`` (1 for the mentored arm: the baseline difference between arms; left out when
+    the data hold one arm), ``matched_years`` (``dose`` / 12, months matched by the survey date:
+    the change per 12 months of mentoring, so match length enters directly), and for each
+    level of ``moderator`` but the first a dummy ``"<label> <level>"`` (its baseline
+    difference) and an interaction ``"matched_years x <label> <level>"`` (how much more or less
+    a year matched changes the outcome in that group: "for whom does mentoring work").
+
+    Parameters
+    ----------
+    scores
+        Indexed by (person, wave) with ``months``, ``arm``, ``dose`` and the moderator, like
+        :func:`youth_scores`.
+    outcome
+        Outcome column, e.g. ``"brs_score"``.
+    moderator
+        Categorical column (its first level present is the reference), or ``None``. Levels
+        with no rows are left out, and so is an interaction whose group has no months matched
+        (the column would be all zero). Rows with a missing moderator get missing dummies, so
+        ``growth_model`` drops and counts them.
+    moderator_label
+        Prefix of the moderator's term names.
+    dose
+        Months matched by each survey date.
+
+    Returns
+    -------
+    GrowthData
+        ``frame`` aligned to ``scores.index`` with the person id as a column, and the names of
+        the terms.
+
+    Examples
+    --------
+    >>> from tim_research import synth
+    >>> g = growth_frame(youth_scores(synth.program(n_youth=80, seed=3)), outcome="brs_score")
+    >>> g.predictors[:3], g.spec["subject"]
+    (('mentored', 'matched_years', 'ACE 1'), 'youth_id')
+    """
+    if not isinstance(scores, pd.DataFrame) or scores.index.nlevels != 2:
+        raise DataError(
+            "scores must be a DataFrame indexed by (person, wave), e.g. from youth_scores()"
+        )
+    need = [outcome, "months", "arm", dose] + ([moderator] if moderator else [])
+    missing = [c for c in need if c not in scores]
+    if missing:
+        raise DataError(f"scores has no column(s) {missing}; it has {list(scores.columns)}")
+    subject = scores.index.names[0] or "person"
+    frame = pd.DataFrame(index=scores.index)
+    frame[subject] = scores.index.get_level_values(0)
+    frame[outcome] = scores[outcome].astype(float)
+    frame["years"] = scores["months"].astype(float) / 12.0
+    seen = scores[outcome].notna()
+    predictors: list[str] = []
+    arms = scores.loc[seen, "arm"].dropna().unique()
+    if len(arms) > 1:
+        frame["mentored"] = (scores["arm"] == "mentored").astype(float).where(scores["arm"].notna())
+        predictors.append("mentored")
+    frame["matched_years"] = scores[dose].astype(float) / 12.0
+    predictors.append("matched_years")
+    if moderator:
+        mod = scores[moderator]
+        levels = list(mod.cat.categories) if isinstance(mod.dtype, pd.CategoricalDtype) else None
+        if levels is None:
+            raise DataError(
+                f"moderator {moderator!r} must be categorical (bands); band a numeric column "
+                "with tables.band()"
+            )
+        present = [lv for lv in levels if (mod[seen] == lv).any()]
+        dummies, products = [], []
+        for level in present[1:]:
+            name = f"{moderator_label} {level}"
+            frame[name] = (mod == level).astype(float).where(mod.notna())
+            dummies.append(name)
+            product = frame["matched_years"] * frame[name]
+            if (product[seen].fillna(0) != 0).any():
+                frame[f"matched_years x {name}"] = product
+                products.append(f"matched_years x {name}")
+        predictors += dummies + products
+    return GrowthData(
+        frame=frame, outcome=outcome, time="years", subject=subject, predictors=tuple(predictors)
+    )
+
+
+def band(
+    values: pd.Series,
+    *,
+    breaks: Sequence[float],
+    labels: Sequence[str] | None = None,
+    unit: str = "",
+    zero: str | None = None,
+) -> pd.Series:
+    """Cut a numeric column into ordered bands at documented breaks.
+
+    Band ``k`` holds ``breaks[k] <= x < breaks[k + 1]``; the last band is open-ended
+    (``x >= breaks[-1]``). With ``zero``, values exactly 0 form a band of their own, first.
+
+    Parameters
+    ----------
+    values
+        Numeric Series; missing values stay missing. Values below ``breaks[0]`` raise.
+    breaks
+        Increasing left edges, e.g. ``[0, 10, 20]`` for "0 to <10", "10 to <20", "20+".
+    labels
+        Band names (one per break); default built from the breaks and ``unit``.
+    unit
+        Appended to default labels, e.g. ``" h"``.
+    zero
+        Label of a separate band for exact zeros (e.g. ``"not matched"``).
+
+    Returns
+    -------
+    pandas.Series
+        Ordered categorical aligned to ``values``, named ``<name>_band``.
+
+    Examples
+    --------
+    >>> hours = pd.Series([0.0, 9.5, 10.0, 35.0, None], index=list("edcba"), name="hours")
+    >>> band(hours, breaks=[0, 10, 20], unit=" h").tolist()
+    ['0 to <10 h', '0 to <10 h', '10 to <20 h', '20+ h', nan]
+    """
+    if not isinstance(values, pd.Series):
+        raise DataError(f"values must be a pandas Series, got {type(values).__name__}")
+    if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        raise DataError(f"values must be numeric, got dtype {values.dtype}")
+    edges = [float(b) for b in breaks]
+    if not edges or any(not math.isfinite(b) for b in edges) or np.any(np.diff(edges) <= 0):
+        raise DataError(f"breaks must be finite and strictly increasing, got {list(breaks)}")
+    x = values.to_numpy(dtype=float, na_value=np.nan)
+    below = np.flatnonzero(x < edges[0])
+    if below.size:
+        rows = ", ".join(repr(values.index[i]) for i in below[:5])
+        raise DataError(
+            f"{values.name or 'values'} has values below the first break {edges[0]:g} "
+            f"({', '.join(f'{v:g}' for v in x[below][:5])}) at rows {rows}; lower breaks[0]"
+        )
+    if labels is None:
+        names = [
+            f"{'>' if zero is not None and lo == 0 else ''}{lo:g} to <{hi:g}{unit}"
+            for lo, hi in zip(edges[:-1], edges[1:], strict=True)
+        ] + [f"{edges[-1]:g}+{unit}"]
+    else:
+        names = [str(lb) for lb in labels]
+        if len(names) != len(edges):
+            raise DataError(f"labels needs one name per break ({len(edges)}), got {len(names)}")
+    codes = np.searchsorted(edges, x, side="right") - 1
+    categories = list(names)
+    if zero is not None:
+        if zero in categories:
+            raise DataError(f"zero label {zero!r} repeats a band label")
+        categories = [zero, *categories]
+        codes = np.where(x == 0, 0, codes + 1)
+    codes = np.where(np.isnan(x), -1, codes)
+    cat = pd.Categorical.from_codes(codes, categories=categories, ordered=True)
+    return pd.Series(cat, index=values.index, name=f"{values.name or 'values'}_band")

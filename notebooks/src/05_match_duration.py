@@ -1,0 +1,225 @@
+# %% [markdown]
+# # How long do matches last?
+#
+# Mentoring relationships that end early can do harm: a young person with a history of
+# adversity may experience an unplanned ending as one more loss. This notebook asks how long
+# matches last, how many close before their planned end, why they close, whether that differs
+# between sites and with the mentor's trauma-informed training, and whether longer matches go
+# with better resilience outcomes.
+#
+# > **Closure here means an unplanned closure.** A match that reaches its planned end is a
+# > success, not a closure: it is counted as followed up to that date (censored). Set
+# > `any_closure` to `True` to count every ending instead. Matches still open at the data
+# > cut-off are censored there.
+
+# %%
+from typing import Optional
+
+from tim_research import plots
+from tim_research.matches import (
+    closure_reasons,
+    cox,
+    early_closure_rates,
+    kaplan_meier,
+    logrank,
+    median_survival,
+)
+from tim_research.notebook import setup, show
+from tim_research.outcomes import change_table
+from tim_research.tables import band, match_table, wide_scores, youth_scores
+
+# %% tags=["parameters"]
+data_dir: str = "../data/sample"  # folder of the program's data package
+site: Optional[str] = None  # site name, or None for all sites
+min_cell: int = 5  # smallest count shown; smaller counts are suppressed
+seed: int = 0  # seed for every random step
+training_breaks: list = [0, 10, 20]  # left edges of the training bands in hours (last open-ended)
+dose_breaks: list = [0, 3, 9]  # left edges of the months-matched bands at the 12-month survey
+any_closure: bool = False  # True counts planned completions as closures too
+
+# %%
+nb = setup(data_dir=data_dir, site=site, min_cell=min_cell, seed=seed)
+matches = match_table(nb.program)
+matches["site"] = matches["site"].cat.remove_unused_categories()  # one curve per site present
+closed = matches["closed"] if any_closure else matches["unplanned_closure"]
+planned = None if any_closure else matches["planned_completion"]
+print(f"{len(matches)} matches, {nb.site_label}; data cut-off {nb.program.cutoff.date()}")
+
+# %% [markdown]
+# ## Why did matches close?
+#
+# Reasons recorded for every match that had closed by the data cut-off, including planned
+# completions. Reasons given for fewer than `min_cell` matches are masked (and one more when
+# needed, so that the masked count cannot be worked out from the total).
+
+# %%
+show(closure_reasons(matches, cutoff=nb.program.cutoff, min_cell=nb.min_cell))
+
+# %% [markdown]
+# ## Early closure within 3, 6 and 12 months
+#
+# The share of matches that closed within 3, 6 and 12 months of their start, with 95% Wilson
+# confidence intervals. A match counts once its outcome at that point is known: it closed
+# before, it was followed at least that long, or it reached its planned end. Matches that
+# started too recently to know are left out (`n_missing`).
+
+# %%
+early = early_closure_rates(
+    matches["duration_months"], closed, competing=planned, min_cell=nb.min_cell
+)
+show(early, digits=3)
+
+# %%
+early_by_site = early_closure_rates(
+    matches["duration_months"],
+    closed,
+    competing=planned,
+    by=matches["site"],
+    min_cell=nb.min_cell,
+)
+plots.bar_with_ci(
+    early_by_site,
+    x="months",
+    hue="group",
+    title=f"{early['estimate'].iloc[-1]:.0%} of matches closed early within 12 months",
+    xlabel="Months since the match started",
+    ylabel="Matches closed early (%)",
+)
+
+# %% [markdown]
+# ## Match survival by site
+#
+# Kaplan-Meier curves: the share of matches still open (not closed early) at each time since
+# the start, with 95% confidence bands. The median is the time by which half of the matches
+# had closed; it is empty ("not reached") while more than half are still open.
+
+# %%
+several = len(nb.sites) > 1
+site_test = logrank(matches["duration_months"], closed, matches["site"]) if several else None
+print(site_test or "One site only: no comparison between sites.")
+
+# %%
+site_curves = kaplan_meier(matches["duration_months"], closed, by=matches["site"])
+test_note = f"log-rank p = {site_test.p:.2f}" if site_test else nb.site_label
+plots.survival_curves(
+    site_curves,
+    title=f"Matches still open by site ({test_note})",
+    ylabel="Matches not closed early",
+)
+
+# %%
+show(median_survival(matches["duration_months"], closed, by=matches["site"],
+                     min_cell=nb.min_cell), digits=1)
+
+# %% [markdown]
+# ## Match survival by the mentor's trauma-informed training
+#
+# Training hours completed before the first match, in bands with the breaks given in the
+# parameters (`training_breaks`: each band runs from its break up to the next one; the last
+# is open-ended).
+
+# %%
+bands = band(matches["training_hours"], breaks=training_breaks, unit=" h")
+matches["training_band"] = bands.cat.remove_unused_categories()
+several = matches["training_band"].nunique() > 1
+training_test = (
+    logrank(matches["duration_months"], closed, matches["training_band"]) if several else None
+)
+print(training_test or "One training band only: no comparison.")
+
+# %%
+training_curves = kaplan_meier(matches["duration_months"], closed, by=matches["training_band"])
+test_note = f"log-rank p = {training_test.p:.3f}" if training_test else "one band"
+plots.survival_curves(
+    training_curves,
+    title=f"Matches still open by mentor training ({test_note})",
+    ylabel="Matches not closed early",
+)
+
+# %%
+show(median_survival(matches["duration_months"], closed, by=matches["training_band"],
+                     min_cell=nb.min_cell), digits=1)
+
+# %% [markdown]
+# ## What goes with early closure? A Cox model
+#
+# A Cox proportional-hazards model of early closure with the mentor's training (per 10 hours),
+# the young person's age and ACE score, and the mentor's caseload together. A hazard ratio
+# below 1 means a lower rate of early closure for each unit more (e.g. 0.8: 20% lower per 10
+# hours of training), holding the others fixed. Matches of young people with an incomplete
+# ACE questionnaire are left out. These are associations: mentors who train more may differ
+# in other ways too.
+
+# %%
+hazards = cox(
+    matches.assign(closed_early=closed),
+    duration="duration_months",
+    event="closed_early",
+    covariates=["training_hours", "age", "ace10_score", "caseload"],
+    per={"training_hours": 10},
+    missing="drop",
+)
+show(hazards, digits=3)
+
+# %%
+training_hr = hazards.loc["training_hours (per 10)"]
+plots.forest(
+    hazards,
+    estimate="hr",
+    reference=1.0,
+    title=f"Hazard ratio {training_hr['hr']:.2f} per 10 hours of mentor training",
+    xlabel="Hazard ratio of early closure (95% CI; 1 means no difference)",
+)
+
+# %%
+print(
+    f"{hazards.attrs['n']} matches, {hazards.attrs['n_events']} early closures; "
+    f"{hazards.attrs['n_dropped']} matches left out for a missing value"
+)
+
+# %% [markdown]
+# ## Do longer matches go with better outcomes?
+#
+# Change in resilience (BRS) from baseline to 12 months, by how many months the young person
+# had been matched by the 12-month survey (`dose_breaks`; young people never matched, such as
+# the comparison group, form their own band). Young people without a 12-month survey have no
+# band and are left out here. Young people whose matches close early may differ from the
+# others in many ways, so this shows an association, not the effect of a longer match.
+
+# %%
+wide = wide_scores(youth_scores(nb.program), values=["brs_score", "matched_months"])
+wide["matched_band"] = band(
+    wide["matched_months_12m"], breaks=dose_breaks, unit=" months", zero="not matched"
+)
+by_length = change_table(
+    wide[wide["matched_band"].notna()],
+    pairs={"BRS 0-12 months": ("brs_score_baseline", "brs_score_12m")},
+    by="matched_band",
+    min_cell=nb.min_cell,
+)
+show(by_length[["matched_band", "n", "mean_change", "ci_lower", "ci_upper", "hedges_gz", "note"]],
+     digits=3)
+
+# %%
+longest = by_length.dropna(subset=["mean_change"]).iloc[-1]
+plots.point_range(
+    by_length.dropna(subset=["mean_change"]),
+    label="matched_band",
+    y="mean_change",
+    reference=0.0,
+    title=f"BRS change {longest['mean_change']:+.2f} points with {longest['matched_band']} matched",
+    xlabel="Mean change in BRS, baseline to 12 months (points, 95% CI)",
+)
+
+# %% [markdown]
+# ## Reading these results
+#
+# - Early closure is common in youth mentoring; the rates and curves show when it happens
+#   most, which is when extra support for new matches helps most.
+# - The Cox model and the training curves describe associations. Training is not randomly
+#   assigned, so a lower closure rate for better-trained mentors is a reason to look closer,
+#   not proof that training prevents closures. With four terms tested at once, one of them
+#   can look "significant" by chance.
+# - On the synthetic sample in `data/sample` the true values are known (see its
+#   `CODEBOOK.md`): a hazard ratio of 0.8 per 10 training hours, 1.08 per year of age and 1.05
+#   per ACE category, and 38% of matches closed early by 12 months.

@@ -1,0 +1,161 @@
+# Reference values for the report tables of tests/test_outcomes.py and tests/test_matches.py:
+# group means with t intervals, the WWC effect size of an ANCOVA, early-closure shares with
+# Wilson intervals, and a Cox model with a rescaled covariate and missing values.
+#
+# Run from the repository root with R and Debian's r-cran-survival and r-cran-jsonlite:
+#
+#     Rscript tests/reference/outcomes_extra_reference.R
+#
+# It reads the shared external data in ../shared/data/external (see SOURCES.md there) and
+# writes tests/reference/values/extra_*.json. Every JSON records the R and package versions.
+
+suppressPackageStartupMessages({
+  library(survival)
+  library(jsonlite)
+})
+
+external <- file.path("..", "shared", "data", "external")
+out_dir <- file.path("tests", "reference", "values")
+dir.create(out_dir, showWarnings = FALSE, recursive = TRUE)
+
+versions <- list(
+  R = R.version.string,
+  survival = as.character(packageVersion("survival")),
+  jsonlite = as.character(packageVersion("jsonlite"))
+)
+
+write_values <- function(x, stem, source) {
+  x <- c(list(source = source, versions = versions), x)
+  writeLines(
+    toJSON(x, auto_unbox = TRUE, digits = NA, na = "null", pretty = TRUE),
+    file.path(out_dir, paste0(stem, ".json"))
+  )
+}
+
+# ---------------------------------------------------------------------------------------------
+# Group means with t intervals: t.test(x)$conf.int per company of univbct (one row per soldier)
+# ---------------------------------------------------------------------------------------------
+univbct <- read.csv(file.path(external, "multilevel_univbct.csv"))
+wide <- univbct[univbct$TIME == 0, ]
+means_case <- function(value) {
+  groups <- sort(unique(wide$COMPANY))
+  rows <- lapply(groups, function(g) {
+    x <- wide[wide$COMPANY == g, value]
+    ok <- x[!is.na(x)]
+    ci <- t.test(ok)$conf.int
+    list(group = g, n = length(ok), n_missing = sum(is.na(x)), mean = mean(ok), sd = sd(ok),
+         ci_lower = ci[1], ci_upper = ci[2])
+  })
+  list(
+    group = sapply(rows, `[[`, "group"),
+    n = sapply(rows, `[[`, "n"),
+    n_missing = sapply(rows, `[[`, "n_missing"),
+    mean = sapply(rows, `[[`, "mean"),
+    sd = sapply(rows, `[[`, "sd"),
+    ci_lower = sapply(rows, `[[`, "ci_lower"),
+    ci_upper = sapply(rows, `[[`, "ci_upper")
+  )
+}
+write_values(
+  list(JOBSAT1 = means_case("JOBSAT1"), JOBSAT3 = means_case("JOBSAT3")),
+  "extra_group_means",
+  paste(
+    "Per COMPANY of multilevel_univbct.csv (rows with TIME == 0, one per soldier): n and",
+    "mean of the non-missing values, sd(), and t.test(x)$conf.int (95%)."
+  )
+)
+
+# ---------------------------------------------------------------------------------------------
+# ANCOVA with the What Works Clearinghouse effect size
+# g = (1 - 3 / (4 N - 9)) * adjusted difference / pooled within-group SD of the outcome
+# ---------------------------------------------------------------------------------------------
+wwc_case <- function(data, post, group, pre) {
+  d <- data[complete.cases(data[, c(post, group, pre)]), ]
+  g <- factor(d[[group]])
+  fit <- lm(d[[post]] ~ g + d[[pre]])
+  est <- unname(coef(fit)[2])
+  y <- d[[post]]
+  a <- y[g == levels(g)[1]]
+  b <- y[g == levels(g)[2]]
+  n <- length(y)
+  s <- sqrt(((length(a) - 1) * var(a) + (length(b) - 1) * var(b)) / (n - 2))
+  list(n = n, levels = levels(g), estimate = est, pooled_sd = s,
+       hedges_g = (1 - 3 / (4 * n - 9)) * est / s)
+}
+jobs <- read.csv(file.path(external, "mediation_jobs2.csv"))
+write_values(
+  list(
+    jobs = wwc_case(jobs, "depress2", "treat", "depress1"),
+    univbct_gender = wwc_case(wide, "JOBSAT3", "GENDER", "JOBSAT1")
+  ),
+  "extra_ancova_wwc",
+  paste(
+    "lm(post ~ factor(group) + pre) on complete cases; estimate = coefficient of the second",
+    "level; hedges_g = (1 - 3 / (4N - 9)) * estimate / pooled within-group SD of post (WWC",
+    "Procedures and Standards Handbook 5.0). Cases: depress2 ~ treat + depress1 on",
+    "mediation_jobs2.csv; JOBSAT3 ~ GENDER + JOBSAT1 on univbct rows with TIME == 0."
+  )
+)
+
+# ---------------------------------------------------------------------------------------------
+# Early closure: share closed before N among cases with a known outcome, Wilson interval
+# (prop.test(correct = FALSE)). Rossi's arrests with extra censoring at c = 20 + 2 * prio
+# weeks and, as a competing ending, married men censored before week 52.
+# ---------------------------------------------------------------------------------------------
+rossi <- read.csv(file.path(external, "lifelines_rossi.csv"))
+cens <- 20 + 2 * rossi$prio
+time <- pmin(rossi$week, cens)
+event <- rossi$arrest == 1 & rossi$week <= cens
+competing <- !event & rossi$mar == 1 & time < 52
+early_rows <- list()
+for (n_weeks in c(8, 20, 40)) {
+  y <- ifelse(event & time < n_weeks, 1, ifelse(time >= n_weeks | competing, 0, NA))
+  for (f in c(0, 1)) {
+    yy <- y[rossi$fin == f]
+    ok <- yy[!is.na(yy)]
+    ci <- prop.test(sum(ok), length(ok), correct = FALSE)$conf.int
+    early_rows[[length(early_rows) + 1]] <- list(
+      weeks = n_weeks, fin = f, n = length(ok), n_missing = sum(is.na(yy)), events = sum(ok),
+      estimate = mean(ok), ci_lower = ci[1], ci_upper = ci[2]
+    )
+  }
+}
+pick <- function(name) sapply(early_rows, `[[`, name)
+write_values(
+  list(
+    weeks = pick("weeks"), fin = pick("fin"), n = pick("n"), n_missing = pick("n_missing"),
+    events = pick("events"), estimate = pick("estimate"), ci_lower = pick("ci_lower"),
+    ci_upper = pick("ci_upper")
+  ),
+  "extra_early_closure",
+  paste(
+    "lifelines_rossi.csv with cens = 20 + 2 * prio, time = pmin(week, cens), event = arrest",
+    "== 1 & week <= cens, competing = !event & mar == 1 & time < 52; for N in 8, 20, 40 and",
+    "fin 0/1: y = 1 if event & time < N, 0 if time >= N or competing, else NA;",
+    "prop.test(sum(y), n, correct = FALSE)$conf.int over the non-missing y."
+  )
+)
+
+# ---------------------------------------------------------------------------------------------
+# Cox model per 10 units of a covariate, with missing values dropped (na.omit)
+# ---------------------------------------------------------------------------------------------
+rossi_na <- rossi
+rossi_na$age[rossi_na$prio > 12] <- NA
+fit <- coxph(Surv(week, arrest) ~ I(age / 10) + prio + fin, data = rossi_na)
+write_values(
+  list(
+    n = fit$n,
+    n_events = fit$nevent,
+    n_dropped = length(fit$na.action),
+    coef = unname(coef(fit)),
+    se = unname(sqrt(diag(vcov(fit)))),
+    hr = unname(exp(coef(fit))),
+    ci_lower = unname(exp(confint(fit))[, 1]),
+    ci_upper = unname(exp(confint(fit))[, 2])
+  ),
+  "extra_cox_per",
+  paste(
+    "coxph(Surv(week, arrest) ~ I(age / 10) + prio + fin) on lifelines_rossi.csv with age set",
+    "to NA where prio > 12 (rows dropped by na.omit); Efron ties."
+  )
+)
