@@ -1,0 +1,446 @@
+"""Tests of tim_research.describe: overview tables and key numbers.
+
+The tables here are counts, so expected values come from the rules the functions document
+(checked on small hand-made matches, with the rule quoted beside each case) or from an
+independent count of the same rows with plain pandas; statistics in ``key_numbers`` are
+compared with the library functions they are documented to use (each tested against R in its
+own test file). Small-cell suppression is compared with ``privacy.suppression_mask``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tim_research import synth
+from tim_research.describe import (
+    STATUSES,
+    DataQuality,
+    data_quality,
+    demographics,
+    early_closure,
+    enrolment,
+    key_numbers,
+    match_outcomes,
+    match_status,
+    survey_completion,
+    youth_status,
+)
+from tim_research.errors import DataError, SmallCellWarning
+from tim_research.notebook import select_site
+from tim_research.privacy import suppression_mask
+
+MASKS = {"x"}
+
+
+def _shuffle(program, seed: int):
+    """The same program with every table's rows shuffled and given non-default labels."""
+    rng = np.random.default_rng(seed)
+
+    def shuffle(df: pd.DataFrame, prefix: str) -> pd.DataFrame:
+        out = df.iloc[rng.permutation(len(df))].copy()
+        out.index = pd.Index([f"{prefix}{i}" for i in rng.permutation(len(df))])
+        return out
+
+    return dataclasses.replace(
+        program,
+        **{name: shuffle(df, name[:2]) for name, df in program.tables().items()},
+    )
+
+
+@pytest.fixture(scope="module")
+def program():
+    return _shuffle(synth.program(n_youth=120, seed=11), seed=3)
+
+
+def _hidden(cell) -> bool:
+    return isinstance(cell, str) and (cell.startswith("<") or cell in MASKS)
+
+
+def _quiet(func, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SmallCellWarning)
+        return func(*args, **kwargs)
+
+
+# --------------------------------------------------------------------------- enrolment
+
+
+def test_enrolment_counts_match_an_independent_count(program):
+    t = enrolment(program, period="quarter", min_cell=0)
+    youth = program.youth
+    quarters = youth["enrolment_date"].dt.to_period("Q").astype(str)
+    for site in program.sites:
+        expected = quarters[youth["site"] == site].value_counts()
+        got = t.loc[t.index != "All", site]
+        assert got[got > 0].sort_index().to_dict() == expected.sort_index().to_dict()
+    assert t.loc["All", "All"] == len(youth)
+    assert (t.drop(index="All").sum(axis=1) == t.drop(index="All")["All"] * 2).all()
+    # every quarter from the first to the last enrolment is listed, empty ones as 0
+    first, last = youth["enrolment_date"].min(), youth["enrolment_date"].max()
+    span = pd.period_range(first.to_period("Q"), last.to_period("Q"), freq="Q").astype(str)
+    assert list(t.index[:-1]) == list(span)
+
+
+@pytest.mark.parametrize(("period", "fmt"), [("month", "%Y-%m"), ("year", "%Y")])
+def test_enrolment_period_labels_and_no_groups(program, period, fmt):
+    t = enrolment(program, period=period, by=None, min_cell=0)
+    assert t.index[0] == program.youth["enrolment_date"].min().strftime(fmt)
+    assert list(t.columns) == ["All"]
+    assert t.loc["All", "All"] == len(program.youth)
+    assert t["All"].drop("All").sum() == len(program.youth)
+
+
+def test_enrolment_hides_what_suppression_mask_hides(program):
+    raw = enrolment(program, period="month", min_cell=0)
+    with pytest.warns(SmallCellWarning, match="enrolment: .* cell"):
+        shown = enrolment(program, period="month", min_cell=5)
+    mask = suppression_mask(raw, min_cell=5, total_row="All", total_column="All")
+    assert mask.to_numpy().any()
+    for r in raw.index:
+        for c in raw.columns:
+            cell = shown.loc[r, c]
+            if mask.loc[r, c]:
+                assert _hidden(cell), (r, c, cell)
+                if 0 < raw.loc[r, c] < 5:
+                    assert cell == "<5"
+            else:
+                assert cell == raw.loc[r, c]
+
+
+def test_enrolment_rejects_bad_options(program):
+    with pytest.raises(DataError, match="period must be one of"):
+        enrolment(program, period="week")
+    with pytest.raises(DataError, match="by='nope' is not a column"):
+        enrolment(program, by="nope")
+    with pytest.raises(DataError, match="min_cell"):
+        enrolment(program, min_cell=-1)
+    with pytest.raises(DataError, match="Program"):
+        enrolment(program.youth)
+
+
+# --------------------------------------------------------------------------- demographics
+
+
+def test_demographics_counts_and_percentages(program):
+    t = demographics(program, min_cell=0)
+    youth = program.youth
+    assert list(t["variable"].unique()) == ["gender", "race_ethnicity", "age", "referral_source"]
+    for variable, block in t.groupby("variable", sort=False):
+        for site in program.sites:
+            n_site = int((youth["site"] == site).sum())
+            assert block[site].sum() == n_site, (variable, site)
+            assert block[f"{site} %"].sum() == pytest.approx(100.0)
+        assert block["All"].sum() == len(youth)
+    gender = t[t["variable"] == "gender"].set_index("category")
+    expected = youth["gender"].astype(object).fillna("not stated").value_counts()
+    assert gender["All"][gender["All"] > 0].to_dict() == expected.to_dict()
+    if youth["gender"].isna().any():
+        assert gender.index[-1] == "not stated"
+
+
+def test_demographics_without_groups(program):
+    t = demographics(program, columns="referral_source", by=None, min_cell=0)
+    assert t.columns.tolist() == ["variable", "category", "All", "All %"]
+    expected = program.youth["referral_source"].value_counts()
+    assert t.set_index("category")["All"].to_dict() == expected.reindex(t["category"]).to_dict()
+
+
+def test_demographics_age_bands_follow_the_breaks(program):
+    t = demographics(program, columns=["age"], age_breaks=(8, 12), min_cell=0)
+    assert t["category"].tolist() == ["8-11", "12+"]
+    assert t.loc[0, "All"] == int((program.youth["age"] < 12).sum())
+
+
+def test_demographics_suppression_per_variable(program):
+    raw = demographics(program, min_cell=0)
+    shown = _quiet(demographics, program, min_cell=10)
+    groups = [*program.sites, "All"]
+    for variable in raw["variable"].unique():
+        rows = raw["variable"] == variable
+        mask = suppression_mask(raw.loc[rows, groups], min_cell=10, total_column="All")
+        for i in raw.index[rows]:
+            for g in groups:
+                if mask.loc[i, g]:
+                    assert _hidden(shown.loc[i, g])
+                    assert shown.loc[i, f"{g} %"] == "x"  # a share of a hidden count
+                else:
+                    assert shown.loc[i, g] == raw.loc[i, g]
+    assert not (shown[groups] == 0).to_numpy()[raw[groups].to_numpy() > 0].any()
+
+
+# --------------------------------------------------------------------------- match status
+
+CUTOFF = pd.Timestamp("2024-06-30")
+
+
+@pytest.fixture(scope="module")
+def handmade():
+    """Nine youth with matches chosen to exercise each documented rule."""
+    base = synth.program(n_youth=40, seed=5)
+    youth = base.youth.head(9).copy()
+    youth["youth_id"] = [f"Y90{i}" for i in range(1, 10)]
+    youth["site"] = pd.Categorical(["North"] * 5 + ["South"] * 4, categories=base.sites)
+    youth["comparison"] = pd.array([False] * 7 + [True, False], dtype="boolean")
+    rows = [
+        # youth, start, end, reason
+        ("Y901", "2023-01-01", None, None),  # open: active
+        ("Y902", "2023-01-01", "2023-12-31", "planned completion"),  # closed as planned
+        ("Y903", "2023-01-01", "2023-03-01", "youth or family moved"),  # unplanned, 2 months
+        ("Y904", "2024-05-01", None, None),  # open, started 2 months before the cut-off
+        ("Y905", "2022-01-01", "2022-02-01", "other"),  # earlier match of Y905, unplanned
+        ("Y905", "2022-03-01", None, None),  # latest match of Y905: active
+        ("Y906", "2023-01-01", "2024-08-01", "mentor time constraints"),  # ends after cut-off
+        ("Y907", "2023-01-01", "2023-02-15", None),  # closed, no reason recorded: unplanned
+        # Y908: comparison youth, no match; Y909: mentoring group, no match
+    ]
+    matches = pd.DataFrame(
+        {
+            "match_id": [f"X9{i:02d}" for i in range(len(rows))],
+            "youth_id": [r[0] for r in rows],
+            "mentor_id": "M001",
+            "start_date": pd.to_datetime([r[1] for r in rows]),
+            "end_date": pd.to_datetime([r[2] for r in rows]),
+            "closure_reason": pd.Categorical([r[3] for r in rows]),
+            "planned_months": pd.array([12] * len(rows), dtype="Int64"),
+        },
+        index=[f"m{i}" for i in reversed(range(len(rows)))],
+    )
+    return dataclasses.replace(base, youth=youth, matches=matches, cutoff=CUTOFF)
+
+
+def test_youth_status_follows_the_documented_rules(handmade):
+    s = youth_status(handmade)
+    assert s.index.tolist() == handmade.youth["youth_id"].tolist()
+    assert s["status"].astype(str).tolist() == [
+        "match active",
+        "closed as planned",
+        "closed unplanned",
+        "match active",
+        "match active",  # the latest match decides
+        "match active",  # an end after the cut-off is not yet an end
+        "closed unplanned",  # a closure without a reason is not a planned one
+        "comparison group",
+        "never matched",
+    ]
+    assert s["n_matches"].tolist() == [1, 1, 1, 1, 2, 1, 1, 0, 0]
+    assert list(s["status"].cat.categories) == list(STATUSES)
+
+
+def test_match_status_table(handmade, program):
+    t = match_status(handmade, min_cell=0)
+    assert t.index.tolist() == ["North", "South", "All"]
+    assert t.loc["North", "match active"] == 3 and t.loc["South", "match active"] == 1
+    assert t.loc["All", "All"] == 9 and t.loc["All", "never matched"] == 1
+    big = match_status(program, min_cell=0)
+    status = youth_status(program)
+    assert big.loc["All", list(STATUSES)].tolist() == [
+        int((status["status"] == s).sum()) for s in STATUSES
+    ]
+    assert (big[list(STATUSES)].drop(index="All").sum(axis=1) == big["All"].drop("All")).all()
+
+
+def test_match_status_suppresses_small_cells(program):
+    raw = match_status(program, min_cell=0)
+    shown = _quiet(match_status, program, min_cell=8)
+    mask = suppression_mask(raw, min_cell=8, total_row="All", total_column="All")
+    assert mask.to_numpy().any()
+    assert (shown.where(mask).isin(["<8", "x"]) | ~mask).all().all()
+    assert (shown.where(~mask) == raw.where(~mask)).where(~mask, True).all().all()
+
+
+def test_match_outcomes_shares(handmade):
+    t = match_outcomes(handmade, by=None, min_cell=0)
+    assert t["category"].tolist() == ["match active", "closed as planned", "closed unplanned"]
+    # 7 matched youth: 4 active, 1 closed as planned, 2 closed unplanned
+    assert t["count"].tolist() == [4, 1, 2] and set(t["n"]) == {7}
+    by_site = match_outcomes(handmade, min_cell=0)
+    assert by_site["site"].astype(str).unique().tolist() == ["North", "South"]
+    assert (by_site["ci_lower"] <= by_site["estimate"]).all()
+
+
+# --------------------------------------------------------------------------- surveys
+
+
+@pytest.mark.parametrize(
+    ("who", "table", "key", "people"),
+    [
+        ("youth", "surveys", "youth_id", "youth"),
+        ("mentors", "mentor_surveys", "mentor_id", "mentors"),
+    ],
+)
+def test_survey_completion_counts(program, who, table, key, people):
+    t = survey_completion(program, who=who, min_cell=0)
+    surveys = getattr(program, table)
+    site = surveys[key].map(getattr(program, people).set_index(key)["site"].astype(str))
+    for _, row in t[t["site"] != "All"].iterrows():
+        here = (surveys["wave"].astype(str) == row["wave"]) & (site == row["site"])
+        counts = surveys.loc[here, "status"].astype(str).value_counts()
+        for status in ("completed", "lost to follow-up", "not yet due"):
+            assert row[status] == counts.get(status, 0)
+        assert row["scheduled"] == here.sum()
+        due = row["completed"] + row["lost to follow-up"]
+        assert row["completed %"] == pytest.approx(100 * row["completed"] / due)
+    total = t[t["site"] == "All"].set_index("wave")["scheduled"]
+    assert total.to_dict() == surveys["wave"].astype(str).value_counts().to_dict()
+
+
+def test_survey_completion_without_groups(program):
+    t = survey_completion(program, by=None, min_cell=0)
+    assert "site" not in t and t["wave"].tolist() == ["baseline", "6m", "12m"]
+    with pytest.raises(DataError, match="who must be"):
+        survey_completion(program, who="staff")
+
+
+# --------------------------------------------------------------------------- early closure
+
+
+def test_early_closure_follows_the_documented_rules(handmade):
+    # 3 months: Y904 is open and began 2 months before the cut-off -> unknown; Y903 (2 months,
+    # moved), Y905's first match (1 month, other) and Y907 (1.5 months, no reason) closed
+    # unplanned before 3 months; Y902 (planned) and the others are known not to have.
+    t = early_closure(handmade, months=[1, 3, 12], min_cell=0).set_index("months")
+    assert (t.loc[3, "n"], t.loc[3, "n_missing"], t.loc[3, "events"]) == (7, 1, 3)
+    # 12 months: a planned completion a day short of 12 months is known, not early
+    assert (t.loc[12, "n"], t.loc[12, "n_missing"], t.loc[12, "events"]) == (7, 1, 3)
+    # 1 month: Y905's first match ended exactly one calendar month after its start, which is
+    # not before the month was over; the others closed later or are still open
+    assert (t.loc[1, "n"], t.loc[1, "n_missing"], t.loc[1, "events"]) == (8, 0, 0)
+
+
+def test_early_closure_by_group_and_masking(program):
+    t = early_closure(program, months=[6], by="site", min_cell=0)
+    assert t["site"].tolist() == sorted(program.sites)
+    assert t["n"].sum() + t["n_missing"].sum() == len(program.matches)
+    with pytest.warns(SmallCellWarning, match="early closure"):
+        masked = early_closure(program, months=[6], by="site", min_cell=40)
+    assert masked["suppressed"].any()
+    assert masked.loc[masked["suppressed"], "estimate"].isna().all()
+    with pytest.raises(DataError, match="months must be whole numbers"):
+        early_closure(program, months=[0])
+
+
+# --------------------------------------------------------------------------- data quality
+
+
+def test_data_quality_of_a_valid_and_a_broken_package(tmp_path):
+    synth.write_sample(tmp_path, n_youth=30, seed=2)
+    good = data_quality(tmp_path)
+    assert isinstance(good, DataQuality) and good.ok and good.n_problems == 0
+    assert good.tables.loc["youth", "rows"] == 30
+    assert good.tables["empty_cells"].between(0, 1).all()
+    assert 0 <= good.tables.loc["surveys", "unanswered_items"] < 1
+    assert np.isnan(good.tables.loc["youth", "unanswered_items"])
+    assert "no problems" in good._repr_html_()
+
+    youth = tmp_path / "youth.csv"
+    youth.write_text(youth.read_text().replace(",North,", ",Nowhere,", 1))
+    bad = data_quality(tmp_path)
+    assert not bad.ok and bad.n_problems == 1
+    assert bad.problems.iloc[0][["table", "column", "check"]].tolist() == ["youth", "site", "enum"]
+    assert bad.tables["empty_cells"].isna().all()
+    assert "Nowhere" not in bad.problems.to_string()  # counts only, no values
+
+    with pytest.raises(DataError, match="is not a folder"):
+        data_quality(tmp_path / "missing")
+
+
+# --------------------------------------------------------------------------- key numbers
+
+
+def test_key_numbers_agree_with_the_functions_they_use(program):
+    from tim_research.matches import match_durations, median_survival
+    from tim_research.outcomes import paired_change
+    from tim_research.prevalence import prevalence
+    from tim_research.tables import wide_scores, youth_scores
+
+    k = _quiet(key_numbers, program, min_cell=0).set_index("key")
+    youth = program.youth
+    assert k.loc["youth_enrolled", "value"] == len(youth)
+    assert k.loc["comparison_group", "value"] == youth["comparison"].sum()
+    assert (
+        k.loc["youth_matched", "value"] == youth["youth_id"].isin(program.matches["youth_id"]).sum()
+    )
+    d = match_durations(program.matches, cutoff=program.cutoff)
+    assert k.loc["matches_closed", "value"] == d["closed"].sum()
+    med = median_survival(d["duration_months"], d["closed"]).iloc[0]
+    assert k.loc["median_match_months", "value"] == pytest.approx(med["median"])
+    assert k.loc["median_match_months", "ci_lower"] == pytest.approx(med["ci_lower"])
+    ec = early_closure(program, months=[12], min_cell=0).iloc[0]
+    assert k.loc["early_closure", "value"] == pytest.approx(ec["estimate"])
+
+    scores = _quiet(youth_scores, program, instruments=("brs",))
+    wide = wide_scores(scores, values=["brs_score"])
+    for arm in ("mentored", "comparison"):
+        part = wide[wide["arm"] == arm].dropna(subset=["brs_score_baseline", "brs_score_12m"])
+        res = paired_change(part["brs_score_baseline"], part["brs_score_12m"])
+        row = k.loc[f"change_{arm}"]
+        assert row["value"] == pytest.approx(res.mean_change)
+        assert (row["ci_lower"], row["ci_upper"]) == pytest.approx((res.ci_lower, res.ci_upper))
+        assert row["note"].startswith(f"{res.n} youth")
+    base = scores.xs("baseline", level="wave")
+    four = pd.DataFrame(
+        {"x": (base["ace10_score"] >= 4).astype(float).where(base["ace10_score"].notna())}
+    )
+    assert k.loc["ace_4_or_more", "value"] == pytest.approx(
+        prevalence(four, "x", min_cell=0).loc[0, "estimate"]
+    )
+    text = k.reset_index()[["measure", "result", "interval", "note"]]
+    assert text.map(len).max().max() <= 50
+    assert k.loc["early_closure", "headline"].startswith("Closed early (unplanned, by 12 months): ")
+
+
+def test_key_numbers_hide_small_counts_and_what_reveals_them(program):
+    east = select_site(program, "East")  # no comparison group at East
+    k = _quiet(key_numbers, east, min_cell=0).set_index("key")
+    assert k.loc["comparison_group", "result"] == "0"
+    assert k.loc["change_comparison", "result"] == "none"
+    n_active = int(k.loc["matches_active", "value"])
+    n_closed = int(k.loc["matches_closed", "value"])
+    # a min_cell just above the smaller of the two match counts hides it and its complement
+    cut = min(n_active, n_closed) + 1
+    hidden = _quiet(key_numbers, east, min_cell=cut).set_index("key")
+    small = "matches_active" if n_active < n_closed else "matches_closed"
+    other = "matches_closed" if small == "matches_active" else "matches_active"
+    assert hidden.loc[small, "result"] == f"<{cut}"
+    assert hidden.loc[other, "result"] == "hidden"
+    assert hidden.loc[[small, other], "value"].isna().all()
+    assert hidden.loc[small, "note"] == "hidden to protect small groups"
+    huge = _quiet(key_numbers, east, min_cell=10_000).set_index("key")
+    assert huge.drop(index="comparison_group")["value"].isna().all()
+    assert huge.loc["comparison_group", "result"] == "0"  # a zero describes nobody: shown
+    assert not huge.drop(index="comparison_group")["result"].str.fullmatch(r"[\d.%+-]+").any()
+
+
+def test_key_numbers_rejects_bad_options(program):
+    with pytest.raises(DataError, match="early_months"):
+        key_numbers(program, early_months=0)
+    with pytest.raises(DataError, match="followup"):
+        _quiet(key_numbers, program, followup="24m")
+
+
+# --------------------------------------------------------------------------- invariants
+
+
+_SMALL = synth.program(n_youth=50, seed=9)
+
+
+@settings(max_examples=8, deadline=None)
+@given(seed=st.integers(0, 10_000))
+def test_tables_do_not_depend_on_row_order(seed):
+    base = _SMALL
+    shuffled = _shuffle(base, seed)
+    for func in (enrolment, match_status):
+        pd.testing.assert_frame_equal(func(base, min_cell=0), func(shuffled, min_cell=0))
+    pd.testing.assert_frame_equal(
+        demographics(base, min_cell=0), demographics(shuffled, min_cell=0)
+    )
+    pd.testing.assert_frame_equal(
+        survey_completion(base, min_cell=0), survey_completion(shuffled, min_cell=0)
+    )
