@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from tim_research._checks import show_labels as _show
 from tim_research.errors import DataError
 from tim_research.instruments import Instrument, Scale, load_instrument
 from tim_research.psychometrics import (
@@ -62,14 +63,6 @@ PUBLISHED_COLUMNS = (
     "source_type",
     "seen_in",
 )
-
-
-def _show(labels: Sequence[object]) -> str:
-    labels = list(labels)
-    text = ", ".join(repr(x) for x in labels[:_MAX_SHOWN])
-    if len(labels) > _MAX_SHOWN:
-        text += f" and {len(labels) - _MAX_SHOWN} more"
-    return text
 
 
 # ------------------------------------------------------------------------------------------------

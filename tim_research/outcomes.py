@@ -21,6 +21,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from tim_research._checks import check_conf_level as _check_conf
+from tim_research._checks import show_labels as _show
 from tim_research.errors import DataError
 
 __all__ = [
@@ -46,19 +48,6 @@ __all__ = [
 ]
 
 _MAX_SHOWN = 5
-
-
-def _show(labels: Sequence[object]) -> str:
-    labels = list(labels)
-    text = ", ".join(repr(x) for x in labels[:_MAX_SHOWN])
-    if len(labels) > _MAX_SHOWN:
-        text += f" and {len(labels) - _MAX_SHOWN} more"
-    return text
-
-
-def _check_conf(conf_level: float) -> None:
-    if not 0 < conf_level < 1:
-        raise DataError(f"conf_level must be between 0 and 1, got {conf_level}")
 
 
 def _scalar_frame(obj: object) -> pd.DataFrame:

@@ -23,6 +23,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from tim_research._checks import show_labels as _show
 from tim_research.errors import DataError, TimResearchWarning
 
 __all__ = ["Reliability", "ReliabilityWarning", "reliability", "item_statistics", "icc"]
@@ -32,15 +33,6 @@ _MAX_SHOWN = 5
 
 class ReliabilityWarning(TimResearchWarning):
     """A reliability coefficient is undefined for these data and was set to NaN."""
-
-
-def _show(labels: Sequence[object]) -> str:
-    """Quote up to a few labels for an error message."""
-    labels = list(labels)
-    text = ", ".join(repr(x) for x in labels[:_MAX_SHOWN])
-    if len(labels) > _MAX_SHOWN:
-        text += f" and {len(labels) - _MAX_SHOWN} more"
-    return text
 
 
 def _html_table(title: str, frame: pd.DataFrame) -> str:
