@@ -105,3 +105,30 @@ def test_trajectories_and_scatter_fit():
 def test_missing_columns_are_named():
     with pytest.raises(DataError, match=r"needs columns \['ci_lower', 'ci_upper'\]"):
         plots.point_range(pd.DataFrame({"item": ["a"], "estimate": [1.0]}), label="item")
+
+
+def test_bounds_past_the_estimate_by_rounding_do_not_break_error_bars():
+    t = pd.DataFrame({"x": ["a"], "estimate": [0.0], "ci_lower": [1.7e-18], "ci_upper": [0.1]})
+    seg = plots.bar_with_ci(t, x="x").axes[0].collections[0].get_segments()[0]
+    assert tuple(seg[:, 1]) == (0.0, 10.0)
+
+
+def test_point_range_labels_suppressed_rows_and_log_forest_has_plain_ticks():
+    t = pd.DataFrame(
+        {
+            "item": ["a", "b"],
+            "estimate": [0.2, np.nan],
+            "ci_lower": [0.1, np.nan],
+            "ci_upper": [0.3, np.nan],
+        }
+    )
+    fig = plots.point_range(t, label="item")
+    assert [x.get_text() for x in fig.axes[0].texts] == ["suppressed"]
+    hr = pd.DataFrame(
+        {"hr": [0.8, 1.3], "ci_lower": [0.6, 1.1], "ci_upper": [0.95, 1.6]},
+        index=pd.Index(["training", "age"], name="term"),
+    )
+    ax = plots.forest(hr, estimate="hr", log_scale=True).axes[0]
+    ax.figure.canvas.draw()
+    labels = [t.get_text() for t in ax.get_xticklabels() + ax.get_xticklabels(minor=True)]
+    assert any(lab in ("1", "1.0") for lab in labels)

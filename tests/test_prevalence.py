@@ -309,3 +309,11 @@ def test_distribution_suppresses_small_categories_and_a_complement():
         shown = counts[~hidden]
         assert ((shown == 0) | (shown >= 5)).all()
         assert group.loc[hidden, ["estimate", "ci_lower", "ci_upper"]].isna().all().all()
+
+
+def test_wilson_bounds_are_exact_at_zero_and_all_events():
+    d = pd.DataFrame({"none": [0.0] * 37, "all": [1.0] * 37})
+    none = prevalence(d, "none", min_cell=0).iloc[0]
+    every = prevalence(d, "all", min_cell=0).iloc[0]
+    assert none["ci_lower"] == 0.0 and none["estimate"] == 0.0
+    assert every["ci_upper"] == 1.0 and every["estimate"] == 1.0

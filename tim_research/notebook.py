@@ -144,6 +144,7 @@ def _configure_display() -> None:
     pd.set_option("display.precision", 3)
     pd.set_option("display.max_columns", 30)
     pd.set_option("display.width", 120)
+    pd.set_option("display.max_colwidth", 200)  # labels and notes are read in full
     try:
         from IPython import get_ipython
     except ImportError:  # pragma: no cover - IPython ships with the notebook stack
@@ -192,6 +193,11 @@ def show(table: pd.DataFrame | pd.Series, *, digits: int = 2) -> pd.DataFrame:
                 frame[col] = values.astype("Int64")
             else:
                 frame[col] = values.round(digits)
+    for col in frame.columns:  # numbers inside text columns (e.g. suppressed tables)
+        if frame[col].dtype == object:
+            frame[col] = frame[col].map(
+                lambda v: round(v, digits) if isinstance(v, float) and np.isfinite(v) else v
+            )
     if "suppressed" in frame.columns and frame["suppressed"].astype(bool).any():
         hidden = frame["suppressed"].astype(bool).to_numpy()
         for col in frame.columns:

@@ -85,6 +85,11 @@ def _need(table: pd.DataFrame, columns: Sequence[str], what: str) -> None:
         )
 
 
+def _error_bars(est: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> list[np.ndarray]:
+    """Error-bar lengths below and above; a bound that rounding put past the estimate is 0."""
+    return [np.maximum(est - lo, 0.0), np.maximum(hi - est, 0.0)]
+
+
 def _finish(fig: Figure, ax: Axes, title: str | None, xlabel: str | None, ylabel: str | None):
     if title:
         ax.set_title(title, loc="left")
@@ -147,7 +152,7 @@ def bar_with_ci(
             ax.errorbar(
                 xs[ok],
                 est[ok],
-                yerr=[est[ok] - lo[ok], hi[ok] - est[ok]],
+                yerr=_error_bars(est[ok], lo[ok], hi[ok]),
                 fmt="none",
                 ecolor="#333333",
                 capsize=3,
@@ -202,6 +207,16 @@ def point_range(
             lw=2,
         )
         ax.plot(est, pos, "o", color=PALETTE[0])
+        for p_ in pos[np.isnan(est)]:
+            ax.text(
+                0.01,
+                p_,
+                "suppressed",
+                transform=ax.get_yaxis_transform(),
+                va="center",
+                fontsize=8,
+                color="#555555",
+            )
         if reference is not None:
             ax.axvline(reference * scale, color="#777777", ls="--", lw=1)
         ax.set_yticks(pos, table[label].astype(str))
@@ -241,7 +256,14 @@ def forest(
         ax=ax,
     )
     if log_scale:
-        fig.axes[0].set_xscale("log")
+        from matplotlib.ticker import LogLocator, ScalarFormatter
+
+        axis = fig.axes[0]
+        axis.set_xscale("log")
+        # plain numbers (0.5, 1, 2) at 1-2-5 steps rather than a lone 10^0 tick
+        axis.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        axis.xaxis.set_major_formatter(ScalarFormatter())
+        axis.xaxis.set_minor_formatter(ScalarFormatter())
     return fig
 
 
@@ -300,10 +322,9 @@ def trajectories(
             ax.errorbar(
                 xs,
                 est,
-                yerr=[
-                    est - part["ci_lower"].to_numpy(float),
-                    part["ci_upper"].to_numpy(float) - est,
-                ],
+                yerr=_error_bars(
+                    est, part["ci_lower"].to_numpy(float), part["ci_upper"].to_numpy(float)
+                ),
                 marker="o",
                 capsize=3,
                 color=PALETTE[g % len(PALETTE)],

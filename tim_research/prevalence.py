@@ -312,9 +312,10 @@ def prevalence(
             row.update(
                 estimate=p,
                 se=float(np.sqrt(p * (1 - p) / n)),
-                # the Wilson bounds lie in [0, 1]; rounding error would show 0 as -0.00
-                ci_lower=max(centre - half, 0.0),
-                ci_upper=min(centre + half, 1.0),
+                # the Wilson bound is exactly 0 at no events and 1 at all events; rounding error
+                # would otherwise show -0.00 or put the bound on the wrong side of the estimate
+                ci_lower=0.0 if events == 0 else max(centre - half, 0.0),
+                ci_upper=1.0 if events == n else min(centre + half, 1.0),
             )
         else:
             est, se = design.ratio(np.nan_to_num(y), sel)
