@@ -34,6 +34,9 @@ PROBE = textwrap.dedent(
         time.sleep(60)
     if mode == "identifier":
         print("first youth:", youth["youth_id"].iloc[0])
+    if mode == "warn":
+        import warnings
+        warnings.warn("a note for the analyst")
     if mode == "small":
         display(pd.DataFrame({"group": ["a", "b"], "count": [3, 40]}))
     pd.DataFrame({"youth": [len(youth)]})
@@ -252,3 +255,12 @@ def test_dask_executor_on_a_local_cluster(probe_dir, tmp_path):
         )
     assert len(result.runs) == 5 and not result.failed
     assert (tmp_path / "out" / "latest" / "site-east" / "report.html").exists()
+
+
+def test_staff_html_leaves_out_warnings_but_the_notebook_keeps_them(probe_dir, tmp_path):
+    cfg = _config(probe_dir, [("probe", "program", {"mode": "warn"})])
+    out = tmp_path / "out"
+    result = run_report(config=cfg, data=SAMPLE, out=out, progress=False)
+    assert not result.failed
+    assert "a note for the analyst" not in (out / "latest" / "probe" / "report.html").read_text()
+    assert "a note for the analyst" in (out / "latest" / "probe" / "notebook.ipynb").read_text()

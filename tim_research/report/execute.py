@@ -31,9 +31,20 @@ def _ipc_kernel_manager(socket_dir: str) -> type:
 
 
 def render_html(nb: Any) -> str:
-    """Staff HTML of an executed notebook: prose and outputs, no code cells or prompts."""
+    """Staff HTML of an executed notebook: prose and outputs; no code, prompts or warnings."""
+    import copy
+
     from nbconvert import HTMLExporter
 
+    # warnings (stderr) are for the analyst who reads the executed notebook, not for staff
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [
+                o
+                for o in cell.outputs
+                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+            ]
     exporter = HTMLExporter(
         exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
     )
