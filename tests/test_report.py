@@ -264,3 +264,20 @@ def test_staff_html_leaves_out_warnings_but_the_notebook_keeps_them(probe_dir, t
     assert not result.failed
     assert "a note for the analyst" not in (out / "latest" / "probe" / "report.html").read_text()
     assert "a note for the analyst" in (out / "latest" / "probe" / "notebook.ipynb").read_text()
+
+
+def test_default_batch_on_the_sample_publishes_every_report(tmp_path):
+    # the main job (make run): every committed notebook passes the safety gate on the sample
+    result = run_report(
+        config=REPO / "notebooks" / "reports.toml",
+        data=SAMPLE,
+        out=tmp_path / "out",
+        jobs=2,
+        progress=False,
+    )
+    assert not result.failed, [(r.name, r.error) for r in result.failed]
+    names = [r.name for r in result.runs]
+    assert "program-overview" in names and "site-report-west" in names
+    for run in result.runs:
+        html = (result.folder / run.name / "report.html").read_text()
+        assert "jp-InputArea-editor" not in html.split("</style>")[-1]  # no code cells

@@ -27,6 +27,7 @@ from tim_research.outcomes import (
     reliable_change,
 )
 from tim_research.prevalence import distribution
+from tim_research.privacy import safe_person_table
 from tim_research.tables import baseline_items, growth_frame, wide_scores, youth_scores
 
 # %% tags=["parameters"]
@@ -36,6 +37,7 @@ min_cell: int = 5  # smallest count shown; smaller counts are suppressed
 seed: int = 0  # seed for every random step
 ace_bands: str = "cdc_2019"  # ACE bands of the moderator: cdc_2019 (0,1,2-3,4+) or cdc_ace_study
 n_imputations: int = 20  # imputed data sets in the missing-data check
+show_person_level: bool = False  # list youth whose BRS reliably worsened, by pseudonym only
 
 # %%
 nb = setup(data_dir=data_dir, site=site, min_cell=min_cell, seed=seed)
@@ -163,9 +165,26 @@ show(distribution(cyrm_reliable.join(wide["arm"]), "category", by="arm", min_cel
 
 # %% [markdown]
 # Shares are of young people with both surveys (`n`); `n_missing` lacks one of them. Counts
-# below `min_cell` are masked (shown as empty, with `suppressed` True), never as 0. This
-# table is deliberately a count of groups: lists of which young people improved or got worse
-# are not shown.
+# below `min_cell` are masked (shown as "suppressed"), never as 0. These tables count groups.
+#
+# Staff following up individual young people may need to know who reliably got worse. That list
+# is off by default. With `show_person_level=True` and a pseudonym key (environment variable
+# `TIM_PSEUDONYM_KEY`, never a parameter) it shows pseudonyms instead of ids, and warns when
+# site, gender and age would single someone out.
+
+# %%
+worse = brs_reliable[brs_reliable["category"] == "reliably worse"].join(
+    wide[["site", "gender", "age"]]
+)
+if show_person_level:
+    listing = safe_person_table(
+        worse.reset_index(), id_column="youth_id", allow_person_level=True,
+        quasi_identifiers=["site", "gender", "age"],
+    )
+    display(show(listing[["youth_id", "change", "rci"]]))
+else:
+    print(f"{len(worse)} young people reliably worsened on the BRS; the person-level list is "
+          "not shown (show_person_level=False).")
 
 # %% [markdown]
 # ## For whom does mentoring work? A growth model
