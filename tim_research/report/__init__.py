@@ -1,8 +1,9 @@
 """Scheduled report runs: execute the notebooks for the program and each site, in parallel.
 
 ``tim report`` (see :func:`run_report`) plans the runs of a batch from the configuration
-(``notebooks/reports.toml``), executes each one in its own process (papermill, IPC kernel,
-per-cell timeout inside, wall-clock limit enforced from outside by killing the process group),
+(``notebooks/reports.toml``), executes them on a pool of worker processes (papermill, a fresh
+IPC kernel per run, per-cell timeout inside, a wall-clock limit enforced from outside by
+killing the worker's process group),
 renders staff HTML without code, passes every report through the safety gate
 (:mod:`tim_research.report.gate`), writes ``index.html`` and ``manifest.json``, and publishes
 the batch with an atomic rename. A batch interrupted at any point leaves the previously
@@ -33,6 +34,7 @@ from typing import Any
 
 from tim_research.errors import TimResearchError
 from tim_research.report.config import ReportConfig, RunSpec, load_config, plan_runs
+from tim_research.report.workers import WorkerPool
 
 __all__ = ["BatchResult", "RunResult", "data_fingerprint", "run_report"]
 
@@ -112,9 +114,9 @@ def _git_commit(folder: Path) -> str:
 
 
 def _run_local(
-    spec: RunSpec, config: ReportConfig, folder: Path, running: set[subprocess.Popen]
+    spec: RunSpec, config: ReportConfig, folder: Path, pool: WorkerPool
 ) -> tuple[str, str, float]:
-    """Execute one run in a child process with a wall-clock limit; return status, error, s."""
+    """Execute one run on a pooled worker with a wall-clock limit; return status, error, s."""
     folder.mkdir(parents=True, exist_ok=True)
     job = {
         "notebook": str(spec.notebook),
@@ -123,52 +125,18 @@ def _run_local(
         "cell_timeout": config.cell_timeout,
     }
     (folder / "spec.json").write_text(json.dumps(job, indent=1), encoding="utf-8")
+    worker = pool.acquire()
     start = time.perf_counter()
-    with open(folder / "log.txt", "w", encoding="utf-8") as log:
-        # a new session: on timeout the whole process group (runner child and kernel) is killed
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "tim_research.report.execute",
-                str(folder / "spec.json"),
-                str(folder),
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        running.add(proc)
-        try:
-            proc.wait(timeout=config.run_timeout)
-        except subprocess.TimeoutExpired:
-            _kill(proc)
-            return (
-                "timeout",
-                f"killed after the run limit of {config.run_timeout} s",
-                (time.perf_counter() - start),
-            )
-        finally:
-            running.discard(proc)
+    outcome = worker.run({"spec": job, "out_dir": str(folder)}, timeout=config.run_timeout)
     seconds = time.perf_counter() - start
+    pool.release(worker, healthy=outcome == "done")
+    if outcome == "timeout":
+        return "timeout", f"killed after the run limit of {config.run_timeout} s", seconds
     result_file = folder / "result.json"
-    if not result_file.exists():
-        return (
-            "failed",
-            f"the run process exited with code {proc.returncode} (see log.txt)",
-            seconds,
-        )
+    if outcome == "died" or not result_file.exists():
+        return "failed", "the run process died (see the worker logs in logs/)", seconds
     result = json.loads(result_file.read_text(encoding="utf-8"))
     return result["status"], result["error"], seconds
-
-
-def _kill(proc: subprocess.Popen) -> None:
-    """Kill a run's whole process group (its runner and its kernel)."""
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    proc.wait()
 
 
 def _run_dask(specs: list[RunSpec], config: ReportConfig, staging: Path, scheduler: str):
@@ -276,14 +244,23 @@ def run_report(
         raise TimResearchError(f"executor must be 'local' or 'dask', got {executor!r}")
     if executor == "dask" and not scheduler:
         raise TimResearchError("--executor dask needs --scheduler ADDRESS (e.g. tcp://host:8786)")
-    program = read_program(data_dir)
-    specs = plan_runs(cfg, data_dir=data_dir, sites=program.sites, only=tuple(only))
-    fingerprint = data_fingerprint(data_dir)
     batch_id = batch_id or time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     staging = out / f".staging-{batch_id}"
     if staging.exists():
         shutil.rmtree(staging)
     staging.mkdir(parents=True)
+    pool = WorkerPool(jobs or os.cpu_count() or 1, staging / "logs")
+    if executor == "local":
+        pool.prestart()  # workers import papermill while the data are read and checked
+    try:
+        program = read_program(data_dir)
+        specs = plan_runs(cfg, data_dir=data_dir, sites=program.sites, only=tuple(only))
+        identifiers = gate.identifiers_in_data(data_dir)
+    except BaseException:
+        pool.close(kill=True)
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    fingerprint = data_fingerprint(data_dir)
 
     previous = _previous(out) if resume else None
     reusable: dict[str, dict[str, Any]] = {}
@@ -315,7 +292,6 @@ def run_report(
         else:
             todo.append(spec)
 
-    identifiers = gate.identifiers_in_data(data_dir)
     bar = tqdm(total=len(todo), desc="reports", unit="run", disable=not progress, file=sys.stderr)
 
     def finish(spec: RunSpec, status: str, error: str, seconds: float) -> None:
@@ -344,15 +320,14 @@ def run_report(
             file=sys.stderr,
         )
 
-    running: set[subprocess.Popen] = set()
-    # SIGTERM (a scheduler stopping the job) unwinds like Ctrl-C: children are killed and the
-    # staging folder removed; the published batch is never touched before the final rename
+    # SIGTERM (a scheduler stopping the job) unwinds like Ctrl-C: workers and kernels are killed
+    # and the staging folder removed; the published batch is never touched before the rename
     previous_handler = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         if executor == "local":
-            with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
+            with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as threads:
                 futures = {
-                    pool.submit(_run_local, s, cfg, staging / s.name, running): s for s in todo
+                    threads.submit(_run_local, s, cfg, staging / s.name, pool): s for s in todo
                 }
                 try:
                     for future in as_completed(futures):
@@ -360,9 +335,9 @@ def run_report(
                 except BaseException:
                     for f in futures:
                         f.cancel()
-                    for proc in list(running):
-                        _kill(proc)
+                    pool.close(kill=True)
                     raise
+            pool.close()
         else:
             for spec, status, error, seconds in _run_dask(todo, cfg, staging, scheduler or ""):
                 finish(spec, status, error, seconds)

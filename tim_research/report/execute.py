@@ -1,6 +1,7 @@
 """Execute one notebook run and render it for staff: used in a child process or a Dask task.
 
-``python -m tim_research.report.execute SPEC.json`` runs one notebook with papermill on a kernel
+``python -m tim_research.report.execute SPEC.json OUT_DIR`` runs one notebook (``--serve``
+keeps a worker running for one job after another) with papermill on a kernel
 that talks over local IPC sockets (not TCP ports, so data never sits on a network port and
 parallel kernels cannot collide on ports), writes the executed ``notebook.ipynb`` and a
 ``report.html`` without code cells, and exits 0 on success, 1 when the notebook failed.
@@ -109,9 +110,30 @@ def execute_run(spec: dict[str, Any], out_dir: str | None) -> dict[str, Any]:
     return result
 
 
+DONE = "TIM-RUN-DONE"
+
+
+def serve() -> int:
+    """A long-lived worker: one JSON job per line on stdin, one ``DONE`` line per finished run.
+
+    Each job is ``{"spec": {...}, "out_dir": "..."}``; the result goes to ``out_dir`` (see
+    :func:`execute_run`). Keeping the worker alive saves the 1-2 s of imports a fresh process
+    pays for every run; each run still gets a fresh kernel.
+    """
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        job = json.loads(line)
+        result = execute_run(job["spec"], job["out_dir"])
+        print(f"{DONE} {json.dumps({'status': result['status']})}", flush=True)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the child process: ``SPEC.json OUT_DIR``."""
+    """Entry point of a child process: ``--serve``, or ``SPEC.json OUT_DIR`` for one run."""
     args = sys.argv[1:] if argv is None else argv
+    if args == ["--serve"]:
+        return serve()
     spec = json.loads(Path(args[0]).read_text(encoding="utf-8"))
     result = execute_run(spec, args[1])
     return 0 if result["status"] == "ok" else 1

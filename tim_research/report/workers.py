@@ -1,0 +1,142 @@
+"""Long-lived run processes for ``tim report``: imports paid once, runs killable one by one.
+
+Each worker is ``python -m tim_research.report.execute --serve`` in its own session. The
+parent sends one job at a time and waits for its ``DONE`` line with the run's time limit; a run
+that overruns has its worker's whole process group (worker and kernel) killed, and the next job
+gets a fresh worker.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from tim_research.report.execute import DONE
+
+__all__ = ["Worker", "WorkerPool"]
+
+
+class Worker:
+    """One serving process and a thread that collects its output lines."""
+
+    def __init__(self, log_path: Path) -> None:
+        self._log = open(log_path, "a", encoding="utf-8")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tim_research.report.execute", "--serve"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            text=True,
+            bufsize=1,
+            start_new_session=True,  # the kernel joins this group, so killpg ends both
+        )
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self._lines.put(line)
+        self._lines.put(None)
+
+    def run(self, job: dict[str, Any], timeout: float) -> str:
+        """Send a job; return ``"done"``, ``"timeout"`` or ``"died"``."""
+        assert self.proc.stdin is not None
+        try:
+            self.proc.stdin.write(json.dumps(job) + "\n")
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            return "died"
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return "timeout"
+            try:
+                line = self._lines.get(timeout=remaining)
+            except queue.Empty:
+                return "timeout"
+            if line is None:
+                return "died"
+            if line.startswith(DONE):
+                return "done"
+
+    def kill(self) -> None:
+        """Kill the worker's process group (the worker and any kernel it started)."""
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait()
+        self._log.close()
+
+    def close(self) -> None:
+        """Let the worker finish (end of input), or kill it if it does not."""
+        try:
+            if self.proc.stdin is not None:
+                self.proc.stdin.close()
+            self.proc.wait(timeout=15)
+        except (subprocess.TimeoutExpired, OSError):
+            self.kill()
+            return
+        self._log.close()
+
+
+class WorkerPool:
+    """Up to ``size`` workers started on demand; a killed worker is replaced by a new one."""
+
+    def __init__(self, size: int, log_dir: Path) -> None:
+        self._idle: queue.Queue[Worker] = queue.Queue()
+        self._all: set[Worker] = set()
+        self._lock = threading.Lock()
+        self._count = 0
+        self._size = size
+        self._log_dir = log_dir
+
+    def prestart(self) -> None:
+        """Start every worker now, so their imports overlap with other work."""
+        with self._lock:
+            while len(self._all) < self._size:
+                self._idle.put(self._start())
+
+    def _start(self) -> Worker:
+        self._count += 1
+        self._log_dir.mkdir(parents=True, exist_ok=True)
+        worker = Worker(self._log_dir / f"worker-{self._count}.log")
+        self._all.add(worker)
+        return worker
+
+    def acquire(self) -> Worker:
+        """An idle worker, a new one while fewer than ``size`` exist, else wait for one."""
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            pass
+        with self._lock:
+            if len(self._all) < self._size:
+                return self._start()
+        return self._idle.get()
+
+    def release(self, worker: Worker, *, healthy: bool) -> None:
+        """Return a worker after a job; an unhealthy one is killed and forgotten."""
+        if healthy:
+            self._idle.put(worker)
+            return
+        worker.kill()
+        with self._lock:
+            self._all.discard(worker)
+
+    def close(self, *, kill: bool = False) -> None:
+        """Stop every worker (kill them when interrupted)."""
+        with self._lock:
+            workers, self._all = list(self._all), set()
+        for worker in workers:
+            worker.kill() if kill else worker.close()
