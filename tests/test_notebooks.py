@@ -20,7 +20,7 @@ from tim_research.nbtools import KERNELSPEC, build_notebook, read_percent
 
 NOTEBOOKS = REPO / "notebooks"
 PAIRS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
-REQUIRED_PARAMETERS = {"data_dir", "site", "min_cell", "seed"}
+REQUIRED_PARAMETERS = {"data_dir", "site", "min_cell", "seed", "allow_identifiers"}
 
 
 def _load(path):

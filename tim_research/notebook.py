@@ -98,7 +98,7 @@ def setup(
     site: str | None = None,
     min_cell: int = 5,
     seed: int = 0,
-    allow_identifiers: tuple[str, ...] = (),
+    allow_identifiers: list[str] | tuple[str, ...] = (),
 ) -> NotebookContext:
     """Validate notebook parameters, read the program, and make output deterministic.
 
@@ -114,7 +114,8 @@ def setup(
     seed
         Seed of every random step (imputation, bootstrap).
     allow_identifiers
-        Columns that look like direct identifiers but may be read (see ``io.read_program``).
+        Columns that look like direct identifiers but may be read (see ``io.read_program``);
+        data with other such columns are refused.
     """
     from tim_research.io import read_program
 
@@ -122,6 +123,13 @@ def setup(
     _check("site", site, str, allow_none=True)
     _check("min_cell", min_cell, int)
     _check("seed", seed, int)
+    if not isinstance(allow_identifiers, list | tuple) or not all(
+        isinstance(a, str) for a in allow_identifiers
+    ):
+        raise DataError(
+            "notebook parameter 'allow_identifiers' must be a list of column names such as "
+            f"['youth.notes'], got {allow_identifiers!r}"
+        )
     if min_cell < 0:
         raise DataError(f"notebook parameter 'min_cell' must be 0 or more, got {min_cell}")
     folder = Path(data_dir).expanduser()

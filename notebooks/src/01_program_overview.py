@@ -31,11 +31,15 @@ data_dir: str = "../data/sample"  # folder of the program's data package
 site: Optional[str] = None  # site name, or None for all sites
 min_cell: int = 5  # smallest count shown; smaller counts are suppressed
 seed: int = 0  # seed for every random step (none here)
+allow_identifiers: list = []  # columns that look like direct identifiers but may be read, as table.column
 period: str = "quarter"  # enrolment counted per month, quarter or year
 early_months: int = 12  # an unplanned closure before this many months is an early closure
 
 # %%
-nb = setup(data_dir=data_dir, site=site, min_cell=min_cell, seed=seed)
+nb = setup(
+    data_dir=data_dir, site=site, min_cell=min_cell, seed=seed,
+    allow_identifiers=allow_identifiers,
+)
 print(
     f"{len(nb.program.youth)} young people and {len(nb.program.matches)} matches, "
     f"{nb.site_label}; data drawn on {nb.program.cutoff:%d %B %Y}"

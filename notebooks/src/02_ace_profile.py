@@ -23,10 +23,14 @@ data_dir: str = "../data/sample"  # folder of the program's data package
 site: Optional[str] = None  # site name, or None for all sites
 min_cell: int = 5  # smallest count shown; smaller counts are suppressed
 seed: int = 0  # seed for every random step
+allow_identifiers: list = []  # columns that look like direct identifiers but may be read, as table.column
 ace_bands: str = "cdc_ace_study"  # ACE score bands: cdc_ace_study (0,1,2,3,4+) or cdc_2019 (0,1,2-3,4+)
 
 # %%
-nb = setup(data_dir=data_dir, site=site, min_cell=min_cell, seed=seed)
+nb = setup(
+    data_dir=data_dir, site=site, min_cell=min_cell, seed=seed,
+    allow_identifiers=allow_identifiers,
+)
 baseline = youth_scores(nb.program, instruments=(), ace_cutoffs=ace_bands).xs("baseline", level="wave")
 ace = load_instrument("ace10")
 print(f"{len(baseline)} young people with a baseline survey, {nb.site_label}")

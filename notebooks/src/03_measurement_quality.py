@@ -41,12 +41,16 @@ data_dir: str = "../data/sample"  # folder of the program's data package
 site: Optional[str] = None  # site name, or None for all sites
 min_cell: int = 5  # smallest count shown; smaller counts are suppressed
 seed: int = 0  # seed for every random step
+allow_identifiers: list = []  # columns that look like direct identifiers but may be read, as table.column
 wave: str = "baseline"  # survey wave whose answers are checked
 low_r_drop: float = 0.3  # items whose corrected item-total r is below this are flagged
 conf_level: float = 0.95  # coverage of the alpha confidence intervals
 
 # %%
-nb = setup(data_dir=data_dir, site=site, min_cell=min_cell, seed=seed)
+nb = setup(
+    data_dir=data_dir, site=site, min_cell=min_cell, seed=seed,
+    allow_identifiers=allow_identifiers,
+)
 youth = item_responses(nb.program, ["brs", "cyrm_r"], wave=wave)
 mentors = item_responses(nb.program, ["proqol5", "stss"], wave=wave)
 print(f"{wave} surveys, {nb.site_label}: {len(youth)} young people, {len(mentors)} mentors")

@@ -35,12 +35,16 @@ data_dir: str = "../data/sample"  # folder of the program's data package
 site: Optional[str] = None  # site name, or None for all sites
 min_cell: int = 5  # smallest count shown; smaller counts are suppressed
 seed: int = 0  # seed for every random step
+allow_identifiers: list = []  # columns that look like direct identifiers but may be read, as table.column
 ace_bands: str = "cdc_2019"  # ACE bands of the moderator: cdc_2019 (0,1,2-3,4+) or cdc_ace_study
 n_imputations: int = 20  # imputed data sets in the missing-data check
 show_person_level: bool = False  # list youth whose BRS reliably worsened, by pseudonym only
 
 # %%
-nb = setup(data_dir=data_dir, site=site, min_cell=min_cell, seed=seed)
+nb = setup(
+    data_dir=data_dir, site=site, min_cell=min_cell, seed=seed,
+    allow_identifiers=allow_identifiers,
+)
 scores = youth_scores(nb.program, ace_cutoffs=ace_bands)
 wide = wide_scores(scores, values=["brs_score", "cyrm_r_score", "matched_months"])
 print(f"{len(wide)} young people with at least one completed survey, {nb.site_label}")

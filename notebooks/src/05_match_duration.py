@@ -33,12 +33,16 @@ data_dir: str = "../data/sample"  # folder of the program's data package
 site: Optional[str] = None  # site name, or None for all sites
 min_cell: int = 5  # smallest count shown; smaller counts are suppressed
 seed: int = 0  # seed for every random step
+allow_identifiers: list = []  # columns that look like direct identifiers but may be read, as table.column
 training_breaks: list = [0, 10, 20]  # left edges of the training bands in hours (last open-ended)
 dose_breaks: list = [0, 3, 9]  # left edges of the months-matched bands at the 12-month survey
 any_closure: bool = False  # True counts planned completions as closures too
 
 # %%
-nb = setup(data_dir=data_dir, site=site, min_cell=min_cell, seed=seed)
+nb = setup(
+    data_dir=data_dir, site=site, min_cell=min_cell, seed=seed,
+    allow_identifiers=allow_identifiers,
+)
 matches = match_table(nb.program)
 matches["site"] = matches["site"].cat.remove_unused_categories()  # one curve per site present
 closed = matches["closed"] if any_closure else matches["unplanned_closure"]

@@ -37,12 +37,16 @@ data_dir: str = "../data/sample"  # folder of the program's data package
 site: Optional[str] = None  # site name, or None for all sites
 min_cell: int = 5  # smallest count shown; smaller counts are suppressed
 seed: int = 0  # seed for every random step
+allow_identifiers: list = []  # columns that look like direct identifiers but may be read, as table.column
 pre_wave: str = "baseline"  # first mentor survey wave compared
 post_wave: str = "12m"  # later mentor survey wave compared
 conf_level: float = 0.95  # coverage of every confidence interval
 
 # %%
-nb = setup(data_dir=data_dir, site=site, min_cell=min_cell, seed=seed)
+nb = setup(
+    data_dir=data_dir, site=site, min_cell=min_cell, seed=seed,
+    allow_identifiers=allow_identifiers,
+)
 mentors = mentor_scores(nb.program)
 baseline = mentors.xs(pre_wave, level="wave")
 print(f"{len(baseline)} mentors with a {pre_wave} survey, {nb.site_label}")

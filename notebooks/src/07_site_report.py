@@ -31,12 +31,16 @@ data_dir: str = "../data/sample"  # folder of the program's data package
 site: Optional[str] = None  # site name, or None for all sites
 min_cell: int = 5  # smallest count shown; smaller counts are suppressed
 seed: int = 0  # seed for every random step (none here)
+allow_identifiers: list = []  # columns that look like direct identifiers but may be read, as table.column
 early_months: int = 12  # an unplanned closure before this many months is an early closure
 outcome: str = "brs"  # resilience questionnaire reported: brs or cyrm_r
 followup: str = "12m"  # survey wave compared with the baseline survey
 
 # %%
-nb = setup(data_dir=data_dir, site=site, min_cell=min_cell, seed=seed)
+nb = setup(
+    data_dir=data_dir, site=site, min_cell=min_cell, seed=seed,
+    allow_identifiers=allow_identifiers,
+)
 Markdown(f"**Report for {nb.site_label}**, data drawn on {nb.program.cutoff:%d %B %Y}.")
 
 # %% [markdown]
