@@ -45,3 +45,12 @@ def test_ci_runs_the_readme_test_command():
         if ln and not ln.startswith("#")
     ]
     assert ci[-1] == "make test"
+
+
+def test_readme_notebook_list_matches_the_notebook_titles():
+    readme = (REPO / "README.md").read_text()
+    block = readme.split("<!-- notebooks:start")[1].split("<!-- notebooks:end")[0]
+    rows = re.findall(r"^\| `(\w+)` \| (.+?) \|$", block, flags=re.M)
+    sources = sorted((REPO / "notebooks" / "src").glob("*.py"))
+    titles = [(p.stem, p.read_text().splitlines()[1].removeprefix("# # ")) for p in sources]
+    assert rows == titles
