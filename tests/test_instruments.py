@@ -123,6 +123,11 @@ def test_user_folder_overrides_a_builtin(tmp_path):
         ),
         (lambda t: t.replace('citation = "Author (2026). A scale."\n', ""), "'citation'"),
         (lambda t: t + "\n[[broken", "not valid TOML"),
+        (lambda t: t.replace('method = "mean"', 'method = "all"'), "needs a threshold"),
+        (
+            lambda t: t.replace('method = "mean"', 'method = "mean"\nthreshold = [1, 2, 3]'),
+            "one number or one per part",
+        ),
     ],
 )
 def test_malformed_files_are_rejected_with_the_reason(tmp_path, change, message):

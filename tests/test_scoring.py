@@ -438,3 +438,26 @@ def test_dask_dataframe_is_scored_partition_by_partition():
     # dask stores the string index as pyarrow strings; the labels and their order are the same
     _assert_matches(computed.set_axis(expected.index), expected)
     assert list(computed.index) == list(expected.index)
+
+
+def test_pcl5_dsm5_symptom_rule():
+    # NCPTSD: items rated >= 2 are symptoms; the rule needs 1 B, 1 C, 2 D and 2 E symptoms.
+    cols = [f"pcl5_{i}" for i in range(1, 21)]
+    meets = [2, 0, 0, 0, 0] + [0, 3] + [2, 2, 0, 0, 0, 0, 0] + [4, 2, 0, 0, 0, 0]
+    one_d = meets[:7] + [2, 1, 0, 0, 0, 0, 0] + meets[14:]
+    unknown_c = meets[:5] + [None, None] + meets[7:]
+    fails_anyway = one_d[:5] + [None, None] + one_d[7:]
+    data = pd.DataFrame(
+        [meets, one_d, unknown_c, fails_anyway],
+        columns=cols,
+        index=["meets", "one_d", "unknown_c", "fails_anyway"],
+        dtype="Int64",
+    )
+    with pytest.warns(ProratedScoreWarning):
+        out = score(data, "pcl5")
+    rule = out["pcl5_dsm5_rule"]
+    assert rule["meets"] == 1 and rule["one_d"] == 0 and rule["fails_anyway"] == 0
+    assert np.isnan(rule["unknown_c"])
+    assert out.loc[
+        "meets", ["pcl5_intrusion_symptoms", "pcl5_cognition_mood_symptoms"]
+    ].tolist() == [1, 2]

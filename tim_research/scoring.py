@@ -344,6 +344,17 @@ def _combine(
         np.add(count, a, out=count)
     k = len(arrays)
     enough = count >= scale.min_answered
+    if scale.thresholds:
+        # a part counts as 1 when it reaches its threshold (e.g. a symptom rated 2 or more)
+        arrays = [
+            np.where(m, (a >= t).astype(float), np.nan)
+            for a, m, t in zip(arrays, answered, scale.thresholds)
+        ]
+    if scale.method == "all":
+        failed = np.zeros(n_rows, dtype=bool)
+        for a in arrays:
+            failed |= a == 0
+        return np.where(failed, 0.0, np.where(count == k, 1.0, np.nan)), count
     if scale.method == "any":
         hit = np.zeros(n_rows, dtype=bool)
         for a in arrays:

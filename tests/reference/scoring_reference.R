@@ -75,12 +75,23 @@ write_pair("stss", m, data.frame(
 
 # --- PCL-5 (NCPTSD): items 0-4, total 0-80; clusters B 1-5, C 6-7, D 8-14, E 15-20.
 # Missing: project policy, total prorated when >= 16 of 20 answered; clusters need all items.
+# DSM-5 symptom rule (NCPTSD): an item rated >= 2 is a symptom; needs >= 1 B, >= 1 C, >= 2 D,
+# >= 2 E. Counts need every item of the cluster; the rule is "not met" as soon as a known count
+# falls short, "met" only when all four counts are known and reach their minimum.
 m <- make_items("pcl5", 20, 0:4, p_missing = 0.04)
+symptoms <- function(cols) ifelse(rowSums(is.na(m[, cols])) == 0, rowSums(m[, cols] >= 2), NA)
+b <- symptoms(1:5); c_ <- symptoms(6:7); d <- symptoms(8:14); e <- symptoms(15:20)
+short <- (!is.na(b) & b < 1) | (!is.na(c_) & c_ < 1) | (!is.na(d) & d < 2) | (!is.na(e) & e < 2)
+known <- !is.na(b) & !is.na(c_) & !is.na(d) & !is.na(e)
 write_pair("pcl5", m, data.frame(
   pcl5_score = prorated_sum(m, 16),
   pcl5_intrusion = sum_all(m[, 1:5]), pcl5_avoidance = sum_all(m[, 6:7]),
   pcl5_negative_cognition_mood = sum_all(m[, 8:14]),
-  pcl5_arousal_reactivity = sum_all(m[, 15:20]), pcl5_n_answered = n_ans(m)))
+  pcl5_arousal_reactivity = sum_all(m[, 15:20]),
+  pcl5_intrusion_symptoms = b, pcl5_avoidance_symptoms = c_,
+  pcl5_cognition_mood_symptoms = d, pcl5_arousal_symptoms = e,
+  pcl5_dsm5_rule = ifelse(short, 0, ifelse(known, 1, NA)),
+  pcl5_n_answered = n_ans(m)))
 
 # --- CYRM-R (manual v2.5; Jefferies et al. 2019): sum of 17 items; personal 1,2,3,7,9,10,12,13,
 # 14,16; caregiver 4,5,6,8,11,15,17. Missing: project policy, total prorated when >= 14 of 17,

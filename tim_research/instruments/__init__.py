@@ -32,7 +32,7 @@ __all__ = [
     "load_instrument",
 ]
 
-METHODS = ("sum", "mean", "any")
+METHODS = ("sum", "mean", "any", "all")
 MISSING = math.nan
 
 
@@ -118,6 +118,7 @@ class Scale:
     prorate: bool = False
     missing_rule_source: str = ""
     cutoffs: tuple[CutoffSet, ...] = ()
+    thresholds: tuple[float, ...] = ()
 
     @property
     def parts(self) -> tuple[str, ...]:
@@ -257,8 +258,11 @@ class Instrument:
 
     def scale_range(self, scale: Scale) -> tuple[float, float]:
         """Smallest and largest possible score of a scale."""
-        if scale.method == "any":
+        if scale.method in ("any", "all"):
             return 0.0, 1.0
+        if scale.thresholds:  # parts count as 0/1
+            k = len(scale.parts)
+            return (0.0, 1.0) if scale.method == "mean" else (0.0, float(k))
         if scale.items:
             ranges = [self.value_range(self._item(i)) for i in scale.items]
         else:
@@ -444,6 +448,14 @@ def _parse(doc: Mapping[str, Any], source: str) -> Instrument:
         if method == "sum" and min_answered < k and not prorate:
             # A sum over fewer items than the scale has would be a silently low score.
             raise InstrumentError(f"{w}: a sum with min_answered < {k} needs prorate = true")
+        raw_t = raw.get("threshold", [])
+        thresholds = tuple(float(t) for t in (raw_t if isinstance(raw_t, list) else [raw_t]))
+        if thresholds and len(thresholds) == 1:
+            thresholds = thresholds * k
+        if thresholds and len(thresholds) != k:
+            raise InstrumentError(f"{w}: threshold needs one number or one per part ({k})")
+        if method == "all" and not thresholds:
+            raise InstrumentError(f"{w}: method 'all' needs a threshold per part")
         cutoffs = tuple(
             CutoffSet(
                 id=_need(c, "id", w + " cutoffs", str),
@@ -466,6 +478,7 @@ def _parse(doc: Mapping[str, Any], source: str) -> Instrument:
                 prorate=prorate,
                 missing_rule_source=str(raw.get("missing_rule_source", "")),
                 cutoffs=cutoffs,
+                thresholds=thresholds,
             )
         )
 
