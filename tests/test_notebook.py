@@ -74,3 +74,11 @@ def test_show_marks_suppressed_cells_and_keeps_the_index():
     shown = show(t)
     assert shown.index.tolist() == ["a", "b"]
     assert shown.loc["b", "count"] == "suppressed" and shown.loc["a", "count"] == 12
+
+
+def test_setup_outside_a_kernel_leaves_global_state_alone(package):
+    import warnings
+
+    before = (pd.get_option("display.precision"), warnings.formatwarning)
+    setup(data_dir=str(package))
+    assert (pd.get_option("display.precision"), warnings.formatwarning) == before

@@ -147,12 +147,11 @@ def setup(
 
 
 def _configure_display() -> None:
-    """Deterministic, readable output inside a notebook kernel (no effect elsewhere)."""
-    os.environ.setdefault("TQDM_DISABLE", "1")
-    pd.set_option("display.precision", 3)
-    pd.set_option("display.max_columns", 30)
-    pd.set_option("display.width", 120)
-    pd.set_option("display.max_colwidth", 200)  # labels and notes are read in full
+    """Deterministic, readable output inside a notebook kernel (no effect elsewhere).
+
+    Only inside an IPython kernel are pandas display options, the warning format and the
+    figure format changed: a script or test calling :func:`setup` keeps its global state.
+    """
     try:
         from IPython import get_ipython
     except ImportError:  # pragma: no cover - IPython ships with the notebook stack
@@ -160,6 +159,11 @@ def _configure_display() -> None:
     shell = get_ipython()
     if shell is None:
         return
+    os.environ.setdefault("TQDM_DISABLE", "1")
+    pd.set_option("display.precision", 3)
+    pd.set_option("display.max_columns", 30)
+    pd.set_option("display.width", 120)
+    pd.set_option("display.max_colwidth", 200)  # labels and notes are read in full
     # Warnings are shown as "Category: message", without the file path of the code that raised
     # them: paths differ between machines and would make stored outputs irreproducible.
     warnings.formatwarning = _short_warning
