@@ -12,23 +12,8 @@
 
 suppressPackageStartupMessages(library(jsonlite))
 
-external <- file.path("..", "shared", "data", "external")
-out_dir <- file.path("tests", "reference", "values")
-dir.create(out_dir, showWarnings = FALSE, recursive = TRUE)
-
-versions <- list(
-  R = R.version.string,
-  stats = as.character(packageVersion("stats")),
-  jsonlite = as.character(packageVersion("jsonlite"))
-)
-
-write_values <- function(x, stem, source) {
-  x <- c(list(source = source, versions = versions), x)
-  writeLines(
-    toJSON(x, auto_unbox = TRUE, digits = NA, na = "null", pretty = TRUE),
-    file.path(out_dir, paste0(stem, ".json"))
-  )
-}
+source(file.path("tests", "reference", "common.R"))
+write_values <- make_writer(reference_versions(c("stats", "jsonlite")))
 
 jobs <- read.csv(file.path(external, "mediation_jobs2.csv"))
 univbct <- read.csv(file.path(external, "multilevel_univbct.csv"))

@@ -10,7 +10,7 @@ if ! command -v Rscript >/dev/null; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y r-base-core r-cran-psych r-cran-survival \
     r-cran-survey r-cran-lme4 r-cran-jsonlite r-cran-gparotation r-cran-mice
 fi
-for script in tests/reference/*.R; do
+for script in tests/reference/*_reference.R; do
   echo "== $script"
   Rscript "$script"
 done

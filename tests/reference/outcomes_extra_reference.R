@@ -14,23 +14,8 @@ suppressPackageStartupMessages({
   library(jsonlite)
 })
 
-external <- file.path("..", "shared", "data", "external")
-out_dir <- file.path("tests", "reference", "values")
-dir.create(out_dir, showWarnings = FALSE, recursive = TRUE)
-
-versions <- list(
-  R = R.version.string,
-  survival = as.character(packageVersion("survival")),
-  jsonlite = as.character(packageVersion("jsonlite"))
-)
-
-write_values <- function(x, stem, source) {
-  x <- c(list(source = source, versions = versions), x)
-  writeLines(
-    toJSON(x, auto_unbox = TRUE, digits = NA, na = "null", pretty = TRUE),
-    file.path(out_dir, paste0(stem, ".json"))
-  )
-}
+source(file.path("tests", "reference", "common.R"))
+write_values <- make_writer(reference_versions(c("survival", "jsonlite")))
 
 # ---------------------------------------------------------------------------------------------
 # Group means with t intervals: t.test(x)$conf.int per company of univbct (one row per soldier)

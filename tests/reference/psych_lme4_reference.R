@@ -15,25 +15,8 @@ suppressPackageStartupMessages({
   library(jsonlite)
 })
 
-external <- file.path("..", "shared", "data", "external")
-out_dir <- file.path("tests", "reference", "values")
-dir.create(out_dir, showWarnings = FALSE, recursive = TRUE)
-
-versions <- list(
-  R = R.version.string,
-  psych = as.character(packageVersion("psych")),
-  lme4 = as.character(packageVersion("lme4")),
-  GPArotation = as.character(packageVersion("GPArotation")),
-  jsonlite = as.character(packageVersion("jsonlite"))
-)
-
-write_values <- function(x, stem, source) {
-  x <- c(list(source = source, versions = versions), x)
-  writeLines(
-    toJSON(x, auto_unbox = TRUE, digits = NA, na = "null", pretty = TRUE),
-    file.path(out_dir, paste0(stem, ".json"))
-  )
-}
+source(file.path("tests", "reference", "common.R"))
+write_values <- make_writer(reference_versions(c("psych", "lme4", "GPArotation", "jsonlite")))
 
 # ---------------------------------------------------------------------------------------------
 # psych::alpha, psych::omega and item statistics on the bfi scales
