@@ -1,4 +1,4 @@
-"""Shared fixtures: paths to the external reference data, checked by hash before use."""
+"""Shared fixtures: the external reference data in the repository, checked by hash before use."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ import pandas as pd
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-EXTERNAL = REPO.parent / "shared" / "data" / "external"
+# Real data sets that nobody on the project wrote; origin and licence in each folder's SOURCES.md.
+EXTERNAL_DIRS = (REPO / "tests" / "data" / "external", REPO / "data" / "external")
 REFERENCE_VALUES = REPO / "tests" / "reference" / "values"
 
-# sha256 of each external file as published in shared/data/external/SOURCES.md
+# sha256 of each file, as listed in its SOURCES.md
 EXTERNAL_SHA256 = {
     "brfss2022_ace_12states.csv": "7a5d8fa3b8c1c3ff0c2e942b80d98074e74f8027290e3b15b981dd637bb1efc2",
     "lifelines_rossi.csv": "0214400170e07f3015a285edca2014cac0dae8aac125fcbaad642490e05f892c",
@@ -21,17 +22,15 @@ EXTERNAL_SHA256 = {
     "multilevel_bh1996.csv": "eb62143b34cb78f813103ecf91e53186cea081258ad462b6a6e777b38e3ee443",
     "multilevel_univbct.csv": "aeab5f58cfd3f474df0eeb9e1e2e528cc8a92bee2024fc1e17c6a7d67285ee11",
     "psych_bfi.csv": "e28a2e11578651dd6471997c5bd696feb4aa33e0526e57ae1c5b2a87945d8d3a",
-    "psychotools_YouthGratitude.csv": "41080e9b59e0741e88c06e26536c762f4e0137626fa9aec42bc55e4583217207",
 }
 
 
 def external_path(name: str) -> Path:
     """Path of an external data file after checking its sha256 against SOURCES.md."""
-    path = EXTERNAL / name
-    if not path.exists():
-        raise FileNotFoundError(
-            f"{path} is missing: the tests expect the shared external data beside the repository"
-        )
+    found = [folder / name for folder in EXTERNAL_DIRS if (folder / name).exists()]
+    if not found:
+        raise FileNotFoundError(f"{name} is in neither tests/data/external nor data/external")
+    path = found[0]
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     if digest != EXTERNAL_SHA256[name]:
         raise AssertionError(f"{name} changed: sha256 {digest} != {EXTERNAL_SHA256[name]}")

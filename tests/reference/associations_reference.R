@@ -4,7 +4,7 @@
 #
 #     Rscript tests/reference/associations_reference.R
 #
-# It reads the shared external data in ../shared/data/external (see SOURCES.md there):
+# It reads the external data in tests/data/external (see SOURCES.md there):
 # mediation_jobs2.csv (JOBS II, no missing values) and multilevel_univbct.csv (soldiers over three
 # waves, with missing values), and writes tests/reference/values/assoc_*.json with the R and
 # package versions that produced them. Only base R's stats package computes: cor.test, lm,

@@ -2,7 +2,8 @@
 # Source it from the repository root:  source("tests/reference/common.R")
 suppressPackageStartupMessages(library(jsonlite))
 
-external <- file.path("..", "shared", "data", "external")
+# External data sets, in the repository (origin and licence in each folder's SOURCES.md)
+external <- file.path("tests", "data", "external")
 out_dir <- file.path("tests", "reference", "values")
 dir.create(out_dir, showWarnings = FALSE, recursive = TRUE)
 

@@ -2,7 +2,7 @@
 # implementation of Rubin's rules other than our own, for tests/test_outcomes.py.
 # Run from the repository root:  Rscript tests/reference/mice_reference.R   (needs r-cran-mice)
 suppressPackageStartupMessages({library(jsonlite); library(mice)})
-jobs <- read.csv("../shared/data/external/mediation_jobs2.csv")
+jobs <- read.csv(file.path("tests", "data", "external", "mediation_jobs2.csv"))
 m <- 5
 fits <- lapply(0:(m - 1), function(j) {
   lm(depress2 ~ treat + depress1, data = jobs[(seq_len(nrow(jobs)) %% m) != j, ])

@@ -6,7 +6,7 @@
 #
 #     Rscript tests/reference/outcomes_extra_reference.R
 #
-# It reads the shared external data in ../shared/data/external (see SOURCES.md there) and
+# It reads the external data in tests/data/external (see SOURCES.md there) and
 # writes tests/reference/values/extra_*.json. Every JSON records the R and package versions.
 
 suppressPackageStartupMessages({

@@ -5,7 +5,7 @@
 #
 #     Rscript tests/reference/psych_lme4_reference.R
 #
-# It reads the shared external data in ../shared/data/external (see SOURCES.md there) and lme4's
+# It reads the external data in tests/data/external (see SOURCES.md there) and lme4's
 # own `sleepstudy`, and writes tests/reference/values/psych_*.json and outcomes_*.json.
 # Every JSON records the R and package versions that produced it.
 

@@ -1,7 +1,7 @@
 # Independent reference scores for tests/test_scoring.py, written in base R from each instrument's
 # published scoring rules (sources beside each rule), not from the Python engine.
 # Run from the repository root:  Rscript tests/reference/scoring_reference.R
-# Inputs: seeded random responses made here, and ../shared/data/external/brfss2022_ace_12states.csv.
+# Inputs: seeded random responses made here, and data/external/brfss2022_ace_12states.csv.
 # Outputs: tests/reference/values/scoring_<id>_input.csv, scoring_<id>_expected.csv, scoring_meta.json
 suppressPackageStartupMessages(library(jsonlite))
 out <- "tests/reference/values"
@@ -123,7 +123,7 @@ write_pair("proqol5", m, data.frame(
 # --- BRFSS ACE module on the real 2022 extract. Codes: 1 yes / 2 no (Q1-5; Q5 also 8 parents not
 # married), 1 never / 2 once / 3 more than once (Q6-11); 7 and 9 (don't know, refused) unanswered.
 # Eight categories (Merrick et al. 2018): Q1; Q2 or Q3; Q4; Q5; Q6; Q7; Q8; Q9 or Q10 or Q11.
-brfss <- read.csv("../shared/data/external/brfss2022_ace_12states.csv")
+brfss <- read.csv(file.path("data", "external", "brfss2022_ace_12states.csv"))
 vars <- c("ACEDEPRS", "ACEDRINK", "ACEDRUGS", "ACEPRISN", "ACEDIVRC", "ACEPUNCH", "ACEHURT1",
           "ACESWEAR", "ACETOUCH", "ACETTHEM", "ACEHVSEX")
 any_of <- function(...) {

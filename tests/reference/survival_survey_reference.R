@@ -7,7 +7,7 @@
 # package versions used.
 #
 # Data:
-# - ../shared/data/external/lifelines_rossi.csv (Rossi, Berk & Lenihan 1980; see SOURCES.md);
+# - tests/data/external/lifelines_rossi.csv (Rossi, Berk & Lenihan 1980; see SOURCES.md);
 # - survival::lung and survival::aml (shipped with the survival package; exported into the
 #   JSON so the Python tests read exactly the same rows);
 # - survey::api (apistrat, apiclus1; shipped with the survey package; exported likewise).
@@ -35,7 +35,7 @@ write_json_file <- function(x, stem) {
   cat("wrote", path, "\n")
 }
 
-rossi <- read.csv(file.path("..", "shared", "data", "external", "lifelines_rossi.csv"))
+rossi <- read.csv(file.path("tests", "data", "external", "lifelines_rossi.csv"))
 
 # ---------------------------------------------------------------------------
 # Kaplan-Meier: survfit, full tables (censoring times included), three conf.types
@@ -88,7 +88,7 @@ aml_data <- survival::aml
 aml_data$group <- as.character(aml_data$x)
 
 write_json_file(list(
-  source = paste("survival::survfit on ../shared/data/external/lifelines_rossi.csv,",
+  source = paste("survival::survfit on tests/data/external/lifelines_rossi.csv,",
                  "survival::lung and survival::aml; summary(fit, censored=TRUE) and",
                  "summary(fit)$table"),
   versions = versions(c("survival", "jsonlite")),
@@ -122,7 +122,7 @@ survdiff_result <- function(formula, data) {
 }
 
 write_json_file(list(
-  source = "survival::survdiff (rho = 0) on ../shared/data/external/lifelines_rossi.csv",
+  source = "survival::survdiff (rho = 0) on tests/data/external/lifelines_rossi.csv",
   versions = versions(c("survival", "jsonlite")),
   prio3_definition = "prio == 0 -> 'none'; prio <= 2 -> '1-2'; otherwise '3+'",
   by_fin = survdiff_result(Surv(week, arrest) ~ fin, rossi),
@@ -166,7 +166,7 @@ rossi_tied$period <- rossi$week %/% 8 + 1   # 7 distinct times: very many ties
 default_fit <- coxph(f7, data = rossi, ties = "efron")
 
 write_json_file(list(
-  source = paste("survival::coxph on ../shared/data/external/lifelines_rossi.csv,",
+  source = paste("survival::coxph on tests/data/external/lifelines_rossi.csv,",
                  "control = coxph.control(eps = 1e-11, iter.max = 100)"),
   versions = versions(c("survival", "jsonlite")),
   tied_definition = "period = week %/% 8 + 1",
