@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 OUT    ?= reports
 
-.PHONY: setup run test lint format bench lab notebooks clean
+.PHONY: setup run test test-fast lint format bench lab notebooks clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,10 +19,17 @@ setup: $(STAMP)
 run: setup
 	$(BIN)/tim report --config notebooks/reports.toml --data data/sample --out $(OUT)
 
-## the whole test suite: lint, unit and reference tests, doctests
+## the whole test suite: lint, layer contracts, unit and reference tests, doctests, notebooks
 test: setup
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest -n auto
+
+## the edit loop: everything but notebook execution and report batches (under a minute)
+test-fast: setup
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest -n auto -p no:nbval -m "not slow" tests tim_research
 
 lint: setup
 	$(BIN)/ruff check .
@@ -37,7 +44,7 @@ bench: setup
 
 ## rebuild every notebook from notebooks/src/*.py and execute it in place (after library changes)
 notebooks: setup
-	$(BIN)/python -m tim_research.nbtools
+	$(BIN)/python -m tim_research.report.build
 
 lab: setup
 	$(BIN)/jupyter lab notebooks/

@@ -15,7 +15,7 @@ import tracemalloc
 import numpy as np
 import pandas as pd
 
-from tim_research.psychometrics import item_statistics, reliability
+from tim_research.stats.psychometrics import item_statistics, reliability
 
 
 def make_items(n_rows: int, n_items: int = 30, seed: int = 20240611) -> pd.DataFrame:

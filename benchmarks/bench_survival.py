@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tim_research.matches import cox, kaplan_meier
+from tim_research.stats.survival import cox, kaplan_meier
 
 TARGETS = {"kaplan_meier": 1.0, "cox": 3.2}
 

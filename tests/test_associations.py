@@ -1,4 +1,4 @@
-"""Tests of tim_research.associations against R (tests/reference/associations_reference.R)."""
+"""Tests of tim_research.stats.associations against R (tests/reference/associations_reference.R)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tim_research.associations import (
+from tim_research.errors import DataError
+from tim_research.stats.associations import (
     Correlation,
     LinearFit,
     change_between_waves,
@@ -18,7 +19,6 @@ from tim_research.associations import (
     linear_regression,
     stack_coefficients,
 )
-from tim_research.errors import DataError
 
 RTOL = 1e-9
 

@@ -1,4 +1,4 @@
-"""Tests of tim_research.describe: overview tables and key numbers.
+"""Tests of tim_research.views.describe: overview tables and key numbers.
 
 The tables here are counts, so expected values come from the rules the functions document
 (checked on small hand-made matches, with the rule quoted beside each case) or from an
@@ -19,7 +19,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tim_research import synth
-from tim_research.describe import (
+from tim_research.errors import DataError, SmallCellWarning
+from tim_research.privacy import suppression_mask
+from tim_research.views.describe import (
     STATUSES,
     DataQuality,
     data_quality,
@@ -32,9 +34,7 @@ from tim_research.describe import (
     survey_completion,
     youth_status,
 )
-from tim_research.errors import DataError, SmallCellWarning
-from tim_research.notebook import select_site
-from tim_research.privacy import suppression_mask
+from tim_research.views.notebook import select_site
 
 MASKS = {"x"}
 
@@ -355,10 +355,10 @@ def test_data_quality_of_a_valid_and_a_broken_package(tmp_path):
 
 
 def test_key_numbers_agree_with_the_functions_they_use(program):
-    from tim_research.matches import match_durations, median_survival
-    from tim_research.outcomes import paired_change
-    from tim_research.prevalence import prevalence
-    from tim_research.tables import wide_scores, youth_scores
+    from tim_research.stats.outcomes import paired_change
+    from tim_research.stats.prevalence import prevalence
+    from tim_research.stats.survival import match_durations, median_survival
+    from tim_research.views.tables import wide_scores, youth_scores
 
     k = _quiet(key_numbers, program, min_cell=0).set_index("key")
     youth = program.youth

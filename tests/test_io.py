@@ -12,15 +12,15 @@ import pytest
 
 from tim_research import synth
 from tim_research.errors import DataError
-from tim_research.io import (
+from tim_research.io import read_table
+from tim_research.program import (
     ProgramValidationError,
     ValidationReport,
     read_program,
-    read_table,
     validate_program,
     write_program,
 )
-from tim_research.schema import TABLES
+from tim_research.program.schema import TABLES
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "data" / "sample"

@@ -1,4 +1,4 @@
-"""Tests of tim_research.matches.
+"""Tests of tim_research.stats.survival.
 
 Reference values come from tests/reference/survival_survey_reference.R (R ``survival``:
 survfit, survdiff, coxph) via tests/reference/values/survival_*.json, and from
@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tim_research.errors import DataError, SmallCellWarning
-from tim_research.matches import (
+from tim_research.stats.survival import (
     ConvergenceWarning,
     LogRankResult,
     closure_reasons,

@@ -1,4 +1,4 @@
-"""Tests of tim_research.measurement.
+"""Tests of tim_research.stats.measurement.
 
 Statistics are checked against psych::alpha / psych::omega through the committed values of
 tests/reference/values/psych_alpha_bfi.json (tests/reference/psych_lme4_reference.R): the bfi
@@ -18,21 +18,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tim_research import load_instrument, synth
+from tim_research import load_instrument, plots, synth
 from tim_research.errors import DataError
-from tim_research.measurement import (
+from tim_research.stats.measurement import (
     PUBLISHED_COLUMNS,
     band_distribution,
     instrument_item_correlations,
     instrument_item_statistics,
     instrument_reliability,
-    item_responses,
-    plot_reliability,
     published_reliability,
     reliability_table,
 )
-from tim_research.prevalence import distribution
-from tim_research.psychometrics import reliability
+from tim_research.stats.prevalence import distribution
+from tim_research.stats.psychometrics import reliability
+from tim_research.views.tables import item_responses
 
 BFI_REVERSED = ["A1", "C4", "C5", "E1", "E2", "O2", "O5"]
 
@@ -298,7 +297,7 @@ def test_plot_reliability_draws_published_values_where_they_exist():
         },
         index=pd.Index(["a", "b", "c"], name="scale"),
     )
-    fig = plot_reliability(t, threshold=None)
+    fig = plots.reliability(t, threshold=None)
     ax = fig.axes[0]
     assert [tick.get_text() for tick in ax.get_yticklabels()] == ["a", "b", "c"]
     diamonds = [ln for ln in ax.get_lines() if ln.get_marker() == "D"]
@@ -309,7 +308,7 @@ def test_plot_reliability_draws_published_values_where_they_exist():
     assert len(ranges) == 1
     np.testing.assert_allclose(ranges[0].get_segments()[0], [[0.65, 1], [0.9, 1]])
     with pytest.raises(DataError, match="published_alpha"):
-        plot_reliability(t.drop(columns="published_alpha"))
+        plots.reliability(t.drop(columns="published_alpha"))
 
 
 # ------------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""tim_research.notebook: parameter checks, identifier refusal, site selection, display."""
+"""tim_research.views.notebook: parameter checks, identifier refusal, site selection, display."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from tim_research import synth
 from tim_research.errors import DataError
-from tim_research.notebook import setup, show
+from tim_research.views.notebook import setup, show
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ import nbformat
 import pytest
 from conftest import REPO
 
-from tim_research.nbtools import KERNELSPEC, build_notebook, read_percent
+from tim_research.report.build import KERNELSPEC, build_notebook, read_percent
 
 NOTEBOOKS = REPO / "notebooks"
 PAIRS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
@@ -124,14 +124,20 @@ def test_notebook_runs_with_other_parameters(path, tmp_path):
     pm.execute_notebook(
         str(path),
         str(out),
-        parameters={"site": "South", "min_cell": 10, "seed": 7,
-                    "data_dir": str(REPO / "data" / "sample")},
+        parameters={
+            "site": "South",
+            "min_cell": 10,
+            "seed": 7,
+            "data_dir": str(REPO / "data" / "sample"),
+        },
         kernel_name="python3",
         cwd=str(NOTEBOOKS),
         progress_bar=False,
         execution_timeout=120,
     )
     executed = json.loads(out.read_text())
-    injected = [c for c in executed["cells"] if "injected-parameters" in c["metadata"].get("tags", [])]
+    injected = [
+        c for c in executed["cells"] if "injected-parameters" in c["metadata"].get("tags", [])
+    ]
     assert len(injected) == 1
     assert "South" in "".join(injected[0]["source"])

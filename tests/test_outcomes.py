@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from tim_research import synth
 from tim_research.errors import DataError
-from tim_research.outcomes import (
+from tim_research.scoring import score
+from tim_research.stats.outcomes import (
     ChangeCriterion,
     ClinicalNorms,
     change_criterion,
@@ -30,9 +31,8 @@ from tim_research.outcomes import (
     pool_rubin,
     reliable_change,
 )
-from tim_research.psychometrics import reliability
-from tim_research.scoring import score
-from tim_research.tables import baseline_items
+from tim_research.stats.psychometrics import reliability
+from tim_research.views.tables import baseline_items
 
 NORM_KEYS = ["dysfunctional_mean", "dysfunctional_sd", "functional_mean", "functional_sd"]
 

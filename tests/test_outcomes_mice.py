@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from tim_research.outcomes import pool_rubin
+from tim_research.stats.outcomes import pool_rubin
 
 
 def test_pool_rubin_against_mice_pool_scalar(reference_values):
@@ -14,6 +14,13 @@ def test_pool_rubin_against_mice_pool_scalar(reference_values):
     est = pd.DataFrame(ref["estimates"], columns=ref["terms"])
     var = pd.DataFrame(ref["variances"], columns=ref["terms"])
     res = pool_rubin(est, var, df_complete=ref["df_complete"])
-    for ours, theirs in [("estimate", "qbar"), ("within", "ubar"), ("between", "b"),
-                         ("total", "t"), ("df", "df"), ("riv", "r"), ("fmi", "fmi")]:
+    for ours, theirs in [
+        ("estimate", "qbar"),
+        ("within", "ubar"),
+        ("between", "b"),
+        ("total", "t"),
+        ("df", "df"),
+        ("riv", "r"),
+        ("fmi", "fmi"),
+    ]:
         np.testing.assert_allclose(res[ours], ref[theirs], rtol=1e-10, err_msg=ours)

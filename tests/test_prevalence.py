@@ -1,4 +1,4 @@
-"""Tests of tim_research.prevalence.
+"""Tests of tim_research.stats.prevalence.
 
 Reference values come from tests/reference/survival_survey_reference.R (R ``survey``:
 svymean, svyby, confint; ``prop.test(correct = FALSE)`` for Wilson intervals) via
@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tim_research.errors import DataError, SmallCellWarning
-from tim_research.prevalence import prevalence
+from tim_research.stats.prevalence import prevalence
 
 RTOL = 1e-6
 
@@ -280,7 +280,7 @@ def _bands(seed=3, n=120):
 
 
 def test_distribution_rows_equal_prevalence_of_each_category():
-    from tim_research.prevalence import distribution
+    from tim_research.stats.prevalence import distribution
 
     frame = _bands()
     table = distribution(frame, "band", min_cell=0)
@@ -297,7 +297,7 @@ def test_distribution_rows_equal_prevalence_of_each_category():
 
 
 def test_distribution_suppresses_small_categories_and_a_complement():
-    from tim_research.prevalence import distribution
+    from tim_research.stats.prevalence import distribution
 
     frame = _bands()
     with pytest.warns(SmallCellWarning, match="distribution of band"):

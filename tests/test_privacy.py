@@ -426,7 +426,7 @@ def test_birth_dates_found_by_content_with_datetimes():
 
 
 def test_sample_program_has_no_identifiers(tmp_path):
-    from tim_research.io import read_program
+    from tim_research.program import read_program
 
     synth.write_sample(tmp_path, n_youth=40)
     program = read_program(tmp_path)

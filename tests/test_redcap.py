@@ -1,4 +1,4 @@
-"""Tests of tim_research.redcap on a small export written to REDCap's CSV layouts.
+"""Tests of tim_research.io.redcap on a small export written to REDCap's CSV layouts.
 
 ``tests/data/redcap/`` holds a longitudinal project (events baseline, 6 and 12 months):
 the data dictionary as downloaded from the Data Dictionary page, the records as exported with
@@ -12,8 +12,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tim_research import redcap
 from tim_research.errors import DataError
+from tim_research.io import redcap
 
 DATA = Path(__file__).resolve().parent / "data" / "redcap"
 DICTIONARY = DATA / "tim_mentoring_DataDictionary_2024-07-01.csv"

@@ -25,7 +25,7 @@ PROBE = textwrap.dedent(
     """
     import time
     import pandas as pd
-    from tim_research.io import read_program
+    from tim_research.program import read_program
     program = read_program(data_dir)
     youth = program.youth if site is None else program.youth[program.youth["site"] == site]
     if mode == "fail":

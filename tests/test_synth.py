@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 
 from tim_research import synth
 from tim_research.errors import DataError
-from tim_research.io import read_program, validate_program, write_program
 from tim_research.privacy import find_identifiers
-from tim_research.schema import TABLES, item_columns, table_schemas
+from tim_research.program import read_program, validate_program, write_program
+from tim_research.program.schema import TABLES, item_columns, table_schemas
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "data" / "sample"

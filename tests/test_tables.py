@@ -1,4 +1,4 @@
-"""Tests of tim_research.tables: analysis-ready tables built from a program's linked tables.
+"""Tests of tim_research.views.tables: analysis-ready tables built from a program's linked tables.
 
 These are data reshaping and joining functions, so expected values come from rules stated in
 each test (recomputed from the source tables), not from R.
@@ -16,11 +16,11 @@ from hypothesis import strategies as st
 
 from tim_research import synth
 from tim_research.errors import DataError
-from tim_research.matches import DAYS_PER_MONTH, match_durations
-from tim_research.outcomes import growth_model
-from tim_research.schema import Program
+from tim_research.program.schema import Program
 from tim_research.scoring import score
-from tim_research.tables import (
+from tim_research.stats.outcomes import growth_model
+from tim_research.stats.survival import DAYS_PER_MONTH, match_durations
+from tim_research.views.tables import (
     GrowthData,
     band,
     baseline_items,

@@ -11,21 +11,26 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import seaborn as sns
+from cycler import cycler
+from matplotlib.figure import Figure
+from matplotlib.ticker import LogLocator, ScalarFormatter
 
+from tim_research._checks import show_labels as _show
 from tim_research.errors import DataError
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
-
 __all__ = [
     "PALETTE",
     "THEME",
     "bar_with_ci",
     "forest",
     "point_range",
+    "reliability",
     "scatter_with_fit",
     "survival_curves",
     "themed",
@@ -56,16 +61,11 @@ THEME: dict[str, Any] = {
 @contextmanager
 def themed() -> Iterator[None]:
     """Apply the project theme and palette inside a ``with`` block only."""
-    import matplotlib.pyplot as plt
-    from cycler import cycler
-
     with plt.rc_context({**THEME, "axes.prop_cycle": cycler(color=PALETTE)}):
         yield
 
 
 def _axes(ax: Axes | None, figsize: tuple[float, float] | None = None) -> tuple[Figure, Axes]:
-    from matplotlib.figure import Figure
-
     if ax is not None:
         return ax.figure, ax  # type: ignore[return-value]
     # A bare Figure, not pyplot's: Jupyter then shows the returned figure once (pyplot figures
@@ -256,8 +256,6 @@ def forest(
         ax=ax,
     )
     if log_scale:
-        from matplotlib.ticker import LogLocator, ScalarFormatter
-
         axis = fig.axes[0]
         axis.set_xscale("log")
         # plain numbers (0.5, 1, 2) at 1-2-5 steps rather than a lone 10^0 tick
@@ -348,8 +346,6 @@ def scatter_with_fit(
     ax: Axes | None = None,
 ) -> Figure:
     """Scatter of two scores with an OLS line and its 95% CI band (seaborn ``regplot``)."""
-    import seaborn as sns
-
     _need(data, [x, y], "scatter_with_fit")
     with themed():
         fig, ax = _axes(ax)
@@ -365,3 +361,79 @@ def scatter_with_fit(
         return _finish(
             fig, ax, title, xlabel if xlabel is not None else x, ylabel if ylabel is not None else y
         )
+
+
+def reliability(
+    table: pd.DataFrame,
+    *,
+    threshold: float | None = 0.7,
+    title: str | None = None,
+    xlabel: str = "Cronbach's alpha (95% CI)",
+) -> Figure:
+    """Alpha with its CI per scale (dots and lines), published alphas as open diamonds.
+
+    A published range (``published_low`` to ``published_high``) is drawn as a grey bar behind
+    the scale's row. ``threshold`` adds a dashed reference line (``None`` for none).
+
+    Parameters
+    ----------
+    table
+        :func:`tim_research.stats.measurement.reliability_table` output (index = scale).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"alpha": [0.8, 0.7], "alpha_ci_lower": [0.75, 0.6],
+    ...                   "alpha_ci_upper": [0.85, 0.8], "published_alpha": [0.82, float("nan")],
+    ...                   "published_low": [float("nan")] * 2,
+    ...                   "published_high": [float("nan")] * 2}, index=["a", "b"])
+    >>> fig = reliability(t)
+    >>> [tick.get_text() for tick in fig.axes[0].get_yticklabels()]
+    ['a', 'b']
+    """
+    need = [
+        "alpha",
+        "alpha_ci_lower",
+        "alpha_ci_upper",
+        "published_alpha",
+        "published_low",
+        "published_high",
+    ]
+    absent = [c for c in need if c not in table.columns]
+    if absent:
+        raise DataError(f"plots.reliability needs columns {_show(absent)} (reliability_table)")
+    frame = table.rename(columns={"alpha_ci_lower": "ci_lower", "alpha_ci_upper": "ci_upper"})
+    frame = frame.reset_index().rename(columns={frame.index.name or "index": "scale"})
+    fig = point_range(
+        frame, label="scale", y="alpha", reference=threshold, title=title, xlabel=xlabel
+    )
+    ax = fig.axes[0]
+    pos = np.arange(len(frame))[::-1]
+    with themed():
+        lo, hi = frame["published_low"].to_numpy(float), frame["published_high"].to_numpy(float)
+        ranged = ~np.isnan(lo) & ~np.isnan(hi)
+        ax.hlines(
+            pos[ranged],
+            lo[ranged],
+            hi[ranged],
+            color="#999999",
+            lw=7,
+            alpha=0.45,
+            label="published range",
+            zorder=1,
+        )
+        value = frame["published_alpha"].to_numpy(float)
+        shown = ~np.isnan(value)
+        ax.plot(
+            value[shown],
+            pos[shown],
+            "D",
+            mfc="none",
+            mec=PALETTE[1],
+            mew=1.6,
+            label="published alpha",
+            zorder=3,
+        )
+        ax.plot([], [], "o-", color=PALETTE[0], label="this sample (95% CI)")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9)
+    return fig

@@ -1,10 +1,10 @@
 """Synthetic mentoring programs with known (planted) effects.
 
-:func:`program` simulates the six linked tables of a trauma-informed youth mentoring program
-(see :mod:`tim_research.schema`): youth, their surveys at baseline, 6 and 12 months, mentors and
-their surveys, matches and meetings. Nobody in the data is real: ids are pseudonymous, there
-are no names and no free text. The effects in :class:`Effects` are planted with published-scale
-defaults and can be recovered by the analyses a program evaluator would run.
+:func:`program` simulates the six linked tables of a trauma-informed youth mentoring program (see
+:mod:`tim_research.program.schema`): youth, their surveys at baseline, 6 and 12 months, mentors and
+their surveys, matches and meetings. Nobody in the data is real: ids are pseudonymous, there are no
+names and no free text. The effects in :class:`Effects` are planted with published-scale defaults
+and can be recovered by the analyses a program evaluator would run.
 
 How the data are generated
 --------------------------
@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,9 @@ import numpy as np
 import pandas as pd
 
 from tim_research.errors import DataError
-from tim_research.schema import (
+from tim_research.program import write_program
+from tim_research.program.effects import Effects
+from tim_research.program.schema import (
     CLOSURE_REASONS,
     GENDERS_ADULT,
     GENDERS_YOUTH,
@@ -153,118 +155,6 @@ _STREAMS = {
 
 def _rng(seed: int, stream: str) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([seed, _STREAMS[stream]]))
-
-
-@dataclass(frozen=True)
-class Effects:
-    """True effects planted in a synthetic program.
-
-    The ``_d`` effects are in standard-deviation units of :data:`REFERENCE_SD`; hazard and odds
-    ratios multiply. Defaults are of the size reported in the literature where a figure exists
-    and are otherwise illustrative (marked so below).
-
-    Attributes
-    ----------
-    brs_d
-        Change in BRS over 12 months in a match, for a youth with :data:`ACE_CENTRE` ACEs,
-        relative to no match; proportional to months matched by the survey date ("dose").
-        Default 0.21, the size of the overall effect of youth mentoring programs reported for
-        the meta-analysis of Raposa et al. 2019 (J Youth Adolesc 48:423-443; earlier
-        meta-analyses 0.18-0.21).
-    cyrm_r_d
-        The same for the CYRM-R total (default 0.21, same source).
-    ace_moderation_d
-        Change of that 12-month effect per ACE category above :data:`ACE_CENTRE` (both scales).
-        Illustrative: the direction of moderation by adversity is not settled in the literature.
-    early_closure_d
-        Extra change once a match closes unplanned within its first 3 months (both scales).
-        Negative by default: Grossman & Rhodes 2002 (Am J Community Psychol 30:199-219) found
-        decrements after early termination; the size is illustrative.
-    training_hr_per_10h
-        Hazard ratio of unplanned closure per 10 hours of mentor training (illustrative).
-    ace_closure_hr
-        Hazard ratio of unplanned closure per ACE category (Grossman & Rhodes 2002: youth with
-        a history of abuse ended matches earlier; size illustrative).
-    age_closure_hr
-        Hazard ratio of unplanned closure per year of youth age (older youth end earlier,
-        Grossman & Rhodes 2002; size illustrative).
-    early_closure_12m
-        Share of matches closing unplanned within 12 months at average covariates. Default
-        0.38: mean premature-closure rate over 6,468 matches in 170 programs, Kupersmidt et al.
-        2017 (Am J Community Psychol 59:25-35).
-    dropout_or_after_closure
-        Odds ratio of missing a follow-up survey after the youth's match closed unplanned
-        (illustrative).
-    sts_burnout_r
-        Correlation between the true STSS score and the true ProQOL burnout score at baseline
-        (illustrative).
-    caseload_sts_d
-        Change in STSS over 12 months per additional youth in the mentor's caseload
-        (illustrative).
-    supervision_sts_d
-        Change in STSS over 12 months per step of supervision frequency (monthly ->
-        fortnightly -> weekly; illustrative).
-
-    Examples
-    --------
-    >>> Effects().brs_d
-    0.21
-    >>> float(Effects(brs_d=0.0).to_frame().loc["brs_d", "value"])
-    0.0
-    """
-
-    brs_d: float = 0.21
-    cyrm_r_d: float = 0.21
-    ace_moderation_d: float = 0.04
-    early_closure_d: float = -0.10
-    training_hr_per_10h: float = 0.80
-    ace_closure_hr: float = 1.05
-    age_closure_hr: float = 1.08
-    early_closure_12m: float = 0.38
-    dropout_or_after_closure: float = 3.0
-    sts_burnout_r: float = 0.55
-    caseload_sts_d: float = 0.20
-    supervision_sts_d: float = -0.15
-
-    def __post_init__(self) -> None:
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise DataError(f"Effects.{f.name} must be a number, got {value!r}")
-            if not math.isfinite(value):
-                raise DataError(f"Effects.{f.name} must be finite, got {value!r}")
-            object.__setattr__(self, f.name, float(value))
-        for name in ("training_hr_per_10h", "ace_closure_hr", "age_closure_hr"):
-            if getattr(self, name) <= 0:
-                raise DataError(f"Effects.{name} is a hazard ratio and must be > 0")
-        if self.dropout_or_after_closure <= 0:
-            raise DataError("Effects.dropout_or_after_closure is an odds ratio and must be > 0")
-        if not 0 < self.early_closure_12m < 1:
-            raise DataError("Effects.early_closure_12m is a share and must be in (0, 1)")
-        if not -1 < self.sts_burnout_r < 1:
-            raise DataError("Effects.sts_burnout_r is a correlation and must be in (-1, 1)")
-
-    def to_frame(self) -> pd.DataFrame:
-        """One row per effect: ``value`` and ``scale`` (what the number means)."""
-        scales = {
-            "brs_d": "SD units (REFERENCE_SD['brs']) per 12 months matched",
-            "cyrm_r_d": "SD units (REFERENCE_SD['cyrm_r']) per 12 months matched",
-            "ace_moderation_d": "SD units per 12 months matched per ACE above ACE_CENTRE",
-            "early_closure_d": "SD units after unplanned closure within 3 months",
-            "training_hr_per_10h": "hazard ratio per 10 training hours",
-            "ace_closure_hr": "hazard ratio per ACE category",
-            "age_closure_hr": "hazard ratio per year of age",
-            "early_closure_12m": "share closed unplanned by 12 months",
-            "dropout_or_after_closure": "odds ratio of a missed survey after closure",
-            "sts_burnout_r": "correlation of true scores",
-            "caseload_sts_d": "SD units (REFERENCE_SD['stss']) per extra youth",
-            "supervision_sts_d": "SD units (REFERENCE_SD['stss']) per supervision step",
-        }
-        rows = [{"effect": k, "value": v, "scale": scales[k]} for k, v in asdict(self).items()]
-        return pd.DataFrame(rows).set_index("effect")
-
-    def _repr_html_(self) -> str:
-        return "<p><b>Effects</b></p>" + self.to_frame().to_html()
 
 
 # --------------------------------------------------------------------------- ACE items
@@ -920,15 +810,13 @@ def write_sample(
     Examples
     --------
     >>> import tempfile
-    >>> from tim_research.io import read_program
+    >>> from tim_research.program import read_program
     >>> with tempfile.TemporaryDirectory() as d:
     ...     files = write_sample(d, n_youth=40)
     ...     p = read_program(d)
     >>> [f.name for f in files][-2:], len(p.youth)
     (['datapackage.json', 'CODEBOOK.md'], 40)
     """
-    from tim_research.io import write_program
-
     eff = Effects() if effects is None else effects
     prog = program(n_youth=n_youth, sites=sites, seed=seed, effects=eff)
     settings = {
@@ -953,12 +841,3 @@ def write_sample(
         ),
         synthetic=settings,
     )
-
-
-def _effects_from(mapping: Mapping[str, Any]) -> Effects:
-    """Rebuild :class:`Effects` from a mapping (e.g. ``datapackage.json``), checking the keys."""
-    names = {f.name for f in fields(Effects)}
-    unknown = sorted(set(mapping) - names)
-    if unknown:
-        raise DataError(f"unknown effect(s) {unknown}; known: {sorted(names)}")
-    return Effects(**dict(mapping))

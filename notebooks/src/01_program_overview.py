@@ -15,7 +15,7 @@
 from typing import Optional
 
 from tim_research import plots
-from tim_research.describe import (
+from tim_research.views.describe import (
     data_quality,
     demographics,
     enrolment,
@@ -24,7 +24,7 @@ from tim_research.describe import (
     match_status,
     survey_completion,
 )
-from tim_research.notebook import setup, show
+from tim_research.views.notebook import setup, show
 
 # %% tags=["parameters"]
 data_dir: str = "../data/sample"  # folder of the program's data package

@@ -14,9 +14,9 @@
 from typing import Optional
 
 from tim_research import load_instrument, plots
-from tim_research.notebook import setup, show
-from tim_research.prevalence import distribution, indicators
-from tim_research.tables import baseline_items, youth_scores
+from tim_research.views.notebook import setup, show
+from tim_research.stats.prevalence import distribution, indicators
+from tim_research.views.tables import baseline_items, youth_scores
 
 # %% tags=["parameters"]
 data_dir: str = "../data/sample"  # folder of the program's data package

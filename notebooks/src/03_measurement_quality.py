@@ -25,16 +25,16 @@ from typing import Optional
 
 import pandas as pd
 
-from tim_research.measurement import (
+from tim_research import plots
+from tim_research.views.tables import item_responses
+from tim_research.stats.measurement import (
     instrument_item_correlations,
     instrument_item_statistics,
     instrument_reliability,
-    item_responses,
-    plot_reliability,
     published_reliability,
     reliability_table,
 )
-from tim_research.notebook import setup, show
+from tim_research.views.notebook import setup, show
 
 # %% tags=["parameters"]
 data_dir: str = "../data/sample"  # folder of the program's data package
@@ -109,7 +109,7 @@ show(mentor_rel[columns])
 
 # %%
 all_scales = pd.concat([youth_rel, mentor_rel])
-plot_reliability(
+plots.reliability(
     all_scales,
     title=f"{(all_scales['alpha'] >= 0.7).sum()} of {len(all_scales)} scales reach alpha 0.70",
     xlabel=f"Cronbach's alpha ({conf_level:.0%} CI); dashed line at 0.70",

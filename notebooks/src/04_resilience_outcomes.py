@@ -16,8 +16,8 @@
 from typing import Optional
 
 from tim_research import plots
-from tim_research.notebook import setup, show
-from tim_research.outcomes import (
+from tim_research.views.notebook import setup, show
+from tim_research.stats.outcomes import (
     change_criterion,
     change_table,
     compare_table,
@@ -26,9 +26,9 @@ from tim_research.outcomes import (
     missing_data_sensitivity,
     reliable_change,
 )
-from tim_research.prevalence import distribution
+from tim_research.stats.prevalence import distribution
 from tim_research.privacy import safe_person_table
-from tim_research.tables import baseline_items, growth_frame, wide_scores, youth_scores
+from tim_research.views.tables import baseline_items, growth_frame, wide_scores, youth_scores
 
 # %% tags=["parameters"]
 data_dir: str = "../data/sample"  # folder of the program's data package

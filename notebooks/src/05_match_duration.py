@@ -16,7 +16,7 @@
 from typing import Optional
 
 from tim_research import plots
-from tim_research.matches import (
+from tim_research.stats.survival import (
     closure_reasons,
     cox,
     early_closure_rates,
@@ -24,9 +24,9 @@ from tim_research.matches import (
     logrank,
     median_survival,
 )
-from tim_research.notebook import setup, show
-from tim_research.outcomes import change_table
-from tim_research.tables import band, match_table, wide_scores, youth_scores
+from tim_research.views.notebook import setup, show
+from tim_research.stats.outcomes import change_table
+from tim_research.views.tables import band, match_table, wide_scores, youth_scores
 
 # %% tags=["parameters"]
 data_dir: str = "../data/sample"  # folder of the program's data package

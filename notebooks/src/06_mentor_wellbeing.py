@@ -22,15 +22,15 @@
 from typing import Optional
 
 from tim_research import plots
-from tim_research.associations import (
+from tim_research.stats.associations import (
     change_between_waves,
     correlation,
     linear_regression,
     stack_coefficients,
 )
-from tim_research.measurement import band_distribution
-from tim_research.notebook import setup, show
-from tim_research.tables import mentor_scores
+from tim_research.stats.measurement import band_distribution
+from tim_research.views.notebook import setup, show
+from tim_research.views.tables import mentor_scores
 
 # %% tags=["parameters"]
 data_dir: str = "../data/sample"  # folder of the program's data package

@@ -19,12 +19,12 @@ from typing import Optional
 from IPython.display import Markdown
 
 from tim_research import plots
-from tim_research.describe import early_closure, key_numbers
-from tim_research.matches import kaplan_meier
-from tim_research.notebook import setup, show
-from tim_research.outcomes import group_means
-from tim_research.prevalence import distribution
-from tim_research.tables import match_table, youth_scores
+from tim_research.views.describe import early_closure, key_numbers
+from tim_research.stats.survival import kaplan_meier
+from tim_research.views.notebook import setup, show
+from tim_research.stats.outcomes import group_means
+from tim_research.stats.prevalence import distribution
+from tim_research.views.tables import match_table, youth_scores
 
 # %% tags=["parameters"]
 data_dir: str = "../data/sample"  # folder of the program's data package

@@ -29,11 +29,18 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from tqdm import tqdm
+
 from tim_research.errors import TimResearchError
+from tim_research.program import read_program
+from tim_research.report import gate
 from tim_research.report.config import ReportConfig, RunSpec, load_config, plan_runs
+from tim_research.report.execute import execute_run
+from tim_research.report.index import write_index
 from tim_research.report.workers import WorkerPool
 
 __all__ = ["BatchResult", "RunResult", "data_fingerprint", "run_report"]
@@ -78,8 +85,6 @@ def data_fingerprint(folder: str | Path) -> str:
 
 
 def _versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
     out = {"python": sys.version.split()[0]}
     for pkg in (
         "tim-research",
@@ -143,8 +148,6 @@ def _run_dask(specs: list[RunSpec], config: ReportConfig, staging: Path, schedul
     """Yield ``(spec, status, error, seconds)`` from runs executed as Dask tasks."""
     from dask.distributed import Client
     from dask.distributed import as_completed as dask_completed
-
-    from tim_research.report.execute import execute_run
 
     with Client(scheduler) as client:
         futures = {}
@@ -231,12 +234,6 @@ def run_report(
     batch_id
         Name of the batch folder (default: a UTC timestamp).
     """
-    from tqdm import tqdm
-
-    from tim_research.io import read_program
-    from tim_research.report import gate
-    from tim_research.report.index import write_index
-
     cfg = load_config(config)
     data_dir = Path(data).resolve()
     out = Path(out).resolve()

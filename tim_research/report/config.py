@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import papermill as pm
+
 from tim_research.errors import TimResearchError
 
 __all__ = ["ReportConfig", "RunSpec", "RunTemplate", "load_config", "plan_runs"]
@@ -68,8 +70,6 @@ def load_config(path: str | Path) -> ReportConfig:
     Every notebook must exist and have a ``parameters`` cell; every parameter the file passes
     must be declared in that cell (papermill itself would only log unknown names).
     """
-    import papermill as pm
-
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"report configuration {str(path)!r} does not exist")

@@ -9,6 +9,7 @@ parallel kernels cannot collide on ports), writes the executed ``notebook.ipynb`
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import sys
@@ -16,6 +17,11 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+import nbformat
+import papermill as pm
+from nbconvert import HTMLExporter
+from papermill.exceptions import PapermillExecutionError
 
 __all__ = ["execute_run", "render_html"]
 
@@ -33,10 +39,6 @@ def _ipc_kernel_manager(socket_dir: str) -> type:
 
 def render_html(nb: Any) -> str:
     """Staff HTML of an executed notebook: prose and outputs; no code, prompts or warnings."""
-    import copy
-
-    from nbconvert import HTMLExporter
-
     # warnings (stderr) are for the analyst who reads the executed notebook, not for staff
     nb = copy.deepcopy(nb)
     for cell in nb.cells:
@@ -60,10 +62,6 @@ def execute_run(spec: dict[str, Any], out_dir: str | None) -> dict[str, Any]:
     ``out_dir`` the executed notebook and HTML are written there as well (the local runner);
     a Dask task passes ``None`` and ships the texts back to the client.
     """
-    import nbformat
-    import papermill as pm
-    from papermill.exceptions import PapermillExecutionError
-
     start = time.perf_counter()
     status, error = "ok", ""
     with tempfile.TemporaryDirectory(prefix="tim-run-") as scratch:

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from tim_research.privacy import find_identifiers
+
 __all__ = ["identifiers_in_data", "scan", "small_cells", "tables_in_html"]
 
 ID_COLUMNS = ("youth_id", "mentor_id", "match_id", "meeting_id")
@@ -36,13 +38,8 @@ def identifiers_in_data(data_dir: str | Path) -> set[str]:
     for path in sorted(Path(data_dir).glob("*.csv")):
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
         cols = [c for c in frame.columns if c in ID_COLUMNS]
-        try:
-            from tim_research.privacy import find_identifiers
-
-            flagged = find_identifiers(frame)
-            cols += [c for c in flagged["column"] if c not in cols]
-        except ImportError:  # pragma: no cover - privacy module not installed
-            pass
+        flagged = find_identifiers(frame)
+        cols += [c for c in flagged["column"] if c not in cols]
         for col in cols:
             values.update(v.strip() for v in frame[col] if len(v.strip()) >= 4)
     return values

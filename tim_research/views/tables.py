@@ -10,14 +10,18 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from tim_research._checks import show_labels as _show
 from tim_research.errors import DataError
-from tim_research.schema import Program
+from tim_research.instruments import load_instrument
+from tim_research.program.schema import Program
 from tim_research.scoring import score
+from tim_research.stats.survival import match_durations
 
 __all__ = [
     "GrowthData",
     "band",
     "baseline_items",
+    "item_responses",
     "growth_frame",
     "match_table",
     "mentor_scores",
@@ -70,7 +74,7 @@ def youth_scores(
     Parameters
     ----------
     program
-        A program (``io.read_program`` or ``synth.program``).
+        A program (``program.read_program`` or ``synth.program``).
     instruments
         Instruments scored at every wave.
     ace_cutoffs
@@ -123,7 +127,7 @@ def baseline_items(program: Program, instrument: str = "ace10") -> pd.DataFrame:
     """Baseline item responses of one instrument with the youth's facts, one row per youth.
 
     Values are the instrument's scoring values (e.g. ACE items 0/1), so each item column can
-    go straight into :func:`tim_research.prevalence.indicators`.
+    go straight into :func:`tim_research.stats.prevalence.indicators`.
 
     Returns
     -------
@@ -138,8 +142,6 @@ def baseline_items(program: Program, instrument: str = "ace10") -> pd.DataFrame:
     >>> items.index.name, list(items.columns[-2:])
     ('youth_id', ['brs_5', 'brs_6'])
     """
-    from tim_research.instruments import load_instrument
-
     inst = load_instrument(instrument)
     baseline = _completed(program.surveys, "youth_id").xs("baseline", level="wave")
     items = baseline[list(inst.item_ids)]
@@ -147,6 +149,63 @@ def baseline_items(program: Program, instrument: str = "ace10") -> pd.DataFrame:
         program.youth.set_index("youth_id")[_YOUTH_COLUMNS], ["gender", "race_ethnicity"]
     )
     return youth.reindex(items.index).join(items)
+
+
+def item_responses(
+    program: Program, instruments: str | Sequence[str], *, wave: str = "baseline"
+) -> pd.DataFrame:
+    """Item answers of completed surveys at one wave, one row per young person or mentor.
+
+    Parameters
+    ----------
+    program
+        A program (``program.read_program`` or ``synth.program``).
+    instruments
+        Instrument id(s) whose items to take. They must all be in the youth surveys or all in
+        the mentor surveys (one table of respondents).
+    wave
+        The wave (e.g. ``"baseline"``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``youth_id`` or ``mentor_id`` in survey order; the item columns as stored
+        (response codes, empty = not answered) in questionnaire order.
+
+    Examples
+    --------
+    >>> from tim_research import synth
+    >>> items = item_responses(synth.program(n_youth=40, seed=1), "brs")
+    >>> items.index.name, list(items.columns)[:2]
+    ('youth_id', ['brs_1', 'brs_2'])
+    """
+    names = [instruments] if isinstance(instruments, str) else list(instruments)
+    if not names:
+        raise DataError("instruments is empty; name at least one instrument id")
+    insts = [load_instrument(i) for i in names]
+    columns = [c for inst in insts for c in inst.item_ids]
+    sources = {
+        "youth": (program.surveys, "youth_id"),
+        "mentor": (program.mentor_surveys, "mentor_id"),
+    }
+    found = {k: [c for c in columns if c in t.columns] for k, (t, _) in sources.items()}
+    where = [k for k, cols in found.items() if len(cols) == len(columns)]
+    if not where:
+        raise DataError(
+            f"the items of {_show(names)} are not all in one survey table (youth surveys have "
+            f"{len(found['youth'])} of {len(columns)}, mentor surveys {len(found['mentor'])}); "
+            "take youth and mentor instruments in separate calls"
+        )
+    table, key = sources[where[0]]
+    waves = set(table["wave"].astype(str))
+    if wave not in waves:
+        raise DataError(f"wave {wave!r} is not in the surveys; waves are {_show(sorted(waves))}")
+    done = table[(table["wave"].astype(str) == wave) & (table["status"] == "completed")]
+    out = done.set_index(key)[columns]
+    if not out.index.is_unique:
+        dup = out.index[out.index.duplicated()].unique().tolist()
+        raise DataError(f"{key} {_show(dup)} have more than one completed {wave!r} survey")
+    return out
 
 
 def mentor_scores(
@@ -181,8 +240,9 @@ def match_table(program: Program, *, early_months: Sequence[int] = (3, 6, 12)) -
     pandas.DataFrame
         Indexed by ``match_id``: ``youth_id``, ``mentor_id``, ``start_date``, ``end_date``,
         ``closure_reason``, ``planned_months``, the columns of
-        :func:`tim_research.matches.match_durations`, the youth's ``site``, ``age`` and baseline
-        ``ace10_score``, and the mentor's ``training_hours``, ``supervision`` and ``caseload``.
+        :func:`tim_research.stats.survival.match_durations`, the youth's ``site``, ``age`` and
+        baseline ``ace10_score``, and the mentor's ``training_hours``, ``supervision`` and
+        ``caseload``.
 
     Examples
     --------
@@ -191,8 +251,6 @@ def match_table(program: Program, *, early_months: Sequence[int] = (3, 6, 12)) -
     >>> m.index.name, {"duration_months", "unplanned_closure", "training_hours"} <= set(m)
     ('match_id', True)
     """
-    from tim_research.matches import match_durations
-
     matches = program.matches.set_index("match_id")
     if matches.index.has_duplicates:
         dup = list(matches.index[matches.index.duplicated()].unique())[:5]
@@ -289,7 +347,7 @@ def wide_scores(
 
 @dataclass(frozen=True)
 class GrowthData:
-    """Long data and the model terms for :func:`tim_research.outcomes.growth_model`.
+    """Long data and the model terms for :func:`tim_research.stats.outcomes.growth_model`.
 
     Fit with ``growth_model(g.frame, **g.spec)``.
     """

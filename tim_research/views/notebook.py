@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 
 from tim_research.errors import DataError
-from tim_research.schema import Program
+from tim_research.program import read_program
+from tim_research.program.schema import Program
 
 __all__ = ["NotebookContext", "select_site", "setup", "show"]
 
@@ -114,11 +115,9 @@ def setup(
     seed
         Seed of every random step (imputation, bootstrap).
     allow_identifiers
-        Columns that look like direct identifiers but may be read (see ``io.read_program``);
+        Columns that look like direct identifiers but may be read (see ``program.read_program``);
         data with other such columns are refused.
     """
-    from tim_research.io import read_program
-
     _check("data_dir", data_dir, str)
     _check("site", site, str, allow_none=True)
     _check("min_cell", min_cell, int)

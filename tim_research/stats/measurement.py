@@ -1,8 +1,8 @@
 """Measurement quality of an instrument's scales in a sample, beside the published values.
 
 The instrument file says which items make up each scale, which are reverse-keyed and their
-response range; this module passes those to :func:`tim_research.psychometrics.reliability` and
-:func:`~tim_research.psychometrics.item_statistics` (checked against ``psych::alpha`` and
+response range; this module passes those to :func:`tim_research.stats.psychometrics.reliability` and
+:func:`~tim_research.stats.psychometrics.item_statistics` (checked against ``psych::alpha`` and
 ``psych::omega``), so a notebook never types an item list or a key by hand. Published
 reliabilities ship as data (``reference_data/published_reliability.csv``) with their citation,
 the place in the source, and whether they were read in the source itself or in a secondary one.
@@ -22,7 +22,8 @@ import pandas as pd
 from tim_research._checks import show_labels as _show
 from tim_research.errors import DataError
 from tim_research.instruments import Instrument, Scale, load_instrument
-from tim_research.psychometrics import (
+from tim_research.stats.prevalence import distribution
+from tim_research.stats.psychometrics import (
     Reliability,
     ReliabilityWarning,
     item_statistics,
@@ -30,9 +31,7 @@ from tim_research.psychometrics import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
-    from matplotlib.figure import Figure
-
-    from tim_research.schema import Program
+    pass
 
 __all__ = [
     "PUBLISHED_COLUMNS",
@@ -40,14 +39,14 @@ __all__ = [
     "instrument_item_correlations",
     "instrument_item_statistics",
     "instrument_reliability",
-    "item_responses",
-    "plot_reliability",
     "published_reliability",
     "reliability_table",
 ]
 
 _MAX_SHOWN = 5
-PUBLISHED_FILE = Path(__file__).resolve().parent / "reference_data" / "published_reliability.csv"
+PUBLISHED_FILE = (
+    Path(__file__).resolve().parents[1] / "reference_data" / "published_reliability.csv"
+)
 PUBLISHED_COLUMNS = (
     "instrument",
     "scale",
@@ -110,65 +109,8 @@ def published_reliability(instrument: str | None = None) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------------------------------------
-# item responses and the items of a scale
+# the items of a scale
 # ------------------------------------------------------------------------------------------------
-def item_responses(
-    program: Program, instruments: str | Sequence[str], *, wave: str = "baseline"
-) -> pd.DataFrame:
-    """Item answers of completed surveys at one wave, one row per young person or mentor.
-
-    Parameters
-    ----------
-    program
-        A program (``io.read_program`` or ``synth.program``).
-    instruments
-        Instrument id(s) whose items to take. They must all be in the youth surveys or all in
-        the mentor surveys (one table of respondents).
-    wave
-        The wave (e.g. ``"baseline"``).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by ``youth_id`` or ``mentor_id`` in survey order; the item columns as stored
-        (response codes, empty = not answered) in questionnaire order.
-
-    Examples
-    --------
-    >>> from tim_research import synth
-    >>> items = item_responses(synth.program(n_youth=40, seed=1), "brs")
-    >>> items.index.name, list(items.columns)[:2]
-    ('youth_id', ['brs_1', 'brs_2'])
-    """
-    names = [instruments] if isinstance(instruments, str) else list(instruments)
-    if not names:
-        raise DataError("instruments is empty; name at least one instrument id")
-    insts = [load_instrument(i) for i in names]
-    columns = [c for inst in insts for c in inst.item_ids]
-    sources = {
-        "youth": (program.surveys, "youth_id"),
-        "mentor": (program.mentor_surveys, "mentor_id"),
-    }
-    found = {k: [c for c in columns if c in t.columns] for k, (t, _) in sources.items()}
-    where = [k for k, cols in found.items() if len(cols) == len(columns)]
-    if not where:
-        raise DataError(
-            f"the items of {_show(names)} are not all in one survey table (youth surveys have "
-            f"{len(found['youth'])} of {len(columns)}, mentor surveys {len(found['mentor'])}); "
-            "take youth and mentor instruments in separate calls"
-        )
-    table, key = sources[where[0]]
-    waves = set(table["wave"].astype(str))
-    if wave not in waves:
-        raise DataError(f"wave {wave!r} is not in the surveys; waves are {_show(sorted(waves))}")
-    done = table[(table["wave"].astype(str) == wave) & (table["status"] == "completed")]
-    out = done.set_index(key)[columns]
-    if not out.index.is_unique:
-        dup = out.index[out.index.duplicated()].unique().tolist()
-        raise DataError(f"{key} {_show(dup)} have more than one completed {wave!r} survey")
-    return out
-
-
 def _instrument(instrument: str | Instrument) -> Instrument:
     if isinstance(instrument, Instrument):
         return instrument
@@ -212,7 +154,7 @@ def _values(data: pd.DataFrame, inst: Instrument, item_ids: Sequence[str]) -> pd
     if missing:
         raise DataError(
             f"data lacks the {inst.id} item column(s) {_show(missing)}; pass the item answers "
-            "(e.g. from item_responses) with columns named by item id"
+            "(e.g. from tim_research.views.tables.item_responses) with columns named by item id"
         )
     items = {i.id: i for i in inst.items}
     out = {}
@@ -282,7 +224,7 @@ def instrument_reliability(
 
     Returns
     -------
-    tim_research.psychometrics.Reliability
+    tim_research.stats.psychometrics.Reliability
 
     Examples
     --------
@@ -427,7 +369,7 @@ def reliability_table(
     ----------
     data
         One row per respondent with the instruments' item columns (see
-        :func:`item_responses`).
+        :func:`tim_research.views.tables.item_responses`).
     instruments
         Instrument id(s).
     conf_level
@@ -490,84 +432,6 @@ def reliability_table(
     return out
 
 
-def plot_reliability(
-    table: pd.DataFrame,
-    *,
-    threshold: float | None = 0.7,
-    title: str | None = None,
-    xlabel: str = "Cronbach's alpha (95% CI)",
-) -> Figure:
-    """Alpha with its CI per scale (dots and lines), published alphas as open diamonds.
-
-    A published range (``published_low`` to ``published_high``) is drawn as a grey bar behind
-    the scale's row. ``threshold`` adds a dashed reference line (``None`` for none).
-
-    Parameters
-    ----------
-    table
-        :func:`reliability_table` output (index = scale).
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> t = pd.DataFrame({"alpha": [0.8, 0.7], "alpha_ci_lower": [0.75, 0.6],
-    ...                   "alpha_ci_upper": [0.85, 0.8], "published_alpha": [0.82, float("nan")],
-    ...                   "published_low": [float("nan")] * 2,
-    ...                   "published_high": [float("nan")] * 2}, index=["a", "b"])
-    >>> fig = plot_reliability(t)
-    >>> [tick.get_text() for tick in fig.axes[0].get_yticklabels()]
-    ['a', 'b']
-    """
-    from tim_research import plots
-
-    need = [
-        "alpha",
-        "alpha_ci_lower",
-        "alpha_ci_upper",
-        "published_alpha",
-        "published_low",
-        "published_high",
-    ]
-    absent = [c for c in need if c not in table.columns]
-    if absent:
-        raise DataError(f"plot_reliability needs columns {_show(absent)} (reliability_table)")
-    frame = table.rename(columns={"alpha_ci_lower": "ci_lower", "alpha_ci_upper": "ci_upper"})
-    frame = frame.reset_index().rename(columns={frame.index.name or "index": "scale"})
-    fig = plots.point_range(
-        frame, label="scale", y="alpha", reference=threshold, title=title, xlabel=xlabel
-    )
-    ax = fig.axes[0]
-    pos = np.arange(len(frame))[::-1]
-    with plots.themed():
-        lo, hi = frame["published_low"].to_numpy(float), frame["published_high"].to_numpy(float)
-        ranged = ~np.isnan(lo) & ~np.isnan(hi)
-        ax.hlines(
-            pos[ranged],
-            lo[ranged],
-            hi[ranged],
-            color="#999999",
-            lw=7,
-            alpha=0.45,
-            label="published range",
-            zorder=1,
-        )
-        value = frame["published_alpha"].to_numpy(float)
-        shown = ~np.isnan(value)
-        ax.plot(
-            value[shown],
-            pos[shown],
-            "D",
-            mfc="none",
-            mec=plots.PALETTE[1],
-            mew=1.6,
-            label="published alpha",
-            zorder=3,
-        )
-        ax.plot([], [], "o-", color=plots.PALETTE[0], label="this sample (95% CI)")
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9)
-    return fig
-
-
 def band_distribution(
     data: pd.DataFrame,
     columns: Mapping[str, str] | Sequence[str],
@@ -584,7 +448,7 @@ def band_distribution(
     columns
         The band columns, or a mapping of column -> display name of the scale.
     min_cell, conf_level
-        As in :func:`tim_research.prevalence.distribution` (Wilson CIs; counts below
+        As in :func:`tim_research.stats.prevalence.distribution` (Wilson CIs; counts below
         ``min_cell`` masked as NaN with ``suppressed`` True, plus a complementary cell).
 
     Returns
@@ -603,8 +467,6 @@ def band_distribution(
     >>> t[["scale", "category", "count"]].head(3).to_dict("list")
     {'scale': ['A', 'A', 'A'], 'category': ['low', 'moderate', 'high'], 'count': [6.0, 0.0, 4.0]}
     """
-    from tim_research.prevalence import distribution
-
     names = dict(columns) if isinstance(columns, Mapping) else {c: c for c in columns}
     if not names:
         raise DataError("columns is empty; name at least one band column")

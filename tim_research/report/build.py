@@ -1,11 +1,11 @@
 """Build the research notebooks from their reviewed text sources and execute them in place.
 
 Each notebook ``notebooks/NN_topic.ipynb`` has a text twin ``notebooks/src/NN_topic.py`` in
-"percent" format: cells start with ``# %%`` (code) or ``# %% [markdown]`` (prose, each line
-prefixed by ``# ``); ``# %% tags=["parameters"]`` tags a cell. The text file is the one to edit
-and review; ``python -m tim_research.nbtools`` (``make notebooks``) rebuilds every notebook from it
-and executes it top to bottom with papermill from a clean kernel, so stored outputs always come
-from the current library. A test checks that notebook and text source never drift apart.
+"percent" format: cells start with ``# %%`` (code) or ``# %% [markdown]`` (prose, each line prefixed
+by ``# ``); ``# %% tags=["parameters"]`` tags a cell. The text file is the one to edit and review;
+``python -m tim_research.report.build`` (``make notebooks``) rebuilds every notebook from it and
+executes it top to bottom with papermill from a clean kernel, so stored outputs always come from the
+current library. A test checks that notebook and text source never drift apart.
 """
 
 from __future__ import annotations
@@ -17,6 +17,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+import nbformat
+import papermill as pm
 
 __all__ = ["build_notebook", "clean_notebook", "execute_notebook", "main", "read_percent"]
 
@@ -61,8 +64,6 @@ def read_percent(text: str) -> list[dict[str, Any]]:
 
 def build_notebook(source: Path):
     """A notebook (no outputs) from a percent-format text file."""
-    import nbformat
-
     nb = nbformat.v4.new_notebook()
     for cell in read_percent(source.read_text(encoding="utf-8")):
         make = (
@@ -96,9 +97,6 @@ def clean_notebook(nb) -> None:
 
 def execute_notebook(source: Path, target: Path, *, timeout: int = 300) -> None:
     """Build ``target`` from ``source`` and execute it in ``target``'s folder, then clean it."""
-    import nbformat
-    import papermill as pm
-
     nb = build_notebook(source)
     executed = pm.execute_notebook(
         nb,
@@ -113,8 +111,10 @@ def execute_notebook(source: Path, target: Path, *, timeout: int = 300) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m tim_research.nbtools [NOTEBOOK ...]``: rebuild and execute notebooks."""
-    parser = argparse.ArgumentParser(prog="python -m tim_research.nbtools", description=__doc__)
+    """``python -m tim_research.report.build [NOTEBOOK ...]``: rebuild and execute notebooks."""
+    parser = argparse.ArgumentParser(
+        prog="python -m tim_research.report.build", description=__doc__
+    )
     parser.add_argument("sources", nargs="*", help="notebooks/src/*.py files (default: all)")
     parser.add_argument(
         "--folder", default="notebooks", help="notebook folder (default: %(default)s)"

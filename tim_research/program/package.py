@@ -1,9 +1,8 @@
-"""Read data files and program data packages; validate them against their schema.
+"""Program data packages: read, validate and write them.
 
-- :func:`read_table` reads one CSV, Excel, SPSS, Stata or Parquet file.
 - :func:`read_program` reads a folder holding a Frictionless ``datapackage.json`` and one CSV
   per table (like ``data/sample/``), checks it against the package's own table schemas and
-  the program rules, and returns a :class:`~tim_research.schema.Program`. Every problem is
+  the program rules, and returns a :class:`~tim_research.program.schema.Program`. Every problem is
   collected into one :class:`ValidationReport` and raised at once; nothing is repaired and no
   row is dropped. :func:`validate_program` returns the report without raising.
 - :func:`write_program` writes a program back as such a folder.
@@ -28,7 +27,8 @@ import pandas as pd
 
 from tim_research.errors import DataError
 from tim_research.privacy import find_identifiers
-from tim_research.schema import (
+from tim_research.program.effects import Effects
+from tim_research.program.schema import (
     TABLE_DESCRIPTIONS,
     TABLES,
     WAVE_MONTHS,
@@ -40,116 +40,14 @@ from tim_research.schema import (
 )
 
 __all__ = [
-    "READERS",
     "ProgramValidationError",
     "ValidationReport",
     "read_program",
-    "read_table",
     "validate_program",
     "write_program",
 ]
 
-READERS: tuple[str, ...] = (".csv", ".xlsx", ".xlsm", ".sav", ".zsav", ".dta", ".parquet")
-"""File suffixes :func:`read_table` understands."""
-
 PROBLEM_COLUMNS = ("table", "column", "line", "key", "value", "check", "message")
-
-
-# --------------------------------------------------------------------------- read_table
-
-
-def read_table(
-    path: str | Path,
-    *,
-    sheet: int | str = 0,
-    value_labels: str = "categorical",
-) -> pd.DataFrame:
-    r"""Read one table from a CSV, Excel, SPSS, Stata or Parquet file.
-
-    Parameters
-    ----------
-    path
-        File ending in ``.csv``, ``.xlsx``/``.xlsm``, ``.sav``/``.zsav`` (SPSS), ``.dta``
-        (Stata) or ``.parquet``.
-    sheet
-        Excel sheet name or position.
-    value_labels
-        SPSS/Stata only. ``"categorical"`` (default): a column whose every value carries a
-        value label becomes a categorical of the labels, in code order; other labelled columns
-        keep their codes. ``"codes"``: keep all codes. In both cases the label sets are in
-        ``df.attrs["value_labels"]`` and variable labels in ``df.attrs["column_labels"]``.
-        User-defined missing values (SPSS) and extended missing values ``.a``-``.z`` (Stata)
-        are read as missing; numeric columns stored with no decimals become ``Int64``.
-
-    Returns
-    -------
-    pandas.DataFrame
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> with tempfile.TemporaryDirectory() as d:
-    ...     f = pathlib.Path(d) / "x.csv"
-    ...     _ = f.write_text("youth_id,brs_1\nY0001,4\n")
-    ...     read_table(f)
-      youth_id  brs_1
-    0    Y0001      4
-    """
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if value_labels not in ("categorical", "codes"):
-        raise DataError(f"value_labels must be 'categorical' or 'codes', got {value_labels!r}")
-    if suffix not in READERS:
-        raise DataError(
-            f"cannot read {path.name!r}: unknown file type {suffix or '(no suffix)'!r}; "
-            f"read_table understands {', '.join(READERS)}. Save the data in one of those "
-            "formats (e.g. CSV)."
-        )
-    if not path.is_file():
-        raise FileNotFoundError(f"no such file: {path}")
-    if suffix == ".csv":
-        return pd.read_csv(path)
-    if suffix in (".xlsx", ".xlsm"):
-        return pd.read_excel(path, sheet_name=sheet)
-    if suffix == ".parquet":
-        return pd.read_parquet(path)
-    return _read_stat(path, suffix, value_labels)
-
-
-def _read_stat(path: Path, suffix: str, value_labels: str) -> pd.DataFrame:
-    import pyreadstat
-
-    reader = pyreadstat.read_dta if suffix == ".dta" else pyreadstat.read_sav
-    df, meta = reader(
-        str(path), user_missing=False, apply_value_formats=False, dates_as_pandas_datetime=True
-    )
-    labels: dict[str, dict[Any, str]] = dict(meta.variable_value_labels)
-    formats = dict(meta.original_variable_types)
-    kinds = dict(getattr(meta, "readstat_variable_types", {}) or {})
-    for col in df.columns:
-        s = df[col]
-        if not pd.api.types.is_float_dtype(s):
-            continue
-        whole = bool(np.all(np.isnan(s) | (s == np.round(s))))
-        integer_storage = kinds.get(col) in ("int8", "int16", "int32")
-        no_decimals = bool(re.fullmatch(r"[A-Z]+\d+(\.0)?", str(formats.get(col, ""))))
-        if whole and (integer_storage or (suffix != ".dta" and no_decimals)):
-            df[col] = s.astype("Int64")
-    if value_labels == "categorical":
-        for col, mapping in labels.items():
-            if col not in df.columns or not mapping:
-                continue
-            codes = sorted(mapping)
-            names = [str(mapping[c]) for c in codes]
-            present = df[col].dropna().unique()
-            if len(set(names)) != len(names) or not all(v in mapping for v in present):
-                continue
-            lookup = {c: str(mapping[c]) for c in codes}
-            values = [lookup[v] if not pd.isna(v) else None for v in df[col].tolist()]
-            df[col] = pd.Categorical(values, categories=names)
-    df.attrs["value_labels"] = labels
-    df.attrs["column_labels"] = dict(zip(meta.column_names, meta.column_labels, strict=True))
-    return df
 
 
 # --------------------------------------------------------------------------- report
@@ -237,6 +135,7 @@ class ProgramValidationError(DataError):
 
 # --------------------------------------------------------------------------- identifiers
 
+
 def _allowed(allow_identifiers: Any) -> set[str]:
     if isinstance(allow_identifiers, str):
         return {allow_identifiers}
@@ -258,7 +157,7 @@ def _load_package(folder: Path) -> dict[str, Any]:
     if not path.is_file():
         raise DataError(
             f"{folder} has no datapackage.json; a program folder needs one (copy the one in "
-            "data/sample/ and edit it, or write it with tim_research.io.write_program)"
+            "data/sample/ and edit it, or write it with tim_research.program.write_program)"
         )
     try:
         package = json.loads(path.read_text(encoding="utf-8"))
@@ -916,9 +815,7 @@ def read_program(folder: str | Path, *, allow_identifiers: Sequence[str] = ()) -
     effects = None
     synthetic = (package.get("tim_research") or {}).get("synthetic")
     if isinstance(synthetic, dict) and isinstance(synthetic.get("effects"), dict):
-        from tim_research.synth import _effects_from
-
-        effects = _effects_from(synthetic["effects"])
+        effects = Effects.from_mapping(synthetic["effects"])
     frames = {name: tables[name].data for name in TABLES}
     return Program(**frames, cutoff=cutoff, effects=effects)
 
@@ -1078,8 +975,6 @@ def _codebook(package: Mapping[str, Any], program: Program) -> str:
     ]
     synthetic = meta.get("synthetic")
     if synthetic is not None:
-        from tim_research.synth import _effects_from
-
         settings = ", ".join(
             f"{k}={v}"
             for k, v in synthetic.items()
@@ -1094,7 +989,7 @@ def _codebook(package: Mapping[str, Any], program: Program) -> str:
             "| effect | value | meaning |",
             "|---|---|---|",
         ]
-        for eff, row in _effects_from(synthetic["effects"]).to_frame().iterrows():
+        for eff, row in Effects.from_mapping(synthetic["effects"]).to_frame().iterrows():
             out.append(f"| `{eff}` | {row['value']:g} | {row['scale']} |")
         out += [
             "",

@@ -20,10 +20,16 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+import patsy
+from scipy import optimize, stats
 
 from tim_research._checks import check_conf_level as _check_conf
 from tim_research._checks import show_labels as _show
 from tim_research.errors import DataError
+from tim_research.instruments import load_instrument
+from tim_research.scoring import score
+from tim_research.stats.prevalence import _suppression_mask
+from tim_research.stats.psychometrics import reliability
 
 __all__ = [
     "PairedChange",
@@ -131,8 +137,6 @@ def _signrank_exact_p(v: float, n: int) -> float:
 
 def _wilcoxon_signed_rank(d: np.ndarray) -> tuple[float, float, str]:
     """R's ``wilcox.test(x, y, paired=TRUE)`` with its defaults (``exact=NULL, correct=TRUE``)."""
-    from scipy import stats
-
     zeros = bool(np.any(d == 0))
     d = d[d != 0]
     n = d.size
@@ -153,8 +157,6 @@ def _wilcoxon_signed_rank(d: np.ndarray) -> tuple[float, float, str]:
 
 def _dz_interval(dz: float, n: int, conf_level: float) -> tuple[float, float]:
     """Noncentral-t interval for d_z: the ncp values putting t_obs at the tail quantiles."""
-    from scipy import optimize, stats
-
     t_obs = dz * math.sqrt(n)
     df = n - 1
     g = (1.0 - conf_level) / 2.0
@@ -245,8 +247,6 @@ def paired_change(pre: pd.Series, post: pd.Series, *, conf_level: float = 0.95) 
     >>> round(res.mean_change, 3), res.df, res.wilcoxon_method
     (1.667, 5, 'normal approximation with continuity correction')
     """
-    from scipy import stats
-
     _check_conf(conf_level)
     pre, post = _aligned_pair(pre, post)
     x, y = _as_float(pre), _as_float(post)
@@ -422,8 +422,6 @@ def reliable_change(
     >>> reliable_change(pre, post, sd=5, reliability=0.8)["category"].tolist()
     ['reliably improved', 'no reliable change', 'reliably worse']
     """
-    from scipy import stats
-
     _check_conf(conf_level)
     for name, v in (("sd", sd), ("reliability", reliability)):
         if not isinstance(v, (int, float, np.floating, np.integer)) or not math.isfinite(v):
@@ -562,8 +560,6 @@ def compare_groups(
     >>> round(compare_groups(df, outcome="post", group="arm", baseline="pre").estimate, 3)
     -1.333
     """
-    from scipy import stats
-
     _check_conf(conf_level)
     covariates = [covariates] if isinstance(covariates, str) else list(covariates)
     used = [outcome, group, baseline, *covariates]
@@ -769,8 +765,6 @@ class _ProfiledDeviance:
 
     def fit(self) -> tuple[np.ndarray, bool]:
         """Minimise from lme4's start (``Lambda = I``): L-BFGS-B, then a Nelder-Mead polish."""
-        from scipy import optimize
-
         start = np.eye(self.q)[self.tril]
         bounds = [(0.0, None) if i == j else (None, None) for i, j in zip(*self.tril, strict=True)]
         first = optimize.minimize(
@@ -849,8 +843,6 @@ def growth_model(
     >>> m.n_subjects, round(float(m.fixed.loc["t", "estimate"]), 1)
     (30, 0.5)
     """
-    from scipy import stats
-
     _check_conf(conf_level)
     predictors = [predictors] if isinstance(predictors, str) else list(predictors)
     used = [outcome, time, subject, *predictors]
@@ -958,8 +950,6 @@ def pool_rubin(
     >>> pool_rubin(est, var, df_complete=50).loc["b", ["estimate", "total"]].round(4).tolist()
     [1.0, 0.0933]
     """
-    from scipy import stats
-
     _check_conf(conf_level)
     for name, f in (("estimates", estimates), ("variances", variances)):
         if not isinstance(f, pd.DataFrame):
@@ -1163,8 +1153,6 @@ def impute_and_pool(
     >>> fit.n_incomplete, round(fit.table.loc["x", "estimate"])
     (40, 2)
     """
-    import patsy
-
     _check_conf(conf_level)
     _check_imputation_args(data, m, n_burnin)
     names = [str(c) for c in data.columns]
@@ -1212,8 +1200,6 @@ def _check_min_cell(min_cell: object) -> int:
 
 def _small_mask(sizes: np.ndarray, min_cell: int) -> np.ndarray:
     """Groups of 1 to min_cell - 1, plus the next smallest when exactly one is small."""
-    from tim_research.prevalence import _suppression_mask
-
     sizes = np.asarray(sizes, dtype=float)
     return _suppression_mask((sizes > 0) & (sizes < min_cell), sizes)
 
@@ -1274,8 +1260,6 @@ def group_means(
     0   a  2.0          0   2.0
     1   b  2.0          1   3.0
     """
-    from scipy import stats
-
     _check_conf(conf_level)
     min_cell = _check_min_cell(min_cell)
     keys = _group_keys(data, by)
@@ -1705,8 +1689,8 @@ def change_criterion(
 
     The scale is scored with the instrument's rules (:func:`tim_research.scoring.score`) and
     ``sd`` is the SD of those scores; ``reliability`` is Cronbach's alpha of the scale's items
-    in the same rows (:func:`tim_research.psychometrics.reliability`, reverse keys and response
-    range from the instrument). Using the sample's own baseline SD and alpha is one choice
+    in the same rows (:func:`tim_research.stats.psychometrics.reliability`, reverse keys and
+    response range from the instrument). Using the sample's own baseline SD and alpha is one choice
     among several (published norms, test-retest reliability): the returned object records it.
     ``se_difference = sd * sqrt(2 * (1 - reliability))`` and ``critical_change`` is the
     smallest change in score units that counts as reliable at ``conf_level`` (1.96 times it
@@ -1726,18 +1710,12 @@ def change_criterion(
     Examples
     --------
     >>> from tim_research import synth
-    >>> from tim_research.tables import baseline_items
+    >>> from tim_research.views.tables import baseline_items
     >>> c = change_criterion(baseline_items(synth.program(n_youth=80, seed=2), "brs"),
     ...                      instrument="brs")
     >>> c.scale, 0 < c.reliability < 1, c.n_sd <= 80
     ('score', True, True)
     """
-    from scipy import stats
-
-    from tim_research.instruments import load_instrument
-    from tim_research.psychometrics import reliability as alpha
-    from tim_research.scoring import score
-
     _check_conf(conf_level)
     inst = load_instrument(instrument)
     scales = {s.id: s for s in inst.scales}
@@ -1752,7 +1730,7 @@ def change_criterion(
     lows, highs = zip(*(inst.value_range(by_id[i]) for i in ids), strict=True)
     if len(set(lows)) > 1 or len(set(highs)) > 1:
         raise DataError(f"{instrument} {scale}: items have different response ranges")
-    rel = alpha(
+    rel = reliability(
         values,
         reverse=[i for i in ids if by_id[i].reverse],
         min_value=lows[0],

@@ -22,6 +22,8 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from scipy import stats
+from scipy.optimize import least_squares
 
 from tim_research._checks import show_labels as _show
 from tim_research.errors import DataError, TimResearchWarning
@@ -186,8 +188,6 @@ def _alpha_from_cov(c: np.ndarray) -> float:
 
 def _minres_one_factor(r: np.ndarray) -> np.ndarray:
     """Loadings of a one-factor minimum residual (ULS on off-diagonal) fit to correlations."""
-    from scipy.optimize import least_squares
-
     k = r.shape[0]
     iu = np.triu_indices(k, 1)
     # start: a few principal-axis iterations from squared multiple correlations
@@ -330,8 +330,6 @@ def reliability(
     """
     if not 0 < conf_level < 1:
         raise DataError(f"conf_level must be between 0 and 1, got {conf_level}")
-    from scipy import stats
-
     x, names = _numeric_items(items, reverse=reverse, min_value=min_value, max_value=max_value)
     mom = _pairwise_moments(x)
     _check_pairs(mom, names)
@@ -507,8 +505,6 @@ def icc(
     >>> round(float(icc(long, targets="id", raters="wave", ratings="score").loc["ICC3", "icc"]), 3)
     0.978
     """
-    from scipy import stats
-
     if model not in _ICC_MODELS:
         raise DataError(f"model must be one of {sorted(_ICC_MODELS)}, got {model!r}")
     if not 0 < conf_level < 1:

@@ -6,7 +6,7 @@ Checked against R (``tests/reference/associations_reference.R``):
 * :func:`linear_regression` follows ``summary(lm(formula))`` and ``confint()`` (OLS, treatment
   coding of factors with the first category as reference, rows with a missing value left out
   and counted);
-* :func:`change_between_waves` applies :func:`tim_research.outcomes.paired_change` (checked
+* :func:`change_between_waves` applies :func:`tim_research.stats.outcomes.paired_change` (checked
   against ``t.test(paired=TRUE)``) to several scores at once.
 """
 
@@ -20,11 +20,15 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 import pandas as pd
+import patsy
+import statsmodels.api as sm
+from scipy import stats
 
 from tim_research._checks import check_conf_level as _check_conf
 from tim_research._checks import check_frame as _check_frame
 from tim_research._checks import show_labels as _show
 from tim_research.errors import DataError
+from tim_research.stats.outcomes import paired_change
 
 __all__ = [
     "Correlation",
@@ -134,8 +138,6 @@ def correlation(data: pd.DataFrame, x: str, y: str, *, conf_level: float = 0.95)
     >>> round(res.r, 3), res.n, res.df
     (0.829, 6, 4)
     """
-    from scipy import stats
-
     _check_frame(data)
     _check_conf(conf_level)
     a = _numeric_column(data, x, "x")
@@ -284,10 +286,6 @@ def linear_regression(data: pd.DataFrame, formula: str, *, conf_level: float = 0
     >>> fit.coefficients["estimate"].round(3).to_dict()
     {'Intercept': 0.083, 'g: b (vs a)': 1.583, 'x': 0.75}
     """
-    import patsy
-    import statsmodels.api as sm
-    from scipy import stats
-
     _check_frame(data)
     _check_conf(conf_level)
     if not isinstance(formula, str) or "~" not in formula:
@@ -433,7 +431,7 @@ def change_between_waves(
         Indexed by ``score`` (the column names in the order given): ``n_pre``, ``mean_pre``,
         ``n_post``, ``mean_post`` (everyone with that wave's score), then for people with
         both: ``n`` (pairs), ``mean_change`` (post - pre), ``ci_lower``, ``ci_upper``, ``p``
-        (paired t test) and ``cohens_dz``, as :func:`tim_research.outcomes.paired_change`.
+        (paired t test) and ``cohens_dz``, as :func:`tim_research.stats.outcomes.paired_change`.
 
     Examples
     --------
@@ -446,8 +444,6 @@ def change_between_waves(
     score
     s      4          1.5
     """
-    from tim_research.outcomes import paired_change
-
     _check_frame(data)
     if not isinstance(data.index, pd.MultiIndex) or wave not in data.index.names:
         raise DataError(

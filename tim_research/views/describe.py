@@ -29,7 +29,20 @@ import numpy as np
 import pandas as pd
 
 from tim_research.errors import DataError, SmallCellWarning
-from tim_research.schema import Program
+from tim_research.instruments import load_instrument
+from tim_research.privacy import suppress, suppression_mask
+from tim_research.program import read_program, validate_program
+from tim_research.program.schema import (
+    SURVEY_STATUS,
+    TABLE_DESCRIPTIONS,
+    WAVE_MONTHS,
+    Program,
+    item_instrument,
+)
+from tim_research.stats.outcomes import change_table
+from tim_research.stats.prevalence import distribution, prevalence
+from tim_research.stats.survival import match_durations, median_survival
+from tim_research.views.tables import band, wide_scores, youth_scores
 
 __all__ = [
     "STATUSES",
@@ -69,7 +82,7 @@ _DEMOGRAPHICS = ("gender", "race_ethnicity", "age", "referral_source")
 def _check_program(program: Any) -> Program:
     if not isinstance(program, Program):
         raise DataError(
-            f"program must be a tim_research Program (from io.read_program or synth.program), "
+            f"program must be a tim_research Program (from program.read_program or synth.program), "
             f"got {type(program).__name__}"
         )
     return program
@@ -118,8 +131,6 @@ def _hide(
     """Suppressed display copy of one count block and the number of cells hidden."""
     if min_cell == 0:
         return counts, 0
-    from tim_research.privacy import suppress, suppression_mask
-
     hidden = int(
         suppression_mask(
             counts[list(count_columns)],
@@ -168,7 +179,7 @@ def enrolment(
     Parameters
     ----------
     program
-        A program (``io.read_program`` or ``synth.program``).
+        A program (``program.read_program`` or ``synth.program``).
     period
         ``"month"``, ``"quarter"`` or ``"year"`` of the enrolment date. Every period from the
         first to the last enrolment is listed, so a period with nobody enrolled shows 0.
@@ -231,8 +242,6 @@ def enrolment(
 
 
 def _age_bands(age: pd.Series, breaks: Sequence[int]) -> pd.Series:
-    from tim_research.tables import band
-
     edges = [int(b) for b in breaks]
     labels = [f"{lo}-{hi - 1}" for lo, hi in zip(edges[:-1], edges[1:])] + [f"{edges[-1]}+"]
     return band(age.astype("float64"), breaks=edges, labels=labels)
@@ -361,8 +370,6 @@ def youth_status(
     >>> list(s.columns), s["status"].isna().any()
     (['site', 'n_matches', 'status'], np.False_)
     """
-    from tim_research.matches import match_durations
-
     _check_program(program)
     youth = program.youth
     if youth["youth_id"].duplicated().any():
@@ -467,7 +474,7 @@ def match_outcomes(
     """Shares of matched youth whose latest match is active, closed as planned or unplanned.
 
     Youth without a match are left out. Shares and Wilson intervals come from
-    :func:`tim_research.prevalence.distribution` (with its small-cell masking), ready for
+    :func:`tim_research.stats.prevalence.distribution` (with its small-cell masking), ready for
     :func:`tim_research.plots.bar_with_ci`. A share of exactly 0 gets a lower limit of exactly 0
     (the Wilson limit, which floating-point rounding can put a hair above it).
 
@@ -482,7 +489,7 @@ def match_outcomes(
     conf_level
         Coverage of the intervals.
     min_cell
-        As in :func:`~tim_research.prevalence.distribution`; ``0`` shows everything.
+        As in :func:`~tim_research.stats.prevalence.distribution`; ``0`` shows everything.
 
     Returns
     -------
@@ -498,8 +505,6 @@ def match_outcomes(
     >>> t["category"].tolist(), round(float(t["estimate"].sum()), 6)
     (['match active', 'closed as planned', 'closed unplanned'], 1.0)
     """
-    from tim_research.prevalence import distribution
-
     min_cell = _check_min_cell(min_cell)
     status = youth_status(program, planned_reasons=planned_reasons)
     matched = status[status["n_matches"] > 0].copy()
@@ -556,8 +561,6 @@ def survey_completion(
     >>> t["wave"].tolist(), int(t.loc[0, "scheduled"])
     (['baseline', '6m', '12m'], 60)
     """
-    from tim_research.schema import SURVEY_STATUS
-
     _check_program(program)
     min_cell = _check_min_cell(min_cell)
     if who not in ("youth", "mentors"):
@@ -631,10 +634,10 @@ def early_closure(
     any reason) or ``N`` calendar months after its start fall on or before the data cut-off.
     It is an early closure when it closed for a reason not in ``planned_reasons`` before
     ``N`` calendar months (the ``early_closure_<N>m`` rule of
-    :func:`tim_research.matches.match_durations`). A match that closed as planned before
+    :func:`tim_research.stats.survival.match_durations`). A match that closed as planned before
     ``N`` months counts as not closed early; an open match started less than ``N`` months
     before the cut-off is left out (``n_missing``). The share and its Wilson interval come
-    from :func:`tim_research.prevalence.prevalence`, with its small-cell suppression.
+    from :func:`tim_research.stats.prevalence.prevalence`, with its small-cell suppression.
 
     Parameters
     ----------
@@ -650,7 +653,7 @@ def early_closure(
         Coverage of the Wilson interval.
     min_cell
         Rows with 1 to ``min_cell - 1`` early or not-early matches are masked (see
-        :func:`~tim_research.prevalence.prevalence`); ``0`` shows everything.
+        :func:`~tim_research.stats.prevalence.prevalence`); ``0`` shows everything.
 
     Returns
     -------
@@ -667,9 +670,6 @@ def early_closure(
     ...     seed=1).matches)
     True
     """
-    from tim_research.matches import match_durations
-    from tim_research.prevalence import prevalence
-
     _check_program(program)
     min_cell = _check_min_cell(min_cell)
     months = [months] if isinstance(months, (int, np.integer)) else list(months)
@@ -750,8 +750,6 @@ class DataQuality:
 
 def _unanswered_share(surveys: pd.DataFrame) -> float:
     """Share of empty item cells in completed surveys, for instruments asked at each wave."""
-    from tim_research.schema import item_instrument
-
     done = surveys[surveys["status"].astype(object) == "completed"]
     items = [c for c in done.columns if item_instrument(str(c))]
     if done.empty or not items:
@@ -771,17 +769,17 @@ def _unanswered_share(surveys: pd.DataFrame) -> float:
 def data_quality(data_dir: str | Path, *, allow_identifiers: Sequence[str] = ()) -> DataQuality:
     """Validate a data package with the loader and summarise it table by table.
 
-    Runs :func:`tim_research.io.validate_program` (every check :func:`~tim_research.io.
-    read_program` makes: schema, keys, links between tables, dates, survey rules, columns
-    that look like direct identifiers) on the whole package, and, when it passes, reads it to
-    count empty cells (``Program.to_frame``).
+    Runs :func:`tim_research.program.validate_program` (every check
+    :func:`~tim_research.program.read_program` makes: schema, keys, links between tables, dates,
+    survey rules, columns that look like direct identifiers) on the whole package, and, when it
+    passes, reads it to count empty cells (``Program.to_frame``).
 
     Parameters
     ----------
     data_dir
         The data package folder.
     allow_identifiers
-        As in :func:`~tim_research.io.read_program`.
+        As in :func:`~tim_research.program.read_program`.
 
     Returns
     -------
@@ -792,7 +790,7 @@ def data_quality(data_dir: str | Path, *, allow_identifiers: Sequence[str] = ())
         completed surveys, counting an instrument at a wave only when someone answered it
         there; NaN for tables without items). Both shares are NaN when validation failed.
         ``problems``: number of problems per ``table``, ``column`` and ``check`` (no values:
-        see ``io.validate_program(...).format()`` for the rows).
+        see ``program.validate_program(...).format()`` for the rows).
 
     Examples
     --------
@@ -804,9 +802,6 @@ def data_quality(data_dir: str | Path, *, allow_identifiers: Sequence[str] = ())
     >>> q.ok, int(q.tables.loc["youth", "rows"])
     (True, 30)
     """
-    from tim_research.io import read_program, validate_program
-    from tim_research.schema import TABLE_DESCRIPTIONS
-
     folder = Path(data_dir).expanduser()
     if not folder.is_dir():
         raise DataError(f"data_dir={str(data_dir)!r} is not a folder; point it at a data package")
@@ -870,8 +865,6 @@ def _count_rows(
     counts[total or "_total"] = sum(counts.values())
     hidden = dict.fromkeys(counts, False)
     if min_cell > 0:
-        from tim_research.privacy import suppression_mask
-
         frame = pd.DataFrame({k: [v] for k, v in counts.items()})
         mask = suppression_mask(frame, min_cell=min_cell, total_column=total or "_total")
         hidden = {k: bool(mask.loc[0, k]) for k in counts}
@@ -896,8 +889,6 @@ def _share_row(key: str, measure: str, row: pd.Series, *, note: str) -> dict[str
 
 
 def _median_row(d: pd.DataFrame | None, *, conf_level: float, min_cell: int) -> dict[str, Any]:
-    from tim_research.matches import median_survival
-
     key, measure = "median_match_months", "Median match length"
     if d is None or d.empty:
         return _row(key, measure, np.nan, "months", "none", "no matches yet")
@@ -916,11 +907,6 @@ def _change_rows(
     program: Program, *, outcome: str, followup: str, conf_level: float, min_cell: int
 ) -> tuple[list[dict[str, Any]], pd.DataFrame | None]:
     """Rows of the outcome change per arm, and the baseline scores (for the ACE row)."""
-    from tim_research.instruments import load_instrument
-    from tim_research.outcomes import change_table
-    from tim_research.schema import WAVE_MONTHS
-    from tim_research.tables import wide_scores, youth_scores
-
     inst = load_instrument(outcome)
     main = next(s for s in inst.scales if s.id == "score")
     lo, hi = inst.scale_range(main)
@@ -977,23 +963,23 @@ def key_numbers(
     Rows (``key``): ``youth_enrolled``, ``mentoring_group``, ``comparison_group``,
     ``youth_matched``, ``matches_active``, ``matches_closed``, ``median_match_months``
     (Kaplan-Meier median time to closure for any reason, open matches censored at the
-    cut-off: :func:`tim_research.matches.median_survival`), ``early_closure``
+    cut-off: :func:`tim_research.stats.survival.median_survival`), ``early_closure``
     (:func:`early_closure` at ``early_months``), ``ace_4_or_more`` (share of youth with a
     baseline ACE score of 4 or more: a population measure), ``change_mentored`` and
     ``change_comparison`` (mean change of the ``outcome`` score from baseline to ``followup``
-    among youth of each arm with both surveys: :func:`tim_research.outcomes.change_table`).
+    among youth of each arm with both surveys: :func:`tim_research.stats.outcomes.change_table`).
 
     Small numbers are hidden: counts from 1 to ``min_cell - 1``, with the other counts of the
     same split (mentoring/comparison group, matched/not matched, active/closed matches) that
     would reveal them (:func:`tim_research.privacy.suppression_mask`); shares as in
-    :func:`tim_research.prevalence.prevalence`; the median when there are fewer than
+    :func:`tim_research.stats.prevalence.prevalence`; the median when there are fewer than
     ``min_cell`` matches; a change when fewer than ``min_cell`` (at least 2) youth have both
     surveys.
 
     Parameters
     ----------
     program
-        A program, or one site of it (:func:`tim_research.notebook.select_site`).
+        A program, or one site of it (:func:`tim_research.views.notebook.select_site`).
     early_months
         A match closed unplanned before this many months is an early closure.
     outcome
@@ -1025,9 +1011,6 @@ def key_numbers(
     >>> int(k.loc["youth_enrolled", "value"]), k.loc["youth_enrolled", "result"]
     (120, '120')
     """
-    from tim_research.matches import match_durations
-    from tim_research.prevalence import prevalence
-
     _check_program(program)
     min_cell = _check_min_cell(min_cell)
     if (

@@ -39,8 +39,10 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+import pyreadstat
 
 from tim_research.errors import DataError, SmallCellWarning, TimResearchWarning
+from tim_research.io import read_table
 
 __all__ = [
     "DEFAULT_KEY_ENV",
@@ -358,8 +360,6 @@ def _write_table(frame: pd.DataFrame, path: Path) -> None:
     elif suffix == ".parquet":
         frame.to_parquet(path, index=False)
     else:
-        import pyreadstat
-
         flat = frame.copy()
         for col in flat.columns:
             if isinstance(flat[col].dtype, pd.CategoricalDtype):
@@ -432,8 +432,6 @@ def pseudonymise_file(
     if src_p.suffix.lower() == ".csv":
         data = pd.read_csv(src_p, dtype=str, keep_default_na=False)
     else:
-        from tim_research.io import read_table
-
         data = read_table(src_p)
     missing = [c for c in names if c not in data.columns]
     if missing:

@@ -21,6 +21,8 @@ from typing import Any
 
 import pandas as pd
 
+from tim_research.errors import DataError
+
 __all__ = [
     "CLOSURE_REASONS",
     "MENTOR_WAVES",
@@ -474,8 +476,6 @@ class Program:
         return f"<p><b>{head}</b></p>" + self.to_frame().to_html()
 
     def __post_init__(self) -> None:
-        from tim_research.errors import DataError
-
         for f in fields(self)[: len(TABLES)]:
             value = getattr(self, f.name)
             if not isinstance(value, pd.DataFrame):

@@ -17,8 +17,10 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from scipy.special import chdtrc
 
 from tim_research.errors import DataError, SmallCellWarning, TimResearchWarning
+from tim_research.stats.prevalence import _suppression_mask, prevalence
 
 __all__ = [
     "ConvergenceWarning",
@@ -368,8 +370,6 @@ def closure_reasons(
     total = table["n"].sum()
     table["percent"] = 100 * table["n"] / total if total else np.nan
 
-    from tim_research.prevalence import _suppression_mask
-
     small = (table["n"] > 0) & (table["n"] < min_cell)
     mask = _suppression_mask(small.to_numpy(), table["n"].to_numpy())
     table["suppressed"] = mask
@@ -401,7 +401,7 @@ def early_closure_rates(
     months (whatever happened later) or ended for a competing reason (e.g. a planned
     completion, after which it cannot close early); and is left out when it was still open
     but followed for less than ``N`` months (too recent to know; counted in ``n_missing``).
-    The share and its Wilson interval come from :func:`tim_research.prevalence.prevalence`,
+    The share and its Wilson interval come from :func:`tim_research.stats.prevalence.prevalence`,
     including its small-cell suppression. Leaving out recent open matches is unbiased when
     start dates are unrelated to closure (censoring only by the data cut-off); otherwise
     prefer ``1 - survival`` from :func:`kaplan_meier`.
@@ -441,8 +441,6 @@ def early_closure_rates(
     0       3  7          1     2.0
     1      10  7          1     4.0
     """
-    from tim_research.prevalence import prevalence
-
     t, e, codes, labels = _km_inputs(durations, events, by)
     ended = np.zeros(t.size, dtype=bool)
     if competing is not None:
@@ -680,8 +678,6 @@ def median_survival(
         )
         rows.append(row)
     out = pd.DataFrame(rows)
-    from tim_research.prevalence import _suppression_mask
-
     n, d = out["n"].to_numpy(), out["events"].to_numpy()
     small = ((n > 0) & (n < min_cell)) | ((d > 0) & (d < min_cell))
     mask = _suppression_mask(small, n)
@@ -808,8 +804,6 @@ def logrank(durations: Any, events: Any, groups: Any) -> LogRankResult:
     except np.linalg.LinAlgError as exc:
         raise DataError(f"logrank: variance matrix is singular ({exc})") from exc
     df = int(keep.size - 1)
-    from scipy.special import chdtrc
-
     return LogRankResult(
         chisq=chisq,
         df=df,

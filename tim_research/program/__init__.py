@@ -1,0 +1,53 @@
+"""A mentoring program's data: the table contract, data packages, and planted effects.
+
+- :mod:`tim_research.program.schema`: the six linked tables, their Frictionless schemas and the
+  :class:`Program` container.
+- :mod:`tim_research.program.package`: read, validate and write a data package folder.
+- :mod:`tim_research.program.effects`: the effects planted in a synthetic program.
+"""
+
+from tim_research.program.effects import Effects
+from tim_research.program.package import (
+    ProgramValidationError,
+    ValidationReport,
+    read_program,
+    validate_program,
+    write_program,
+)
+from tim_research.program.schema import (
+    CLOSURE_REASONS,
+    MENTOR_WAVES,
+    SURVEY_STATUS,
+    TABLE_DESCRIPTIONS,
+    TABLES,
+    WAVE_MONTHS,
+    WAVES,
+    Program,
+    field_dtype,
+    instrument_note,
+    item_columns,
+    item_instrument,
+    table_schemas,
+)
+
+__all__ = [
+    "CLOSURE_REASONS",
+    "MENTOR_WAVES",
+    "SURVEY_STATUS",
+    "TABLES",
+    "TABLE_DESCRIPTIONS",
+    "WAVES",
+    "WAVE_MONTHS",
+    "Effects",
+    "Program",
+    "ProgramValidationError",
+    "ValidationReport",
+    "field_dtype",
+    "instrument_note",
+    "item_columns",
+    "item_instrument",
+    "read_program",
+    "table_schemas",
+    "validate_program",
+    "write_program",
+]
