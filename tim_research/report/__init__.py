@@ -252,7 +252,9 @@ def run_report(
     try:
         program = read_program(data_dir)
         specs = plan_runs(cfg, data_dir=data_dir, sites=program.sites, only=tuple(only))
-        identifiers = gate.identifiers_in_data(data_dir)
+        # free-text labels shared by fewer people than the strictest run's min_cell are hidden
+        strictest = max((int(s.parameters.get("min_cell", 5)) for s in specs), default=5)
+        identifiers = gate.identifiers_in_data(data_dir, min_cell=strictest)
     except BaseException:
         pool.close(kill=True)
         shutil.rmtree(staging, ignore_errors=True)

@@ -2,9 +2,11 @@
 
 Two checks, on the executed notebook and its HTML:
 
-* **direct identifiers**: any value of the input data's id columns (``youth_id``,
-  ``mentor_id``, ``match_id``, ``meeting_id``) or of columns that look like direct identifiers
-  (names, emails, phone numbers, dates of birth, ...) appearing in the output;
+* **identifying values**: any value of the input data's id columns (``youth_id``,
+  ``mentor_id``, ``match_id``, ``meeting_id``), of columns that look like direct identifiers
+  (names, emails, phone numbers, dates of birth, ...), or of a free-text column held by fewer
+  than ``min_cell`` people, appearing anywhere in the output's text: matched as whole words in
+  any case, across HTML escapes, multi-word values included (:func:`find_values`);
 * **small cells**: a table column holding counts of people (``n``, ``count``, ``events``,
   ``*_count``, ``youth``, ``mentors``, ``matches``) with a value from 1 to ``min_cell - 1``.
   Counts of missing answers (``n_missing``, ``*_n_answered``) are data-quality figures and are
@@ -16,6 +18,8 @@ A hit fails the run: the report is kept in the batch for inspection but marked
 
 from __future__ import annotations
 
+import html
+import json
 import re
 from collections.abc import Iterable
 from html.parser import HTMLParser
@@ -25,24 +29,160 @@ import pandas as pd
 
 from tim_research.privacy import find_identifiers
 
-__all__ = ["identifiers_in_data", "scan", "small_cells", "tables_in_html"]
+__all__ = [
+    "find_values",
+    "identifier_tokens",
+    "identifiers_in_data",
+    "scan",
+    "small_cells",
+    "tables_in_html",
+]
 
 ID_COLUMNS = ("youth_id", "mentor_id", "match_id", "meeting_id")
 COUNT_COLUMN = re.compile(r"^(n|count|events|youth|mentors|matches|people|.+_count|count_.+)$")
-_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]*[A-Za-z0-9]")
+# Word characters without the underscore: "Jane.Smith@x.org" -> jane, smith, x, org
+_WORD = re.compile(r"[^\W_]+")
+# Embedded images (data URIs in HTML, image/* outputs in notebooks) are encoded bytes, not text;
+# their random letters would match short identifiers by chance
+_DATA_URI = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=\s]*")
+# A purely numeric value this short cannot be told from a count or a year in a report
+_MIN_NUMERIC_DIGITS = 4
 
 
-def identifiers_in_data(data_dir: str | Path) -> set[str]:
-    """Values that must never appear in a report: ids and direct-identifier columns' values."""
+def _words(text: str) -> list[str]:
+    """Case-folded word tokens of ``text`` after undoing HTML escapes."""
+    return _WORD.findall(html.unescape(text).casefold())
+
+
+def identifier_tokens(value: object) -> tuple[str, ...] | None:
+    """The word tokens the gate looks for when ``value`` must never be published.
+
+    ``None`` when the value cannot be told apart from ordinary report text: empty, or purely
+    numeric and shorter than four digits (pseudonymise such ids with ``tim pseudonymise``).
+
+    Examples
+    --------
+    >>> identifier_tokens("Dr Jane SMITH")
+    ('dr', 'jane', 'smith')
+    >>> identifier_tokens("Y1"), identifier_tokens("12")
+    (('y1',), None)
+    """
+    words = tuple(_words(str(value)))
+    if not words:
+        return None
+    if all(w.isdigit() for w in words) and sum(len(w) for w in words) < _MIN_NUMERIC_DIGITS:
+        return None
+    return words
+
+
+def _free_text_columns(data_dir: Path) -> dict[str, list[str]]:
+    """String fields without a declared list of values, per table, from ``datapackage.json``."""
+    package = data_dir / "datapackage.json"
+    if not package.is_file():
+        return {}
+    out: dict[str, list[str]] = {}
+    for resource in json.loads(package.read_text(encoding="utf-8")).get("resources", []):
+        schema = resource.get("schema") or {}
+        keys = set(schema.get("primaryKey") or [])
+        for fk in schema.get("foreignKeys") or []:
+            fields = fk.get("fields")
+            keys.update([fields] if isinstance(fields, str) else fields or [])
+        out[str(resource.get("name"))] = [
+            f["name"]
+            for f in schema.get("fields", [])
+            if f.get("type", "string") == "string"
+            and "enum" not in (f.get("constraints") or {})
+            and f["name"] not in keys
+        ]
+    return out
+
+
+def identifiers_in_data(data_dir: str | Path, *, min_cell: int = 5) -> set[str]:
+    """Values that must never appear in a report.
+
+    Every value of the id columns and of columns that look like direct identifiers (names,
+    emails, phone numbers, ...), and every value of a free-text column (a string field whose
+    schema declares no list of values) that fewer than ``min_cell`` people share: such a label
+    may only be shown counted under "other".
+    """
+    folder = Path(data_dir)
+    free_text = _free_text_columns(folder)
     values: set[str] = set()
-    for path in sorted(Path(data_dir).glob("*.csv")):
+    for path in sorted(folder.glob("*.csv")):
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
         cols = [c for c in frame.columns if c in ID_COLUMNS]
         flagged = find_identifiers(frame)
         cols += [c for c in flagged["column"] if c not in cols]
         for col in cols:
-            values.update(v.strip() for v in frame[col] if len(v.strip()) >= 4)
+            values.update(v.strip() for v in frame[col] if v.strip())
+        for col in free_text.get(path.stem, []):
+            if col in cols or col not in frame.columns:
+                continue
+            counts = frame[col].str.strip().value_counts()
+            values.update(v for v, n in counts.items() if v and n < min_cell)
     return values
+
+
+def _texts_of(text: str) -> list[str]:
+    """The readable strings of a report, without embedded images.
+
+    An executed notebook's cell sources and outputs, or an HTML page without its data URIs.
+    """
+    if text.lstrip().startswith("{"):
+        try:
+            nb = json.loads(text)
+        except ValueError:
+            nb = None
+        if isinstance(nb, dict):
+            found: list[str] = []
+
+            def walk(node: object, key: str = "") -> None:
+                if key.startswith("image/"):
+                    return
+                if isinstance(node, str):
+                    found.append(node)
+                elif isinstance(node, list):
+                    for item in node:
+                        walk(item, key)
+                elif isinstance(node, dict):
+                    for k, v in node.items():
+                        walk(v, str(k))
+
+            walk(nb)
+            return [_DATA_URI.sub(" ", t) for t in found]
+    return [_DATA_URI.sub(" ", text)]
+
+
+def find_values(texts: Iterable[str], values: Iterable[str]) -> set[str]:
+    """The ``values`` that occur in ``texts`` as whole words, in any case, escaped or not.
+
+    A value matches where its word tokens stand next to each other in the text ("Jane Smith"
+    in "Referred by jane  SMITH,"), never inside a longer word ("Y1" is not found in "Y10").
+
+    Examples
+    --------
+    >>> sorted(find_values(["<td>Referred by Jane&nbsp;Smith</td>", "y0001"],
+    ...                    ["Jane Smith", "Y0001", "Y1", "Smithers"]))
+    ['Jane Smith', 'Y0001']
+    """
+    wanted: dict[tuple[str, ...], set[str]] = {}
+    for value in values:
+        tokens = identifier_tokens(value)
+        if tokens is not None:
+            wanted.setdefault(tokens, set()).add(value)
+    if not wanted:
+        return set()
+    lengths = sorted({len(t) for t in wanted})
+    found: set[str] = set()
+    for text in texts:
+        for part in _texts_of(text):
+            words = _words(part)
+            for n in lengths:
+                for i in range(len(words) - n + 1):
+                    hit = wanted.get(tuple(words[i : i + n]))
+                    if hit:
+                        found |= hit
+    return found
 
 
 class _Tables(HTMLParser):
@@ -113,17 +253,20 @@ def small_cells(html: str, *, min_cell: int) -> list[str]:
 def scan(texts: Iterable[str], *, identifiers: set[str], min_cell: int) -> list[str]:
     """Problems found in report texts (executed notebook JSON, HTML); empty when safe.
 
-    Identifier hits are reported by count and kind only: the gate never prints the values.
+    Identifier hits are reported by count only: the gate never prints the values.
+
+    Examples
+    --------
+    >>> scan(["<p>Seen by JANE smith</p>"], identifiers={"Jane Smith"}, min_cell=5)
+    ['1 direct identifier or free-text value(s) of the input data appear in the output ...']
     """
-    problems = []
     texts = list(texts)
-    found = set()
-    for text in texts:
-        found |= identifiers & set(_TOKEN.findall(text))
+    problems = []
+    found = find_values(texts, identifiers)
     if found:
         problems.append(
-            f"{len(found)} direct identifier value(s) from the input data appear in the output "
-            "(values not shown); show aggregates or pseudonyms only"
+            f"{len(found)} direct identifier or free-text value(s) of the input data appear in "
+            "the output (values not shown); show aggregates or pseudonyms only"
         )
     if min_cell > 0:
         for text in texts:

@@ -1,0 +1,113 @@
+"""The report safety gate matches identifying values the way a reader would find them."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pandas as pd
+import pytest
+
+from tim_research.report.gate import find_values, identifier_tokens, identifiers_in_data, scan
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Referred by Jane Smith", "Jane Smith"),  # multi-word value inside a sentence
+        ("JANE SMITH", "Jane Smith"),  # other case
+        ("<td>Jane&nbsp;Smith</td>", "Jane Smith"),  # HTML-escaped space
+        ("<td>O&#x27;Neil</td>", "O'Neil"),  # escaped apostrophe
+        ("<td>Smith &amp; Sons</td>", "Smith & Sons"),
+        ("ids: y0001, y0002", "Y0002"),  # lower-cased id in a list
+        ("<li>Y1</li>", "Y1"),  # ids shorter than four characters
+        ("call 555-123-4567 now", "555-123-4567"),
+        ("mail jane.smith@example.org", "jane.smith@example.org"),
+        ("Dr Jane Smith GP\n", "Dr Jane Smith GP"),
+    ],
+)
+def test_values_are_found_as_a_reader_would_see_them(text, value):
+    assert find_values([text], [value]) == {value}
+    assert scan([text], identifiers={value}, min_cell=0)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Y10 and Y100", "Y1"),  # inside a longer token
+        ("Smithers", "Smith"),
+        ("Jane met Smith", "Jane Smith"),  # words apart
+        ("counts 12 and 7", "12"),  # short numeric ids cannot be told from counts
+    ],
+)
+def test_values_are_not_found_inside_other_words(text, value):
+    assert find_values([text], [value]) == set()
+
+
+def test_short_numeric_values_are_not_identifiers_but_short_codes_are():
+    assert identifier_tokens("12") is None
+    assert identifier_tokens("  ") is None
+    assert identifier_tokens("1234") == ("1234",)
+    assert identifier_tokens("Y1") == ("y1",)
+
+
+def test_notebook_json_is_read_as_text_and_images_are_skipped():
+    # the id hidden in an image's bytes must not count; the id in a text output must
+    png = base64.b64encode(b"\x00" * 40 + b"Y7" + b"\x00" * 40).decode()
+    nb = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "source": ["show(table)"],
+                "outputs": [
+                    {"output_type": "display_data", "data": {"image/png": png + " Y7 "}},
+                    {"output_type": "stream", "text": ["row\nY0003\n"]},
+                ],
+            }
+        ]
+    }
+    text = json.dumps(nb)
+    assert find_values([text], ["Y7"]) == set()
+    assert find_values([text], ["Y0003"]) == {"Y0003"}
+    html = f'<img src="data:image/png;base64,{png} Y7"><p>ok</p>'
+    assert find_values([html], ["Y7"]) == set()
+
+
+def test_messages_never_carry_the_values():
+    problems = scan(["Dr Jane Smith GP"], identifiers={"Dr Jane Smith GP"}, min_cell=0)
+    assert len(problems) == 1
+    assert "jane" not in problems[0].casefold()
+
+
+def _package(folder, fields):
+    folder.mkdir()
+    resource = {"name": "youth", "path": "youth.csv", "schema": {"fields": fields}}
+    resource["schema"]["primaryKey"] = ["youth_id"]
+    (folder / "datapackage.json").write_text(json.dumps({"resources": [resource]}))
+
+
+def test_free_text_values_held_by_few_people_must_not_be_published(tmp_path):
+    folder = tmp_path / "program"
+    _package(
+        folder,
+        [
+            {"name": "youth_id", "type": "string"},
+            {"name": "referral_source", "type": "string"},
+            {"name": "site", "type": "string", "constraints": {"enum": ["North", "Tiny"]}},
+        ],
+    )
+    pd.DataFrame(
+        {
+            "youth_id": [f"Y{i}" for i in range(1, 8)],
+            "referral_source": ["school"] * 5 + ["Dr Jane Smith GP", "family"],
+            "site": ["North"] * 6 + ["Tiny"],
+        }
+    ).to_csv(folder / "youth.csv", index=False)
+    values = identifiers_in_data(folder, min_cell=5)
+    # every id, of any length; free text held by fewer than min_cell people; never a declared
+    # category or a label that min_cell people share
+    assert {f"Y{i}" for i in range(1, 8)} <= values
+    assert {"Dr Jane Smith GP", "family"} <= values
+    assert "school" not in values
+    assert "Tiny" not in values
+    assert identifiers_in_data(folder, min_cell=6) >= {"school"}
