@@ -113,6 +113,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         executor=args.executor,
         scheduler=args.scheduler,
         progress=not args.no_progress,
+        wait=args.wait,
     )
     index = Path(args.out) / "latest" / "index.html"
     print(f"published batch {result.batch_id}: {index}")
@@ -232,6 +233,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--executor", choices=("local", "dask"), default="local")
     p.add_argument("--scheduler", help="Dask scheduler address for --executor dask")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--wait",
+        action="store_true",
+        help="if another batch is writing to --out, wait for it instead of stopping",
+    )
     p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("pseudonymise", help="replace id columns of a file by keyed pseudonyms")
@@ -282,6 +288,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         except TimResearchError as exc:
             print(f"tim {args.command}: error: {exc}", file=sys.stderr)
             status = 2
+        except KeyboardInterrupt as exc:
+            # Ctrl-C or a scheduler's SIGTERM: work in progress was cleaned up on the way out
+            by_term = "signal 15" in str(exc)
+            print(f"tim {args.command}: stopped; nothing was published", file=sys.stderr)
+            status = 143 if by_term else 130
     for w in caught:
         if issubclass(w.category, TimResearchWarning):
             print(f"tim {args.command}: warning: {w.message}", file=sys.stderr)

@@ -18,16 +18,20 @@ Folder layout under ``--out``::
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
+import secrets
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -119,7 +123,7 @@ def _git_commit(folder: Path) -> str:
 
 
 def _run_local(
-    spec: RunSpec, config: ReportConfig, folder: Path, pool: WorkerPool
+    spec: RunSpec, config: ReportConfig, folder: Path, pool: WorkerPool, scratch: Path
 ) -> tuple[str, str, float]:
     """Execute one run on a pooled worker with a wall-clock limit; return status, error, s."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -128,6 +132,8 @@ def _run_local(
         "parameters": spec.parameters,
         "cwd": str(config.notebooks_dir),
         "cell_timeout": config.cell_timeout,
+        # a killed run cannot clean up after itself; the batch removes this folder at its end
+        "scratch_root": str(scratch),
     }
     (folder / "spec.json").write_text(json.dumps(job, indent=1), encoding="utf-8")
     worker = pool.acquire()
@@ -191,10 +197,50 @@ def _publish(staging: Path, out: Path, batch_id: str, keep: int) -> Path:
     link = out / f".latest-{batch_id}"
     link.symlink_to(Path("batches") / batch_id)
     os.replace(link, out / "latest")  # readers see the old batch or the new one, never half
-    old = sorted(p for p in batches.iterdir() if p.is_dir())
-    for stale in old[: max(0, len(old) - keep)]:
+    old = sorted(p for p in batches.iterdir() if p.is_dir() and p != final)
+    for stale in old[: max(0, len(old) - (keep - 1))]:
         shutil.rmtree(stale, ignore_errors=True)
     return final
+
+
+@contextmanager
+def _output_lock(out: Path, *, wait: bool) -> Iterator[None]:
+    """Hold an exclusive lock on the output folder for a whole batch.
+
+    Two batches writing to one folder would publish a manifest of one and reports of the
+    other; the lock makes the second one stop (or wait) instead. The lock is released by the
+    operating system when the process ends, so a crashed batch never leaves it held.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    fd = os.open(out / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            raise TimResearchError(
+                f"another report batch is writing to the --out folder {out.name!r}; run again "
+                "when it has finished, or add --wait to start as soon as it has"
+            ) from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def _scratch_root(out: Path) -> Path:
+    """A short per-output-folder scratch path (kernel IPC sockets need short paths)."""
+    tag = hashlib.sha256(str(out).encode()).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / f"tim-report-{tag}"
+
+
+def _clear_leftovers(out: Path) -> None:
+    """Remove what a crashed or killed batch left behind (only ever called under the lock)."""
+    for pattern in (".staging-*", ".latest-*"):
+        for path in out.glob(pattern):
+            if path.is_symlink() or path.is_file():
+                path.unlink(missing_ok=True)
+            else:
+                shutil.rmtree(path, ignore_errors=True)
+    shutil.rmtree(_scratch_root(out), ignore_errors=True)
 
 
 def run_report(
@@ -209,6 +255,7 @@ def run_report(
     scheduler: str | None = None,
     progress: bool = True,
     batch_id: str | None = None,
+    wait: bool = False,
 ) -> BatchResult:
     """Execute, check and publish one batch of reports; see the module docstring.
 
@@ -223,7 +270,9 @@ def run_report(
     jobs
         Runs executed at the same time (default: the number of CPUs).
     only
-        Names of ``[[run]]`` entries to execute (default: all).
+        Names of ``[[run]]`` entries to execute (default: all). The other runs are not
+        dropped from the published batch: each is carried over from the latest batch when
+        the data and the notebook are unchanged, and is otherwise listed as ``not run``.
     resume
         Re-use the successful runs of the latest published batch when the data, parameters and
         notebook are unchanged; execute only failed or missing runs.
@@ -232,7 +281,9 @@ def run_report(
     progress
         Show one progress bar for the batch (on standard error).
     batch_id
-        Name of the batch folder (default: a UTC timestamp).
+        Name of the batch folder (default: a UTC timestamp and a random part).
+    wait
+        When another batch is writing to ``out``, wait for it instead of stopping.
     """
     cfg = load_config(config)
     data_dir = Path(data).resolve()
@@ -241,7 +292,39 @@ def run_report(
         raise TimResearchError(f"executor must be 'local' or 'dask', got {executor!r}")
     if executor == "dask" and not scheduler:
         raise TimResearchError("--executor dask needs --scheduler ADDRESS (e.g. tcp://host:8786)")
-    batch_id = batch_id or time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    with _output_lock(out, wait=wait):
+        _clear_leftovers(out)
+        return _run_batch(
+            cfg,
+            data_dir=data_dir,
+            out=out,
+            jobs=jobs,
+            only=tuple(only),
+            resume=resume,
+            executor=executor,
+            scheduler=scheduler,
+            progress=progress,
+            batch_id=batch_id,
+        )
+
+
+def _run_batch(
+    cfg: ReportConfig,
+    *,
+    data_dir: Path,
+    out: Path,
+    jobs: int | None,
+    only: tuple[str, ...],
+    resume: bool,
+    executor: str,
+    scheduler: str | None,
+    progress: bool,
+    batch_id: str | None,
+) -> BatchResult:
+    # the random part keeps two batches started in the same second apart
+    batch_id = batch_id or (
+        time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + secrets.token_hex(3)
+    )
     staging = out / f".staging-{batch_id}"
     if staging.exists():
         shutil.rmtree(staging)
@@ -251,7 +334,8 @@ def run_report(
         pool.prestart()  # workers import papermill while the data are read and checked
     try:
         program = read_program(data_dir)
-        specs = plan_runs(cfg, data_dir=data_dir, sites=program.sites, only=tuple(only))
+        specs = plan_runs(cfg, data_dir=data_dir, sites=program.sites)
+        chosen = {s.name for s in plan_runs(cfg, data_dir=data_dir, sites=program.sites, only=only)}
         # free-text labels shared by fewer people than the strictest run's min_cell are hidden
         strictest = max((int(s.parameters.get("min_cell", 5)) for s in specs), default=5)
         identifiers = gate.identifiers_in_data(data_dir, min_cell=strictest)
@@ -261,7 +345,8 @@ def run_report(
         raise
     fingerprint = data_fingerprint(data_dir)
 
-    previous = _previous(out) if resume else None
+    # runs left out by --only are carried over rather than silently dropped from `latest`
+    previous = _previous(out) if resume or only else None
     reusable: dict[str, dict[str, Any]] = {}
     if previous and previous.get("data_fingerprint") == fingerprint:
         prev_dir = (out / "latest").resolve()
@@ -272,8 +357,10 @@ def run_report(
     todo = []
     for spec in specs:
         prev = reusable.get(spec.name)
+        wanted = spec.name in chosen
         if (
             prev is not None
+            and (resume or not wanted)
             and prev["parameters"] == spec.parameters
             and prev.get("notebook_sha256") == _sha(spec.notebook)
         ):
@@ -288,13 +375,26 @@ def run_report(
                 spec.parameters,
                 reused=True,
             )
-        else:
+        elif wanted:
             todo.append(spec)
+        else:
+            results[spec.name] = RunResult(
+                spec.name,
+                spec.template,
+                spec.site,
+                "not run",
+                "left out by --only, and the latest batch has no report of it on the same data",
+                0.0,
+                spec.parameters,
+            )
 
     bar = tqdm(total=len(todo), desc="reports", unit="run", disable=not progress, file=sys.stderr)
 
     def finish(spec: RunSpec, status: str, error: str, seconds: float) -> None:
         folder = staging / spec.name
+        if gate.find_values([error], identifiers):
+            # error texts reach the index, the manifest and cron logs
+            error = "the error message quoted values from the data and is withheld"
         if status == "ok":
             texts = [
                 p.read_text(encoding="utf-8")
@@ -322,11 +422,14 @@ def run_report(
     # SIGTERM (a scheduler stopping the job) unwinds like Ctrl-C: workers and kernels are killed
     # and the staging folder removed; the published batch is never touched before the rename
     previous_handler = signal.signal(signal.SIGTERM, _raise_interrupt)
+    scratch = _scratch_root(out)
+    scratch.mkdir(mode=0o700, exist_ok=True)
     try:
         if executor == "local":
             with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as threads:
                 futures = {
-                    threads.submit(_run_local, s, cfg, staging / s.name, pool): s for s in todo
+                    threads.submit(_run_local, s, cfg, staging / s.name, pool, scratch): s
+                    for s in todo
                 }
                 try:
                     for future in as_completed(futures):
@@ -345,6 +448,7 @@ def run_report(
         raise
     finally:
         signal.signal(signal.SIGTERM, previous_handler)
+        shutil.rmtree(scratch, ignore_errors=True)
         bar.close()
 
     ordered = tuple(results[s.name] for s in specs)

@@ -120,12 +120,19 @@ def load_config(path: str | Path) -> ReportConfig:
         runs.append(RunTemplate(name, notebook, scope, params))
     if not runs:
         raise ConfigError(f"{path.name}: no [[run]] entries")
+    keep = doc.get("keep_batches", 10)
+    if isinstance(keep, bool) or not isinstance(keep, int) or keep < 1:
+        # 0 would delete the batch just published and leave `latest` pointing at nothing
+        raise ConfigError(
+            f"{path.name}: keep_batches must be a whole number of at least 1 (the batch just "
+            "published is always kept)"
+        )
     return ReportConfig(
         source=path.resolve(),
         notebooks_dir=folder,
         cell_timeout=int(doc.get("cell_timeout", 120)),
         run_timeout=int(doc.get("run_timeout", 600)),
-        keep_batches=int(doc.get("keep_batches", 10)),
+        keep_batches=keep,
         parameters=shared,
         runs=tuple(runs),
     )

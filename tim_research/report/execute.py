@@ -64,7 +64,7 @@ def execute_run(spec: dict[str, Any], out_dir: str | None) -> dict[str, Any]:
     """
     start = time.perf_counter()
     status, error = "ok", ""
-    with tempfile.TemporaryDirectory(prefix="tim-run-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="tim-run-", dir=spec.get("scratch_root")) as scratch:
         # papermill writes the executed copy as it goes, so a failed run keeps the failing cell
         # and its error; a temporary file works for a local child process and a Dask worker alike
         executed = os.path.join(scratch, "executed.ipynb")

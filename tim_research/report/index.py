@@ -13,6 +13,7 @@ body { font-family: system-ui, sans-serif; margin: 2rem; max-width: 70rem; color
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: 0.35rem 0.6rem; border-bottom: 1px solid #ddd; }
 .ok { color: #00704a; } .failed, .timeout, .blocked { color: #b00020; font-weight: bold; }
+.not-run { color: #555; }
 code { font-size: 0.9em; }
 """
 
@@ -23,17 +24,21 @@ def write_index(path: Path, manifest: dict[str, Any]) -> None:
     rows = []
     for run in manifest["runs"]:
         folder = run["name"]
+        # a failed run's notebook may show rows of data before its error: it is for the
+        # analyst, never linked from the staff index
         if run["status"] == "ok":
             link = f'<a href="{esc(folder)}/report.html">report</a>'
         elif run["status"] == "blocked":
             link = "withdrawn by the safety gate"
+        elif run["status"] == "not run":
+            link = "not run in this batch"
         else:
-            link = f'<a href="{esc(folder)}/notebook.ipynb">executed notebook</a>'
+            link = "not published (the analyst can see why)"
         reused = " (re-used)" if run.get("reused") else ""
         rows.append(
             "<tr>"
             f"<td>{esc(run['name'])}</td><td>{esc(run['site'] or 'whole program')}</td>"
-            f'<td class="{esc(run["status"])}">{esc(run["status"])}{reused}</td>'
+            f'<td class="{esc(run["status"].replace(" ", "-"))}">{esc(run["status"])}{reused}</td>'
             f"<td>{run['seconds']:.1f} s</td><td>{link}</td>"
             f"<td>{esc(run['error'])}</td>"
             "</tr>"
