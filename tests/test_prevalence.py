@@ -2,7 +2,9 @@
 
 Reference values come from tests/reference/survival_survey_reference.R (R ``survey``:
 svymean, svyby, confint; ``prop.test(correct = FALSE)`` for Wilson intervals) via
-tests/reference/values/survey_api.json, which also holds the exported survey::api rows.
+tests/reference/values/survey_api.json, which also holds the exported survey::api rows; the
+two-stage survey::apiclus2 rows and first-stage values come from
+tests/reference/survey_multistage_reference.R via tests/reference/values/survey_apiclus2.json.
 """
 
 from __future__ import annotations
@@ -99,6 +101,62 @@ def test_wilson_against_prop_test(ref):
     assert by["stype"].tolist() == [g["group"] for g in groups]
     for col in ("estimate", "ci_lower", "ci_upper", "events", "n"):
         assert_close(by[col], [g[col] for g in groups])
+
+
+# ---------------------------------------------------------------------------------------------
+# multi-stage samples: first stage only (tests/reference/survey_multistage_reference.R)
+# ---------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def clus2_ref(reference_values) -> dict:
+    return reference_values("survey_apiclus2")
+
+
+def clus2_frame(ref: dict, seed: int = 5) -> pd.DataFrame:
+    """The exported two-stage survey::apiclus2 rows (districts, then schools), shuffled."""
+    return pd.DataFrame(ref["apiclus2"]).set_index("cds").sample(frac=1, random_state=seed)
+
+
+FIRST_STAGE = {
+    "first": {"weights": "pw", "psu": "dnum", "fpc": "fpc1"},
+    "first_nofpc": {"weights": "pw", "psu": "dnum"},
+}
+
+
+@pytest.mark.parametrize("design", FIRST_STAGE)
+@pytest.mark.parametrize("key", ["sw", "aw", "sw_by_stype", "aw_by_stype"])
+def test_two_stage_sample_by_first_stage_against_svymean(design, key, clus2_ref):
+    data = clus2_frame(clus2_ref)
+    indicator, _, by = key.partition("_by_")
+    out = prevalence(data, indicator, by=by or None, min_cell=0, **FIRST_STAGE[design])
+    expected = clus2_ref[design][key]
+    for col in ("estimate", "se", "ci_lower", "ci_upper"):
+        assert_close(out[col], expected[col])
+    if by:
+        assert out["stype"].tolist() == expected["group"]
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"psu": "dnum", "fpc": "fpc2"},  # districts as PSUs, schools' fpc
+        {"strata": "stype", "psu": "dnum", "fpc": "fpc2"},
+        {"psu": "snum", "fpc": "fpc2"},  # schools as PSUs
+        {"fpc": "fpc2"},
+        {"psu": "dnum", "fpc": ["fpc1", "fpc2"]},  # R's fpc = ~fpc1 + fpc2
+        {"psu": ("dnum", "snum"), "fpc": "fpc1"},  # R's ids = ~dnum + snum
+    ],
+)
+def test_second_stage_refused_naming_multi_stage_and_fix(kwargs, clus2_ref):
+    data = clus2_frame(clus2_ref)
+    with pytest.raises(DataError, match=r"multi-stage.*first-stage units as psu=.*first-stage fpc"):
+        prevalence(data, "sw", weights="pw", min_cell=0, **kwargs)
+
+
+def test_fpc_counting_second_stage_units_mentions_multi_stage(clus2_ref):
+    # every district holding 4 schools: constant, but fewer than the 40 sampled districts
+    data = clus2_frame(clus2_ref).assign(n_schools=4.0)
+    with pytest.raises(DataError, match="smaller than the number of sampled PSUs.*multi-stage"):
+        prevalence(data, "sw", weights="pw", psu="dnum", fpc="n_schools")
 
 
 # ---------------------------------------------------------------------------------------------

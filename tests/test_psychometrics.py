@@ -5,6 +5,8 @@ Reference values: tests/reference/psych_lme4_reference.R -> tests/reference/valu
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -300,3 +302,78 @@ def test_omega_is_nan_with_a_warning_in_a_heywood_case():
         result = reliability(frame)
     assert np.isnan(result.omega_total)
     assert np.isfinite(result.alpha)
+
+
+# --------------------------------------------------------------------------------------------
+# pairwise-complete covariances that are not positive semidefinite
+# --------------------------------------------------------------------------------------------
+def _inconsistent_pairs() -> pd.DataFrame:
+    # 7 respondents, 4 items, 5 scattered missing answers: each pair of items is estimated from
+    # different rows, and together the pairwise covariances are not positive semidefinite.
+    # psych::alpha(x, check.keys=FALSE) (psych 2.2.9) gives raw_alpha 1.003391, average_r
+    # 1.086576 and Feldt "lower 1.01, upper 1" for these rows.
+    return pd.DataFrame(
+        {
+            "a": [1, 3, 3, 3, 3, None, 3],
+            "b": [1, None, 5, 3, 3, 4, None],
+            "c": [2, 3, 4, 3, 4, 4, 4],
+            "d": [1, 2, 3, None, 3, None, 3],
+        },
+        index=[31, 35, 33, 30, 36, 34, 32],
+        dtype=float,
+    )
+
+
+def test_inconsistent_pairwise_covariances_warn_and_give_no_inverted_interval():
+    data = _inconsistent_pairs()
+    # independent check that the case is what it claims: pandas' pairwise covariance matrix
+    # has a clearly negative eigenvalue
+    assert np.linalg.eigvalsh(data.cov().to_numpy())[0] < -0.1
+    with pytest.warns(ReliabilityWarning, match="not positive semidefinite") as caught:
+        rel = reliability(data)
+    text = " ".join(str(w.message) for w in caught)
+    assert "dropna()" in text
+    assert "alpha_ci is (nan, nan)" in text
+    # the point values still follow psych::alpha (see _inconsistent_pairs)
+    assert rel.alpha == pytest.approx(1.003391, abs=1e-6)
+    assert rel.average_r == pytest.approx(1.086576, abs=1e-6)
+    assert np.isnan(rel.alpha_ci[0]) and np.isnan(rel.alpha_ci[1])
+    frame = rel.to_frame()
+    assert frame[["alpha_ci_lower", "alpha_ci_upper"]].isna().all().all()
+
+
+def test_inconsistent_pairwise_covariances_warn_in_item_statistics():
+    with pytest.warns(ReliabilityWarning, match="not positive semidefinite.*dropna"):
+        item_statistics(_inconsistent_pairs())
+
+
+def test_complete_cases_of_the_inconsistent_rows_do_not_warn():
+    complete = _inconsistent_pairs().dropna()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ReliabilityWarning)
+        rel = reliability(complete)
+    assert rel.alpha <= 1
+    assert rel.alpha_ci[0] <= rel.alpha <= rel.alpha_ci[1]
+
+
+@pytest.mark.parametrize("scale", SCALES)
+def test_bfi_scales_do_not_warn(bfi, alpha_ref, scale):
+    ref = alpha_ref["scales"][scale]
+    items = bfi[ref["items"]]
+    assert items.isna().any().any()  # pairwise deletion is exercised
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ReliabilityWarning)
+        rel = reliability(items, reverse=ref["reversed"], min_value=1, max_value=6)
+        item_statistics(items, reverse=ref["reversed"], min_value=1, max_value=6)
+    assert rel.alpha_ci[0] < rel.alpha < rel.alpha_ci[1]
+
+
+@settings(max_examples=60, deadline=None)
+@given(item_frames())
+def test_feldt_interval_is_never_inverted(frame):
+    if not _defined(frame):
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ReliabilityWarning)
+        lower, upper = reliability(frame).alpha_ci
+    assert (np.isnan(lower) and np.isnan(upper)) or lower <= upper

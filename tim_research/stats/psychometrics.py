@@ -31,6 +31,9 @@ from tim_research.errors import DataError, TimResearchWarning
 __all__ = ["Reliability", "ReliabilityWarning", "reliability", "item_statistics", "icc"]
 
 _MAX_SHOWN = 5
+# Smallest eigenvalue, relative to the largest, below which a matrix is taken as not positive
+# semidefinite: rounding in complete data stays near 1e-15, a real defect is far larger.
+_PSD_TOL = 1e-8
 
 
 class ReliabilityWarning(TimResearchWarning):
@@ -181,6 +184,26 @@ def _check_pairs(mom: dict[str, np.ndarray], names: list[str]) -> None:
         )
 
 
+def _not_psd(m: np.ndarray) -> bool:
+    """Whether a symmetric matrix has an eigenvalue clearly below zero (see ``_PSD_TOL``)."""
+    if not np.isfinite(m).all():
+        return False
+    w = np.linalg.eigvalsh(m)
+    return bool(w[0] < -_PSD_TOL * max(abs(w[-1]), np.finfo(float).tiny))
+
+
+def _not_psd_message(matrices: str, affected: str) -> str:
+    """Warning text for pairwise-complete matrices that are not positive semidefinite."""
+    return (
+        f"the pairwise-complete item {matrices} not positive semidefinite: with few "
+        "respondents and scattered missing answers each pair of items comes from different "
+        "rows and the pairs are not consistent with one another, so "
+        f"{affected} are not trustworthy (they can exceed 1); compute them on the respondents "
+        "who answered every item (listwise deletion: items.dropna()) or collect more complete "
+        "answers"
+    )
+
+
 def _alpha_from_cov(c: np.ndarray) -> float:
     k = c.shape[0]
     return (1.0 - np.trace(c) / c.sum()) * k / (k - 1.0)
@@ -233,7 +256,8 @@ class Reliability:
         Raw and standardised Cronbach's alpha and the mean inter-item correlation, as
         ``psych::alpha`` gives them (``raw_alpha``, ``std.alpha``, ``average_r``).
     alpha_ci
-        Feldt interval ``(lower, upper)`` for alpha at ``conf_level``.
+        Feldt interval ``(lower, upper)`` for alpha at ``conf_level``; ``(nan, nan)`` when it is
+        undefined or would come out inverted (see :func:`reliability`).
     omega_total
         McDonald's omega total from a one-factor minres model (``psych::omega(x, 1)``).
     n
@@ -318,6 +342,18 @@ def reliability(
         When a pairwise correlation is undefined (an item is constant on the rows shared with
         another), ``omega_total`` is NaN; alpha is still defined.
 
+        When the pairwise-complete covariance matrix (or the correlation matrix behind
+        ``omega_total``) is not positive semidefinite (its smallest eigenvalue is below
+        ``-1e-8`` times its largest). With few respondents and scattered missing answers each
+        pair of items is estimated from different rows, and the pairs need not fit together:
+        ``alpha``, ``std_alpha`` and ``average_r`` can then exceed 1 (they are still reported,
+        equal to ``psych::alpha``'s, but are not trustworthy). The fix is to compute them on
+        complete cases (``items.dropna()``) or to collect more complete answers.
+
+        When the Feldt interval comes out inverted (lower above upper, which happens exactly
+        when alpha exceeds 1; ``psych`` prints it so) or not finite: ``alpha_ci`` is then
+        ``(nan, nan)``, never an inverted interval.
+
     Examples
     --------
     >>> import pandas as pd
@@ -347,6 +383,31 @@ def reliability(
     lower = 1.0 - (1.0 - alpha) * stats.f.ppf(1.0 - g / 2.0, df1, df2)
     upper = 1.0 - (1.0 - alpha) * stats.f.ppf(g / 2.0, df1, df2)
     rp = mom["cor"]
+    inverted = not (np.isfinite(lower) and np.isfinite(upper) and lower <= upper)
+    if inverted:
+        lower = upper = math.nan
+    bad_cov, bad_cor = _not_psd(c), _not_psd(rp)
+    if bad_cov or bad_cor:
+        # std_alpha and average_r use cov2cor of the covariances, which is PSD exactly when
+        # they are; omega_total uses the pairwise Pearson correlations, checked on their own
+        if bad_cov and bad_cor:
+            matrices = "covariance and correlation matrices are"
+            affected = "alpha, std_alpha, average_r and omega_total"
+        elif bad_cov:
+            matrices, affected = "covariance matrix is", "alpha, std_alpha and average_r"
+        else:
+            matrices, affected = "correlation matrix (behind omega_total) is", "omega_total"
+        message = _not_psd_message(matrices, affected)
+        if inverted:
+            message += "; the Feldt interval came out inverted, so alpha_ci is (nan, nan)"
+        warnings.warn(message, ReliabilityWarning, stacklevel=2)
+    elif inverted:
+        warnings.warn(
+            "the Feldt interval for alpha is undefined for these data (its bounds came out "
+            "inverted or not finite), so alpha_ci is (nan, nan)",
+            ReliabilityWarning,
+            stacklevel=2,
+        )
     if np.isfinite(rp).all():
         loadings = _minres_one_factor(rp)
         omega_total = (rp.sum() - np.sum(1.0 - loadings**2)) / rp.sum()
@@ -410,6 +471,13 @@ def item_statistics(
         Indexed by item name in the input order, columns ``mean``, ``sd``, ``n``, ``r_drop``,
         ``alpha_if_deleted``.
 
+    Warns
+    -----
+    ReliabilityWarning
+        When the pairwise-complete covariance matrix is not positive semidefinite, as in
+        :func:`reliability`: ``r_drop`` and ``alpha_if_deleted`` can then exceed 1 and are not
+        trustworthy; compute them on complete cases (``items.dropna()``).
+
     Examples
     --------
     >>> import pandas as pd
@@ -421,6 +489,12 @@ def item_statistics(
     mom = _pairwise_moments(x)
     _check_pairs(mom, names)
     c = mom["cov"]
+    if _not_psd(c):
+        warnings.warn(
+            _not_psd_message("covariance matrix is", "r_drop and alpha_if_deleted"),
+            ReliabilityWarning,
+            stacklevel=2,
+        )
     k = c.shape[0]
     total = c.sum()
     col = c.sum(axis=0)
