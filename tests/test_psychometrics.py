@@ -18,6 +18,7 @@ from tim_research.stats.psychometrics import (
     Reliability,
     ReliabilityWarning,
     _pairwise_moments,
+    group_icc,
     icc,
     item_statistics,
     reliability,
@@ -377,3 +378,59 @@ def test_feldt_interval_is_never_inverted(frame):
         warnings.simplefilter("ignore", ReliabilityWarning)
         lower, upper = reliability(frame).alpha_ci
     assert (np.isnan(lower) and np.isnan(upper)) or lower <= upper
+
+
+# ---------------------------------------------------------------------------------------------
+# group_icc against multilevel::ICC1 / ICC2 (tests/reference/site_icc_reference.R)
+# ---------------------------------------------------------------------------------------------
+def _site_icc_data(case, read_external):
+    if case.startswith("bh1996"):
+        data = read_external("multilevel_bh1996.csv")
+        if case == "bh1996_unbalanced_lead":
+            # the same subset as the R script: company g keeps its first (g % 7) * 3 + 2 rows
+            position = data.groupby("GRP").cumcount() + 1
+            data = data[position <= (data["GRP"] % 7) * 3 + 2]
+        return data
+    univ = read_external("multilevel_univbct.csv")
+    return univ[univ["TIME"] == 0]
+
+
+@pytest.mark.parametrize(
+    "case", ["bh1996_wbeing", "bh1996_cohes", "bh1996_unbalanced_lead", "univbct_jobsat1"]
+)
+def test_group_icc_against_multilevel(case, read_external, reference_values):
+    ref = reference_values("site_icc")["cases"][case]
+    data = _site_icc_data(case, read_external)
+    got = group_icc(data, value=ref["value"], group=ref["group"])
+    assert (got.n, got.n_groups) == (ref["n"], ref["n_groups"])
+    assert (got.df_between, got.df_within) == (ref["df_between"], ref["df_within"])
+    assert got.n_dropped == len(data) - ref["n"]
+    for ours, theirs in [
+        ("icc1", "icc1"),
+        ("icc2", "icc2"),
+        ("ms_between", "ms_between"),
+        ("ms_within", "ms_within"),
+        ("f", "f"),
+    ]:
+        assert getattr(got, ours) == pytest.approx(ref[theirs], rel=1e-9), ours
+    assert got.p == pytest.approx(ref["p"], rel=1e-6)
+
+
+def test_group_icc_does_not_depend_on_row_order_or_labels(read_external):
+    data = read_external("multilevel_bh1996.csv")
+    a = group_icc(data, value="WBEING", group="GRP")
+    shuffled = data.sample(frac=1.0, random_state=3).assign(
+        GRP=lambda d: "site " + d["GRP"].astype(str)
+    )
+    b = group_icc(shuffled, value="WBEING", group="GRP")
+    assert a.icc1 == pytest.approx(b.icc1, rel=1e-12)
+    assert a.icc2 == pytest.approx(b.icc2, rel=1e-12)
+
+
+def test_group_icc_refuses_what_it_cannot_estimate():
+    with pytest.raises(DataError, match="at least 2 groups"):
+        group_icc(pd.DataFrame({"v": [1.0, 2.0], "g": ["a", "a"]}), value="v", group="g")
+    with pytest.raises(DataError, match="must be numeric"):
+        group_icc(pd.DataFrame({"v": ["x", "y"], "g": ["a", "b"]}), value="v", group="g")
+    with pytest.raises(DataError, match="no column"):
+        group_icc(pd.DataFrame({"v": [1.0]}), value="v", group="site")

@@ -28,7 +28,15 @@ from scipy.optimize import least_squares
 from tim_research._checks import show_labels as _show
 from tim_research.errors import DataError, TimResearchWarning
 
-__all__ = ["Reliability", "ReliabilityWarning", "reliability", "item_statistics", "icc"]
+__all__ = [
+    "GroupReliability",
+    "Reliability",
+    "ReliabilityWarning",
+    "group_icc",
+    "icc",
+    "item_statistics",
+    "reliability",
+]
 
 _MAX_SHOWN = 5
 # Smallest eigenvalue, relative to the largest, below which a matrix is taken as not positive
@@ -681,3 +689,120 @@ def icc(
     out["n_raters"] = k
     out["n_excluded"] = n_excluded
     return out
+
+
+@dataclass(frozen=True)
+class GroupReliability:
+    """How reliably group means (e.g. site means) tell groups apart (see :func:`group_icc`).
+
+    Attributes
+    ----------
+    icc1
+        ICC(1): the share of an individual score's variance that lies between groups,
+        ``(MSB - MSW) / (MSB + (k - 1) MSW)`` with ``k`` the mean group size.
+    icc2
+        ICC(2): the reliability of the group means, ``(MSB - MSW) / MSB``; near 0 the means
+        mostly reflect who happened to be in each group, near 1 they reliably differ.
+    f, df_between, df_within, p
+        The one-way ANOVA F test of equal group means.
+    ms_between, ms_within
+        Mean squares between and within groups.
+    n, n_groups, mean_group_size, n_dropped
+        People and groups analysed, ``n / n_groups``, and rows left out for a missing value
+        or group.
+    """
+
+    icc1: float
+    icc2: float
+    f: float
+    df_between: int
+    df_within: int
+    p: float
+    ms_between: float
+    ms_within: float
+    n: int
+    n_groups: int
+    mean_group_size: float
+    n_dropped: int
+
+    def to_frame(self) -> pd.DataFrame:
+        """One-row DataFrame of the statistics."""
+        return pd.DataFrame([{f.name: getattr(self, f.name) for f in fields(self)}])
+
+    def _repr_html_(self) -> str:
+        return _html_table(f"Reliability of {self.n_groups} group means", self.to_frame().T)
+
+
+def group_icc(data: pd.DataFrame, *, value: str, group: str) -> GroupReliability:
+    """ICC(1) and ICC(2) of a score's group means, for unbalanced groups.
+
+    The one-way ANOVA estimates of Bliese (2000), as ``multilevel::ICC1`` and
+    ``multilevel::ICC2`` on ``aov(value ~ factor(group))``: ``k`` in ICC(1) is the mean group
+    size ``n / n_groups``, which is what R uses for unbalanced groups. Use it to judge whether
+    site means of an outcome say something about the sites (ICC(2) of 0.7 or more is a common
+    rule of thumb) before comparing sites.
+
+    Parameters
+    ----------
+    data
+        One row per person.
+    value
+        Numeric column of the score.
+    group
+        Column of the group (site) labels.
+
+    Returns
+    -------
+    GroupReliability
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> d = pd.DataFrame({"site": list("aaabbbccc"),
+    ...                   "score": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]})
+    >>> r = group_icc(d, value="score", group="site")
+    >>> round(r.icc1, 3), round(r.icc2, 3), r.n_groups
+    (0.897, 0.963, 3)
+    """
+    if not isinstance(data, pd.DataFrame):
+        raise DataError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+    missing = [c for c in (value, group) if c not in data.columns]
+    if missing:
+        raise DataError(
+            f"data has no column(s) {_show(missing)}; columns are {_show(data.columns)}"
+        )
+    y = data[value]
+    if not pd.api.types.is_numeric_dtype(y) or pd.api.types.is_bool_dtype(y):
+        raise DataError(f"value column {value!r} must be numeric, got {y.dtype}")
+    keep = y.notna().to_numpy() & data[group].notna().to_numpy()
+    values = y.to_numpy(dtype="float64", na_value=np.nan)[keep]
+    codes, labels = pd.factorize(data[group][keep], sort=True)
+    n, n_groups = values.size, len(labels)
+    if n_groups < 2 or n - n_groups < 1:
+        raise DataError(
+            f"group_icc needs at least 2 groups and more people than groups; got {n} people "
+            f"with a value in {n_groups} group(s)"
+        )
+    sizes = np.bincount(codes, minlength=n_groups).astype("float64")
+    means = np.bincount(codes, weights=values, minlength=n_groups) / sizes
+    grand = values.mean()
+    ss_between = float(np.sum(sizes * (means - grand) ** 2))
+    ss_within = float(np.sum((values - means[codes]) ** 2))
+    df_b, df_w = n_groups - 1, n - n_groups
+    msb, msw = ss_between / df_b, ss_within / df_w
+    k = n / n_groups
+    f = msb / msw if msw > 0 else math.inf
+    return GroupReliability(
+        icc1=(msb - msw) / (msb + (k - 1) * msw),
+        icc2=(msb - msw) / msb if msb > 0 else math.nan,
+        f=f,
+        df_between=df_b,
+        df_within=df_w,
+        p=float(stats.f.sf(f, df_b, df_w)),
+        ms_between=msb,
+        ms_within=msw,
+        n=n,
+        n_groups=n_groups,
+        mean_group_size=k,
+        n_dropped=int((~keep).sum()),
+    )
