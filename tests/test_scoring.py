@@ -461,3 +461,70 @@ def test_pcl5_dsm5_symptom_rule():
     assert out.loc[
         "meets", ["pcl5_intrusion_symptoms", "pcl5_cognition_mood_symptoms"]
     ].tolist() == [1, 2]
+
+
+# --------------------------------------------------------------------------- banding prorated sums
+
+PROQOL_CS = [3, 6, 12, 16, 18, 20, 22, 24, 27, 30]
+
+
+def _proqol_cs_rows(rows: dict[str, list[int]]) -> pd.DataFrame:
+    """ProQOL 5 frames with only compassion-satisfaction items answered (first len(v) of them)."""
+    cols = [f"proqol5_{i}" for i in range(1, 31)]
+    data = pd.DataFrame(np.nan, index=list(rows), columns=cols)
+    for name, answers in rows.items():
+        data.loc[name, [f"proqol5_{i}" for i in PROQOL_CS[: len(answers)]]] = answers
+    return data
+
+
+def test_proqol_prorated_sum_banded_after_rounding_half_up():
+    # Score sheet (Stamm 2010): 22 or less low, 23-41 moderate, 42 or more high.
+    data = _proqol_cs_rows(
+        {
+            "41.11": [5] + [4] * 8,  # 9 answered, 37 x 10 / 9 -> 41 -> moderate
+            "42.5": [5, 5] + [4] * 6,  # 8 answered, 34 x 10 / 8 -> 43 -> high
+            "22.22": [3, 3] + [2] * 7,  # 9 answered, 20 x 10 / 9 -> 22 -> low
+        }
+    )
+    with pytest.warns(ProratedScoreWarning):
+        out = score(data, "proqol5")
+    col = "proqol5_compassion_satisfaction"
+    assert out[col].tolist() == pytest.approx([370 / 9, 42.5, 200 / 9])  # score stays unrounded
+    assert out[f"{col}_category"].astype(str).tolist() == ["moderate", "high", "low"]
+
+
+def test_half_way_sums_round_up_at_every_score_sheet_boundary():
+    # 41.5 and 22.5 cannot come from 10 items with 8 or 9 answered, so the rule is checked on
+    # the engine's banding of the ProQOL scale itself: 41.4 -> 41 moderate, 41.5 -> 42 high,
+    # 22.4 -> 22 low, 22.5 -> 23 moderate (score sheet bands).
+    from tim_research.scoring import _categorise
+
+    scale = next(s for s in load_instrument("proqol5").scales if s.id == "burnout")
+    cats = _categorise(np.array([41.4, 41.5, 22.4, 22.5, np.nan]), scale, None)
+    assert list(cats.astype(object)[:4]) == ["moderate", "high", "low", "moderate"]
+    assert pd.isna(cats[4])
+
+
+def test_mean_scales_are_banded_unrounded():
+    # BRS bands are on the mean (Smith et al. 2013): 4.30 normal, 4.31 high; no rounding.
+    from tim_research.scoring import _categorise
+
+    scale = load_instrument("brs").scales[0]
+    cats = _categorise(np.array([4.30, 4.31, 2.995]), scale, None)
+    assert list(cats.astype(object)) == ["normal", "high", "low"]
+
+
+def test_stss_prorated_total_banded_after_rounding_half_up():
+    # Bride (2007) bands: below 28 little or none, 28-37 mild.
+    def row(twos: int, ones: int) -> list[float]:
+        return [2] * twos + [1] * ones + [np.nan] * (17 - twos - ones)
+
+    data = pd.DataFrame(
+        [row(10, 6), row(9, 6), row(9, 5)],  # 26 x 17/16, 24 x 17/15, 23 x 17/14
+        index=["27.625", "27.2", "27.93"],
+        columns=[f"stss_{i}" for i in range(1, 18)],
+    )
+    with pytest.warns(ProratedScoreWarning):
+        out = score(data, "stss")
+    assert out["stss_score"].tolist() == pytest.approx([27.625, 27.2, 23 * 17 / 14])
+    assert out["stss_score_category"].astype(str).tolist() == ["mild", "little or none", "mild"]

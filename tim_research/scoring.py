@@ -17,7 +17,7 @@ from tim_research.errors import (
     InvalidResponseWarning,
     ProratedScoreWarning,
 )
-from tim_research.instruments import Instrument, Item, Scale, load_instrument
+from tim_research.instruments import CutoffSet, Instrument, Item, Scale, load_instrument
 
 __all__ = ["score", "resolve_instruments"]
 
@@ -89,6 +89,13 @@ def score(
     Notes
     -----
     ACE scores are population research measures, not screening tools for individuals.
+
+    Banding of prorated sums: score sheets give whole-number bands (e.g. ProQOL 5 "42 or
+    more" high), but a prorated sum can fall between them (41.11). For every ``sum`` scale
+    whose cut-off set has only whole-number bounds, the category is taken from the sum
+    rounded half up to a whole number (41.4 -> 41, 41.5 -> 42), as a hand-scorer would;
+    the score column itself keeps the unrounded prorated value. Other scales (means, such
+    as the BRS) are banded on the unrounded score.
 
     A ``dask.dataframe.DataFrame`` is scored lazily partition by partition
     (``map_partitions``), for data larger than memory; the index is then checked for
@@ -374,10 +381,21 @@ def _combine(
     return result, count
 
 
+def _whole_number_cutoffs(scale: Scale, cut: CutoffSet) -> bool:
+    """A sum scale whose cut-off set has only whole-number bounds (a score sheet's bands)."""
+    bounds = [x for b in cut.bins for x in (b.lower, b.upper) if math.isfinite(x)]
+    return scale.method == "sum" and all(float(x).is_integer() for x in bounds)
+
+
 def _categorise(values: np.ndarray, scale: Scale, cutoff_id: str | None) -> pd.Categorical | None:
     cut = scale.cutoff_set(cutoff_id)
     if cut is None:
         return None
+    if _whole_number_cutoffs(scale, cut):
+        # Score sheets band whole sums; a prorated sum is rounded half up, as a hand-scorer
+        # would, so 41.5 bands as 42 and 41.4 as 41 whatever the file's bin edges. Sums of
+        # whole answers are unchanged. np.floor(x + 0.5) is exact here: x = total * k / n.
+        values = np.floor(values + 0.5)
     codes = np.zeros(values.shape, dtype=np.int8)
     for b in cut.bins[:-1]:
         codes += (values > b.upper) if b.upper_inclusive else (values >= b.upper)

@@ -25,6 +25,9 @@ prorated_sum <- function(m, min_n) {
   k <- ncol(m); n <- n_ans(m)
   ifelse(n >= min_n, rowMeans(m, na.rm = TRUE) * k, NA)
 }
+# Project convention for every sum banded by whole-number cut-offs: a prorated sum is rounded half
+# up to a whole number before banding, as a hand-scorer would (R's round() rounds half to even).
+round_half_up <- function(x) floor(x + 0.5)
 cut_closed_right <- function(x, breaks, labels) {
   # bins (-Inf, b1], (b1, b2], ... : used where the source gives integer upper bounds
   as.character(cut(x, c(-Inf, breaks, Inf), labels = labels, right = TRUE))
@@ -61,13 +64,14 @@ write_pair("ace10", m, data.frame(
   ace10_household = sum_all(m[, 6:10]), ace10_n_answered = n_ans(m)))
 
 # --- STSS (Bride et al. 2004): sums; intrusion 2,3,6,10,13; avoidance 1,5,7,9,12,14,17;
-# arousal 4,8,11,15,16. Bands (Bride 2007): <28, 28-37, 38-43, 44-48, >=49.
+# arousal 4,8,11,15,16. Bands (Bride 2007, as cited): <28, 28-37, 38-43, 44-48, >=49, applied to
+# the total rounded half up.
 # Missing: project policy, total prorated when >= 14 of 17 answered; subscales need all items.
 m <- make_items("stss", 17, 1:5, p_missing = 0.05)
 s <- prorated_sum(m, 14)
 write_pair("stss", m, data.frame(
   stss_score = s,
-  stss_score_category = cut_closed_left(s, c(28, 38, 44, 49),
+  stss_score_category = cut_closed_left(round_half_up(s), c(28, 38, 44, 49),
                                         c("little or none", "mild", "moderate", "high", "severe")),
   stss_intrusion = sum_all(m[, c(2, 3, 6, 10, 13)]),
   stss_avoidance = sum_all(m[, c(1, 5, 7, 9, 12, 14, 17)]),
@@ -106,11 +110,12 @@ for (version in c("5pt", "3pt")) {
 
 # --- ProQOL 5 (Stamm 2010): subscale raw sums; CS 3,6,12,16,18,20,22,24,27,30; burnout
 # 1,4,8,10,15,17,19,21,26,29 with 1,4,15,17,29 reversed (6 - x); STS 2,5,7,9,11,13,14,23,25,28.
-# Bands: 22 or less low, 23-41 moderate, 42 or more high. Missing: project policy, prorated when
+# Bands: 22 or less low, 23-41 moderate, 42 or more high, applied to the sum rounded half up.
+# Missing: project policy, prorated when
 # >= 8 of 10 answered.
 m <- make_items("proqol5", 30, 1:5, p_missing = 0.06)
 r <- m; for (j in c(1, 4, 15, 17, 29)) r[, j] <- rev_code(r[, j], 1, 5)
-band <- function(x) cut_closed_right(x, c(22, 41), c("low", "moderate", "high"))
+band <- function(x) cut_closed_right(round_half_up(x), c(22, 41), c("low", "moderate", "high"))
 cs <- prorated_sum(r[, c(3, 6, 12, 16, 18, 20, 22, 24, 27, 30)], 8)
 bo <- prorated_sum(r[, c(1, 4, 8, 10, 15, 17, 19, 21, 26, 29)], 8)
 sts <- prorated_sum(r[, c(2, 5, 7, 9, 11, 13, 14, 23, 25, 28)], 8)
