@@ -218,10 +218,29 @@ def test_pcl5_provisional_cutoff_is_an_option():
         columns=[f"pcl5_{i}" for i in range(1, 21)],
     )
     out = score(data, "pcl5")
-    assert "pcl5_score_category" not in out  # no default cut-point
     assert out["pcl5_score"].tolist() == [34, 32]
-    cut = score(data, "pcl5", cutoffs={"pcl5_score": "provisional_33"})["pcl5_score_category"]
-    assert cut.astype(str).tolist() == ["probable PTSD", "below cut-point"]
+    # default: 33 (NCPTSD guidance, Bovin et al. 2016)
+    assert out["pcl5_score_category"].astype(str).tolist() == ["probable PTSD", "below cut-point"]
+    low = score(data, "pcl5", cutoffs={"pcl5_score": "provisional_31"})["pcl5_score_category"]
+    assert low.astype(str).tolist() == ["probable PTSD", "probable PTSD"]
+    old = score(data, "pcl5", cutoffs={"pcl5_score": "provisional_38"})["pcl5_score_category"]
+    assert old.astype(str).tolist() == ["below cut-point", "below cut-point"]
+
+
+def test_pcl5_older_38_cut_point_at_its_boundary():
+    # Earlier NCPTSD guidance: 38 or more; a prorated 37.5 rounds half up to 38.
+    cols = [f"pcl5_{i}" for i in range(1, 21)]
+    data = pd.DataFrame(
+        [[2] * 19 + [0], [2] * 17 + [1, 1, 1], [2] * 15 + [0] + [None] * 4],
+        index=["38", "37", "37.5"],  # the last: 30 x 20 / 16 = 37.5
+        columns=cols,
+        dtype="Int64",
+    )
+    with pytest.warns(ProratedScoreWarning):
+        out = score(data, "pcl5", cutoffs={"pcl5_score": "provisional_38"})
+    assert out["pcl5_score"].tolist() == [38, 37, 37.5]
+    cats = out["pcl5_score_category"].astype(str).tolist()
+    assert cats == ["probable PTSD", "below cut-point", "probable PTSD"]
 
 
 # --------------------------------------------------------------------------- dtypes and alignment
@@ -528,3 +547,38 @@ def test_stss_prorated_total_banded_after_rounding_half_up():
         out = score(data, "stss")
     assert out["stss_score"].tolist() == pytest.approx([27.625, 27.2, 23 * 17 / 14])
     assert out["stss_score_category"].astype(str).tolist() == ["mild", "little or none", "mild"]
+
+
+def test_pcl5_dsm5_rule_decided_when_answered_items_settle_it():
+    # NCPTSD: needs 1 B (items 1-5), 1 C (6-7), 2 D (8-14), 2 E (15-20) items rated >= 2.
+    cols = [f"pcl5_{i}" for i in range(1, 21)]
+    meets = [2, 0, 0, 0, 0] + [0, 3] + [2, 2, 0, 0, 0, 0, 0] + [4, 2, 0, 0, 0, 0]
+
+    def with_(changes: dict[int, int | None]) -> list[int | None]:
+        row = list(meets)
+        for item, value in changes.items():
+            row[item - 1] = value
+        return row
+
+    rows = {
+        # settled met: the missing items sit beside clusters that are already met
+        "met_b_d_missing": with_({2: None, 10: None, 17: None}),
+        # settled not met: D has no symptom and one missing item, so at most 1 of the 2 needed
+        "d_cannot_reach": with_({8: 0, 9: 0, 10: None}),
+        # settled not met: C answered 0 and 1, nothing missing there; a B item missing
+        "c_fails_b_open": with_({7: 1, 1: None}),
+        # open: D has 1 symptom and 1 missing item
+        "d_open": with_({9: 0, 10: None}),
+        # open: both C items missing
+        "c_open": with_({6: None, 7: None}),
+    }
+    data = pd.DataFrame.from_dict(rows, orient="index", columns=cols).astype("Int64")
+    with pytest.warns(ProratedScoreWarning):
+        out = score(data, "pcl5")
+    rule = out["pcl5_dsm5_rule"]
+    assert rule["met_b_d_missing"] == 1
+    assert rule["d_cannot_reach"] == 0 and rule["c_fails_b_open"] == 0
+    assert np.isnan(rule["d_open"]) and np.isnan(rule["c_open"])
+    # the counts themselves are reported for complete clusters only
+    assert np.isnan(out.loc["met_b_d_missing", "pcl5_intrusion_symptoms"])
+    assert out.loc["met_b_d_missing", "pcl5_avoidance_symptoms"] == 1

@@ -342,8 +342,35 @@ def _invalid_message(
 # --------------------------------------------------------------------------- scales
 
 
+_Bounds = tuple[np.ndarray, np.ndarray]
+
+
+def _scale_bounds(scale: Scale, bounds: list[_Bounds]) -> _Bounds:
+    """Smallest and largest value a scale could take once its unanswered parts are filled in.
+
+    A part's bounds are its value where known and its possible range where not, so the
+    bounds say whether the answered items already settle a rule (see method ``"all"``).
+    """
+    los = [b[0] for b in bounds]
+    his = [b[1] for b in bounds]
+    if scale.thresholds:
+        los = [(lo >= t).astype(float) for lo, t in zip(los, scale.thresholds)]
+        his = [(hi >= t).astype(float) for hi, t in zip(his, scale.thresholds)]
+    if scale.method == "sum":
+        return np.sum(los, axis=0), np.sum(his, axis=0)
+    if scale.method == "mean":
+        return np.mean(los, axis=0), np.mean(his, axis=0)
+    if scale.method == "any":
+        return np.max(los, axis=0), np.max(his, axis=0)
+    return np.min(los, axis=0), np.min(his, axis=0)  # "all": every part met
+
+
 def _combine(
-    scale: Scale, arrays: list[np.ndarray], answered: list[np.ndarray], n_rows: int
+    scale: Scale,
+    arrays: list[np.ndarray],
+    answered: list[np.ndarray],
+    n_rows: int,
+    bounds: _Bounds,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Score of one scale and the number of its parts answered per row."""
     count = np.zeros(n_rows, dtype=np.int16 if len(answered) > 255 else np.uint8)
@@ -351,17 +378,18 @@ def _combine(
         np.add(count, a, out=count)
     k = len(arrays)
     enough = count >= scale.min_answered
+    if scale.method == "all":
+        # Decided as soon as the answered items settle it: met when every part is sure to
+        # reach its threshold, not met when one part cannot reach it even if every
+        # unanswered item were at its highest; missing only when still open.
+        lo, hi = bounds
+        return np.where(hi == 0, 0.0, np.where(lo == 1, 1.0, np.nan)), count
     if scale.thresholds:
         # a part counts as 1 when it reaches its threshold (e.g. a symptom rated 2 or more)
         arrays = [
             np.where(m, (a >= t).astype(float), np.nan)
             for a, m, t in zip(arrays, answered, scale.thresholds)
         ]
-    if scale.method == "all":
-        failed = np.zeros(n_rows, dtype=bool)
-        for a in arrays:
-            failed |= a == 0
-        return np.where(failed, 0.0, np.where(count == k, 1.0, np.nan)), count
     if scale.method == "any":
         hit = np.zeros(n_rows, dtype=bool)
         for a in arrays:
@@ -414,6 +442,7 @@ def _score_one(
     n = len(data)
     values: dict[str, np.ndarray] = {}
     answered: dict[str, np.ndarray] = {}
+    bounds: dict[str, _Bounds] = {}
     problems: list[str] = []
     for item in inst.items:
         table = _ItemTable(inst, item)
@@ -427,6 +456,11 @@ def _score_one(
             arr = np.where(invalid, np.nan, arr)
         values[item.id] = arr
         answered[item.id] = ~np.isnan(arr)
+        lo, hi = inst.value_range(item)  # reverse keying keeps the range
+        bounds[item.id] = (
+            np.where(answered[item.id], arr, lo),
+            np.where(answered[item.id], arr, hi),
+        )
     if problems:
         text = f"{inst.id}: " + "; ".join(problems)
         if on_invalid == "raise":
@@ -439,13 +473,12 @@ def _score_one(
     prorated = 0
     for scale in inst.scales:
         col = inst.scale_column(scale)
-        if scale.items:
-            arrays = [values[i] for i in scale.items]
-            masks = [answered[i] for i in scale.items]
-        else:
-            arrays = [values[s] for s in scale.scales]
-            masks = [answered[s] for s in scale.scales]
-        result, count = _combine(scale, arrays, masks, n)
+        arrays = [values[p] for p in scale.parts]
+        masks = [answered[p] for p in scale.parts]
+        lo, hi = _scale_bounds(scale, [bounds[p] for p in scale.parts])
+        result, count = _combine(scale, arrays, masks, n, (lo, hi))
+        known = ~np.isnan(result)
+        bounds[scale.id] = (np.where(known, result, lo), np.where(known, result, hi))
         if scale.prorate:
             prorated += int(((count < len(arrays)) & ~np.isnan(result)).sum())
         values[scale.id] = result

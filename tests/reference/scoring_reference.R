@@ -80,21 +80,32 @@ write_pair("stss", m, data.frame(
 # --- PCL-5 (NCPTSD): items 0-4, total 0-80; clusters B 1-5, C 6-7, D 8-14, E 15-20.
 # Missing: project policy, total prorated when >= 16 of 20 answered; clusters need all items.
 # DSM-5 symptom rule (NCPTSD): an item rated >= 2 is a symptom; needs >= 1 B, >= 1 C, >= 2 D,
-# >= 2 E. Counts need every item of the cluster; the rule is "not met" as soon as a known count
-# falls short, "met" only when all four counts are known and reach their minimum.
+# >= 2 E. Counts need every item of the cluster. The rule (project policy for missing items): a
+# cluster is met when its answered symptoms reach the minimum, failed when answered symptoms plus
+# unanswered items stay below it; the rule is 0 if any cluster failed, 1 if all met, else NA.
+# Cut-point (NCPTSD, Bovin et al. 2016): total >= 33, on the total rounded half up.
 m <- make_items("pcl5", 20, 0:4, p_missing = 0.04)
 symptoms <- function(cols) ifelse(rowSums(is.na(m[, cols])) == 0, rowSums(m[, cols] >= 2), NA)
 b <- symptoms(1:5); c_ <- symptoms(6:7); d <- symptoms(8:14); e <- symptoms(15:20)
-short <- (!is.na(b) & b < 1) | (!is.na(c_) & c_ < 1) | (!is.na(d) & d < 2) | (!is.na(e) & e < 2)
-known <- !is.na(b) & !is.na(c_) & !is.na(d) & !is.na(e)
+clusters <- list(list(1:5, 1), list(6:7, 1), list(8:14, 2), list(15:20, 2))
+met_all <- rep(TRUE, nrow(m)); failed_any <- rep(FALSE, nrow(m))
+for (cl in clusters) {
+  x <- m[, cl[[1]], drop = FALSE]
+  seen <- rowSums(x >= 2, na.rm = TRUE); unknown <- rowSums(is.na(x))
+  met_all <- met_all & seen >= cl[[2]]
+  failed_any <- failed_any | (seen + unknown < cl[[2]])
+}
+total <- prorated_sum(m, 16)
 write_pair("pcl5", m, data.frame(
-  pcl5_score = prorated_sum(m, 16),
+  pcl5_score = total,
+  pcl5_score_category = ifelse(is.na(total), NA, ifelse(round_half_up(total) >= 33,
+                                                      "probable PTSD", "below cut-point")),
   pcl5_intrusion = sum_all(m[, 1:5]), pcl5_avoidance = sum_all(m[, 6:7]),
   pcl5_negative_cognition_mood = sum_all(m[, 8:14]),
   pcl5_arousal_reactivity = sum_all(m[, 15:20]),
   pcl5_intrusion_symptoms = b, pcl5_avoidance_symptoms = c_,
   pcl5_cognition_mood_symptoms = d, pcl5_arousal_symptoms = e,
-  pcl5_dsm5_rule = ifelse(short, 0, ifelse(known, 1, NA)),
+  pcl5_dsm5_rule = ifelse(failed_any, 0, ifelse(met_all, 1, NA)),
   pcl5_n_answered = n_ans(m)))
 
 # --- CYRM-R (manual v2.5; Jefferies et al. 2019): sum of 17 items; personal 1,2,3,7,9,10,12,13,
