@@ -582,3 +582,46 @@ def test_pcl5_dsm5_rule_decided_when_answered_items_settle_it():
     # the counts themselves are reported for complete clusters only
     assert np.isnan(out.loc["met_b_d_missing", "pcl5_intrusion_symptoms"])
     assert out.loc["met_b_d_missing", "pcl5_avoidance_symptoms"] == 1
+
+
+# --------------------------------------------------------------------------- BRFSS missing answers
+
+
+def test_brfss_complete_cases_reproduce_R_distribution(brfss, reference_values):
+    # Source: scoring_reference.R counts complete cases (all 11 answered, as in the analytic
+    # sample of Merrick et al. 2019) directly from the answer codes.
+    ref = reference_values("scoring_brfss_ace_complete_cases")
+    out = score(brfss, "brfss_ace", columns=BRFSS_COLUMNS, options={"missing": "complete_cases"})
+    s = out["brfss_ace_score"].dropna()
+    assert len(s) == ref["n"]
+    bands = s.clip(upper=4).astype(int).astype(str).replace({"4": "4+"})
+    assert bands.value_counts().to_dict() == ref["counts"]
+    # the project's default keeps respondents whose missing answers cannot change the score
+    default = score(brfss, "brfss_ace", columns=BRFSS_COLUMNS)["brfss_ace_score"]
+    assert default.notna().sum() > ref["n"]
+    both = s.index
+    assert (default[both] == s).all()
+
+
+def test_brfss_missing_option_complete_cases_rows():
+    base = {f"brfss_ace_{i}": 2 for i in range(1, 6)} | {f"brfss_ace_{i}": 1 for i in range(6, 12)}
+    data = pd.DataFrame(
+        [
+            base | {"brfss_ace_2": 1, "brfss_ace_3": 9},  # substance use decided by Q2 = yes
+            base | {"brfss_ace_5": 8},  # parents not married: an answer
+            base | {"brfss_ace_9": 3, "brfss_ace_11": None},  # Q11 blank, Q9 decides
+        ],
+        index=["refused_q3", "not_married", "blank_q11"],
+    )
+    decidable = score(data, "brfss_ace")
+    assert decidable["brfss_ace_score"].tolist() == [1, 0, 1]
+    cc = score(data, "brfss_ace", options={"missing": "complete_cases"})
+    assert np.isnan(cc.loc["refused_q3", "brfss_ace_score"])
+    assert np.isnan(cc.loc["refused_q3", "brfss_ace_household_substance_use"])
+    assert cc.loc["not_married", "brfss_ace_score"] == 0
+    assert np.isnan(cc.loc["blank_q11", "brfss_ace_score"])
+    assert cc["brfss_ace_n_answered"].tolist() == [10, 11, 10]
+    strict = score(
+        data, "brfss_ace", options={"missing": "complete_cases", "parents_not_married": "missing"}
+    )
+    assert np.isnan(strict.loc["not_married", "brfss_ace_score"])

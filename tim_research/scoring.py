@@ -66,7 +66,8 @@ def score(
         Map of item id to the column holding it, e.g. ``{"brfss_ace_1": "ACEDEPRS"}``.
     options
         Scoring options left open by an instrument's sources, e.g.
-        ``{"emotional_abuse": "more_than_once"}``; with several instruments key it by
+        ``{"emotional_abuse": "more_than_once"}`` or the complete-case rule
+        ``{"missing": "complete_cases"}``; with several instruments key it by
         instrument id: ``{"brfss_ace": {...}}``. Defaults are documented in each file.
     cutoffs
         Map of output column to a non-default cut-off set, e.g. ``{"ace10_score": "cdc_2019"}``.
@@ -443,6 +444,7 @@ def _score_one(
     values: dict[str, np.ndarray] = {}
     answered: dict[str, np.ndarray] = {}
     bounds: dict[str, _Bounds] = {}
+    every_item: dict[str, np.ndarray] = {}  # every item beneath answered (complete-case rule)
     problems: list[str] = []
     for item in inst.items:
         table = _ItemTable(inst, item)
@@ -456,6 +458,7 @@ def _score_one(
             arr = np.where(invalid, np.nan, arr)
         values[item.id] = arr
         answered[item.id] = ~np.isnan(arr)
+        every_item[item.id] = answered[item.id]
         lo, hi = inst.value_range(item)  # reverse keying keeps the range
         bounds[item.id] = (
             np.where(answered[item.id], arr, lo),
@@ -477,6 +480,9 @@ def _score_one(
         masks = [answered[p] for p in scale.parts]
         lo, hi = _scale_bounds(scale, [bounds[p] for p in scale.parts])
         result, count = _combine(scale, arrays, masks, n, (lo, hi))
+        every_item[scale.id] = np.logical_and.reduce([every_item[p] for p in scale.parts])
+        if scale.complete:
+            result[~every_item[scale.id]] = np.nan
         known = ~np.isnan(result)
         bounds[scale.id] = (np.where(known, result, lo), np.where(known, result, hi))
         if scale.prorate:

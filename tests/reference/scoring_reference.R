@@ -2,7 +2,8 @@
 # published scoring rules (sources beside each rule), not from the Python engine.
 # Run from the repository root:  Rscript tests/reference/scoring_reference.R
 # Inputs: seeded random responses made here, and data/external/brfss2022_ace_12states.csv.
-# Outputs: tests/reference/values/scoring_<id>_input.csv, scoring_<id>_expected.csv, scoring_meta.json
+# Outputs: tests/reference/values/scoring_<id>_input.csv, scoring_<id>_expected.csv, scoring_meta.json,
+# scoring_brfss_ace_complete_cases.json
 suppressPackageStartupMessages(library(jsonlite))
 out <- "tests/reference/values"
 dir.create(out, showWarnings = FALSE, recursive = TRUE)
@@ -183,6 +184,28 @@ for (name in names(variants)) {
                        percent_0_1_2_3_4plus = as.numeric(100 * tab / sum(tab)),
                        mean_score = mean(s, na.rm = TRUE))
 }
+# Complete-case rule (the analytic sample of Merrick et al. 2019, MMWR 68(44): respondents who
+# answered all ACE questions): a respondent gets a score only if all 11 questions have an answer
+# code - 1/2 (Q1-4), 1/2/8 (Q5; 8 "parents not married" is an answer, scored 0), 1/2/3 (Q6-11);
+# blank, 7 (don't know) or 9 (refused) on any question removes the respondent. Written here as a
+# plain count over answer codes, apart from score_brfss() above.
+answer_codes <- c(rep(list(c(1, 2)), 4), list(c(1, 2, 8)), rep(list(c(1, 2, 3)), 6))
+complete <- Reduce(`&`, Map(function(v, ok) !is.na(brfss[[v]]) & brfss[[v]] %in% ok,
+                            vars, answer_codes))
+d <- brfss[complete, ]
+hit <- function(v, yes) as.integer(d[[v]] %in% yes)
+cc_score <- hit("ACEDEPRS", 1) + pmax(hit("ACEDRINK", 1), hit("ACEDRUGS", 1)) +
+  hit("ACEPRISN", 1) + hit("ACEDIVRC", 1) + hit("ACEPUNCH", 2:3) + hit("ACEHURT1", 2:3) +
+  hit("ACESWEAR", 2:3) +
+  pmax(hit("ACETOUCH", 2:3), hit("ACETTHEM", 2:3), hit("ACEHVSEX", 2:3))
+cc_tab <- table(factor(pmin(cc_score, 4), levels = 0:4, labels = c("0", "1", "2", "3", "4+")))
+write_json(list(
+  source = paste("tests/reference/scoring_reference.R: BRFSS 2022 extract, complete cases",
+                 "(all 11 ACE questions answered; code 8 an answer scored 0), default",
+                 "emotional abuse rule (once or more)"),
+  n = length(cc_score), counts = as.list(setNames(as.integer(cc_tab), names(cc_tab)))),
+  file.path(out, "scoring_brfss_ace_complete_cases.json"), auto_unbox = TRUE, pretty = TRUE)
+
 write_json(list(
   source = "tests/reference/scoring_reference.R (base R, rules cited in the script)",
   r_version = R.version.string, seed = 20261127,
