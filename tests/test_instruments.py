@@ -107,6 +107,29 @@ def test_user_folder_overrides_a_builtin(tmp_path):
     assert load_instrument("brs").name == "Brief Resilience Scale"
 
 
+_OPTION = """
+[options.rule]
+default = "a"
+[options.rule.choices.a]
+[options.rule.choices.b]
+scales = {{ {} = {{ {} }} }}
+"""
+
+
+def test_complete_scale_needs_every_item(tmp_path):
+    # min_answered = 1 would score a row with one item; the complete-case choice needs both
+    data = pd.DataFrame({"my_scale_1": [4, 4], "my_scale_2": [2, None]}, index=["both", "one"])
+    one_missing_allowed = MINIMAL.replace(
+        'method = "mean"', 'method = "mean"\nmin_answered = 1'
+    ) + _OPTION.format('"*"', "complete = true")
+    (tmp_path / "my_scale.toml").write_text(one_missing_allowed)
+    loose = score(data, "my_scale", paths=[tmp_path])
+    assert loose["my_scale_score"].tolist() == [4.0, 4.0]
+    strict = score(data, "my_scale", paths=[tmp_path], options={"rule": "b"})
+    assert strict["my_scale_score"].tolist()[0] == 4.0
+    assert pd.isna(strict.loc["one", "my_scale_score"])
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
@@ -128,6 +151,9 @@ def test_user_folder_overrides_a_builtin(tmp_path):
             lambda t: t.replace('method = "mean"', 'method = "mean"\nthreshold = [1, 2, 3]'),
             "one number or one per part",
         ),
+        (lambda t: t.replace('method = "mean"', 'method = "mean"\ncomplete = 1'), "true or false"),
+        (lambda t: t + _OPTION.format("nope", "complete = true"), "unknown scale 'nope'"),
+        (lambda t: t + _OPTION.format("score", "prorate = true"), "may set only"),
     ],
 )
 def test_malformed_files_are_rejected_with_the_reason(tmp_path, change, message):

@@ -218,10 +218,29 @@ def test_pcl5_provisional_cutoff_is_an_option():
         columns=[f"pcl5_{i}" for i in range(1, 21)],
     )
     out = score(data, "pcl5")
-    assert "pcl5_score_category" not in out  # no default cut-point
     assert out["pcl5_score"].tolist() == [34, 32]
-    cut = score(data, "pcl5", cutoffs={"pcl5_score": "provisional_33"})["pcl5_score_category"]
-    assert cut.astype(str).tolist() == ["probable PTSD", "below cut-point"]
+    # default: 33 (NCPTSD guidance, Bovin et al. 2016)
+    assert out["pcl5_score_category"].astype(str).tolist() == ["probable PTSD", "below cut-point"]
+    low = score(data, "pcl5", cutoffs={"pcl5_score": "provisional_31"})["pcl5_score_category"]
+    assert low.astype(str).tolist() == ["probable PTSD", "probable PTSD"]
+    old = score(data, "pcl5", cutoffs={"pcl5_score": "provisional_38"})["pcl5_score_category"]
+    assert old.astype(str).tolist() == ["below cut-point", "below cut-point"]
+
+
+def test_pcl5_older_38_cut_point_at_its_boundary():
+    # Earlier NCPTSD guidance: 38 or more; a prorated 37.5 rounds half up to 38.
+    cols = [f"pcl5_{i}" for i in range(1, 21)]
+    data = pd.DataFrame(
+        [[2] * 19 + [0], [2] * 17 + [1, 1, 1], [2] * 15 + [0] + [None] * 4],
+        index=["38", "37", "37.5"],  # the last: 30 x 20 / 16 = 37.5
+        columns=cols,
+        dtype="Int64",
+    )
+    with pytest.warns(ProratedScoreWarning):
+        out = score(data, "pcl5", cutoffs={"pcl5_score": "provisional_38"})
+    assert out["pcl5_score"].tolist() == [38, 37, 37.5]
+    cats = out["pcl5_score_category"].astype(str).tolist()
+    assert cats == ["probable PTSD", "below cut-point", "probable PTSD"]
 
 
 # --------------------------------------------------------------------------- dtypes and alignment
@@ -461,3 +480,148 @@ def test_pcl5_dsm5_symptom_rule():
     assert out.loc[
         "meets", ["pcl5_intrusion_symptoms", "pcl5_cognition_mood_symptoms"]
     ].tolist() == [1, 2]
+
+
+# --------------------------------------------------------------------------- banding prorated sums
+
+PROQOL_CS = [3, 6, 12, 16, 18, 20, 22, 24, 27, 30]
+
+
+def _proqol_cs_rows(rows: dict[str, list[int]]) -> pd.DataFrame:
+    """ProQOL 5 frames with only compassion-satisfaction items answered (first len(v) of them)."""
+    cols = [f"proqol5_{i}" for i in range(1, 31)]
+    data = pd.DataFrame(np.nan, index=list(rows), columns=cols)
+    for name, answers in rows.items():
+        data.loc[name, [f"proqol5_{i}" for i in PROQOL_CS[: len(answers)]]] = answers
+    return data
+
+
+def test_proqol_prorated_sum_banded_after_rounding_half_up():
+    # Score sheet (Stamm 2010): 22 or less low, 23-41 moderate, 42 or more high.
+    data = _proqol_cs_rows(
+        {
+            "41.11": [5] + [4] * 8,  # 9 answered, 37 x 10 / 9 -> 41 -> moderate
+            "42.5": [5, 5] + [4] * 6,  # 8 answered, 34 x 10 / 8 -> 43 -> high
+            "22.22": [3, 3] + [2] * 7,  # 9 answered, 20 x 10 / 9 -> 22 -> low
+        }
+    )
+    with pytest.warns(ProratedScoreWarning):
+        out = score(data, "proqol5")
+    col = "proqol5_compassion_satisfaction"
+    assert out[col].tolist() == pytest.approx([370 / 9, 42.5, 200 / 9])  # score stays unrounded
+    assert out[f"{col}_category"].astype(str).tolist() == ["moderate", "high", "low"]
+
+
+def test_half_way_sums_round_up_at_every_score_sheet_boundary():
+    # 41.5 and 22.5 cannot come from 10 items with 8 or 9 answered, so the rule is checked on
+    # the engine's banding of the ProQOL scale itself: 41.4 -> 41 moderate, 41.5 -> 42 high,
+    # 22.4 -> 22 low, 22.5 -> 23 moderate (score sheet bands).
+    from tim_research.scoring import _categorise
+
+    scale = next(s for s in load_instrument("proqol5").scales if s.id == "burnout")
+    cats = _categorise(np.array([41.4, 41.5, 22.4, 22.5, np.nan]), scale, None)
+    assert list(cats.astype(object)[:4]) == ["moderate", "high", "low", "moderate"]
+    assert pd.isna(cats[4])
+
+
+def test_mean_scales_are_banded_unrounded():
+    # BRS bands are on the mean (Smith et al. 2013): 4.30 normal, 4.31 high; no rounding.
+    from tim_research.scoring import _categorise
+
+    scale = load_instrument("brs").scales[0]
+    cats = _categorise(np.array([4.30, 4.31, 2.995]), scale, None)
+    assert list(cats.astype(object)) == ["normal", "high", "low"]
+
+
+def test_stss_prorated_total_banded_after_rounding_half_up():
+    # Bride (2007) bands: below 28 little or none, 28-37 mild.
+    def row(twos: int, ones: int) -> list[float]:
+        return [2] * twos + [1] * ones + [np.nan] * (17 - twos - ones)
+
+    data = pd.DataFrame(
+        [row(10, 6), row(9, 6), row(9, 5)],  # 26 x 17/16, 24 x 17/15, 23 x 17/14
+        index=["27.625", "27.2", "27.93"],
+        columns=[f"stss_{i}" for i in range(1, 18)],
+    )
+    with pytest.warns(ProratedScoreWarning):
+        out = score(data, "stss")
+    assert out["stss_score"].tolist() == pytest.approx([27.625, 27.2, 23 * 17 / 14])
+    assert out["stss_score_category"].astype(str).tolist() == ["mild", "little or none", "mild"]
+
+
+def test_pcl5_dsm5_rule_decided_when_answered_items_settle_it():
+    # NCPTSD: needs 1 B (items 1-5), 1 C (6-7), 2 D (8-14), 2 E (15-20) items rated >= 2.
+    cols = [f"pcl5_{i}" for i in range(1, 21)]
+    meets = [2, 0, 0, 0, 0] + [0, 3] + [2, 2, 0, 0, 0, 0, 0] + [4, 2, 0, 0, 0, 0]
+
+    def with_(changes: dict[int, int | None]) -> list[int | None]:
+        row = list(meets)
+        for item, value in changes.items():
+            row[item - 1] = value
+        return row
+
+    rows = {
+        # settled met: the missing items sit beside clusters that are already met
+        "met_b_d_missing": with_({2: None, 10: None, 17: None}),
+        # settled not met: D has no symptom and one missing item, so at most 1 of the 2 needed
+        "d_cannot_reach": with_({8: 0, 9: 0, 10: None}),
+        # settled not met: C answered 0 and 1, nothing missing there; a B item missing
+        "c_fails_b_open": with_({7: 1, 1: None}),
+        # open: D has 1 symptom and 1 missing item
+        "d_open": with_({9: 0, 10: None}),
+        # open: both C items missing
+        "c_open": with_({6: None, 7: None}),
+    }
+    data = pd.DataFrame.from_dict(rows, orient="index", columns=cols).astype("Int64")
+    with pytest.warns(ProratedScoreWarning):
+        out = score(data, "pcl5")
+    rule = out["pcl5_dsm5_rule"]
+    assert rule["met_b_d_missing"] == 1
+    assert rule["d_cannot_reach"] == 0 and rule["c_fails_b_open"] == 0
+    assert np.isnan(rule["d_open"]) and np.isnan(rule["c_open"])
+    # the counts themselves are reported for complete clusters only
+    assert np.isnan(out.loc["met_b_d_missing", "pcl5_intrusion_symptoms"])
+    assert out.loc["met_b_d_missing", "pcl5_avoidance_symptoms"] == 1
+
+
+# --------------------------------------------------------------------------- BRFSS missing answers
+
+
+def test_brfss_complete_cases_reproduce_R_distribution(brfss, reference_values):
+    # Source: scoring_reference.R counts complete cases (all 11 answered, as in the analytic
+    # sample of Merrick et al. 2019) directly from the answer codes.
+    ref = reference_values("scoring_brfss_ace_complete_cases")
+    out = score(brfss, "brfss_ace", columns=BRFSS_COLUMNS, options={"missing": "complete_cases"})
+    s = out["brfss_ace_score"].dropna()
+    assert len(s) == ref["n"]
+    bands = s.clip(upper=4).astype(int).astype(str).replace({"4": "4+"})
+    assert bands.value_counts().to_dict() == ref["counts"]
+    # the project's default keeps respondents whose missing answers cannot change the score
+    default = score(brfss, "brfss_ace", columns=BRFSS_COLUMNS)["brfss_ace_score"]
+    assert default.notna().sum() > ref["n"]
+    both = s.index
+    assert (default[both] == s).all()
+
+
+def test_brfss_missing_option_complete_cases_rows():
+    base = {f"brfss_ace_{i}": 2 for i in range(1, 6)} | {f"brfss_ace_{i}": 1 for i in range(6, 12)}
+    data = pd.DataFrame(
+        [
+            base | {"brfss_ace_2": 1, "brfss_ace_3": 9},  # substance use decided by Q2 = yes
+            base | {"brfss_ace_5": 8},  # parents not married: an answer
+            base | {"brfss_ace_9": 3, "brfss_ace_11": None},  # Q11 blank, Q9 decides
+        ],
+        index=["refused_q3", "not_married", "blank_q11"],
+    )
+    decidable = score(data, "brfss_ace")
+    assert decidable["brfss_ace_score"].tolist() == [1, 0, 1]
+    cc = score(data, "brfss_ace", options={"missing": "complete_cases"})
+    assert np.isnan(cc.loc["refused_q3", "brfss_ace_score"])
+    assert np.isnan(cc.loc["refused_q3", "brfss_ace_household_substance_use"])
+    assert cc.loc["not_married", "brfss_ace_score"] == 0
+    assert np.isnan(cc.loc["blank_q11", "brfss_ace_score"])
+    assert cc["brfss_ace_n_answered"].tolist() == [10, 11, 10]
+    strict = score(
+        data, "brfss_ace", options={"missing": "complete_cases", "parents_not_married": "missing"}
+    )
+    assert np.isnan(strict.loc["not_married", "brfss_ace_score"])

@@ -17,7 +17,7 @@ from tim_research.errors import (
     InvalidResponseWarning,
     ProratedScoreWarning,
 )
-from tim_research.instruments import Instrument, Item, Scale, load_instrument
+from tim_research.instruments import CutoffSet, Instrument, Item, Scale, load_instrument
 
 __all__ = ["score", "resolve_instruments"]
 
@@ -66,7 +66,8 @@ def score(
         Map of item id to the column holding it, e.g. ``{"brfss_ace_1": "ACEDEPRS"}``.
     options
         Scoring options left open by an instrument's sources, e.g.
-        ``{"emotional_abuse": "more_than_once"}``; with several instruments key it by
+        ``{"emotional_abuse": "more_than_once"}`` or the complete-case rule
+        ``{"missing": "complete_cases"}``; with several instruments key it by
         instrument id: ``{"brfss_ace": {...}}``. Defaults are documented in each file.
     cutoffs
         Map of output column to a non-default cut-off set, e.g. ``{"ace10_score": "cdc_2019"}``.
@@ -89,6 +90,13 @@ def score(
     Notes
     -----
     ACE scores are population research measures, not screening tools for individuals.
+
+    Banding of prorated sums: score sheets give whole-number bands (e.g. ProQOL 5 "42 or
+    more" high), but a prorated sum can fall between them (41.11). For every ``sum`` scale
+    whose cut-off set has only whole-number bounds, the category is taken from the sum
+    rounded half up to a whole number (41.4 -> 41, 41.5 -> 42), as a hand-scorer would;
+    the score column itself keeps the unrounded prorated value. Other scales (means, such
+    as the BRS) are banded on the unrounded score.
 
     A ``dask.dataframe.DataFrame`` is scored lazily partition by partition
     (``map_partitions``), for data larger than memory; the index is then checked for
@@ -335,8 +343,35 @@ def _invalid_message(
 # --------------------------------------------------------------------------- scales
 
 
+_Bounds = tuple[np.ndarray, np.ndarray]
+
+
+def _scale_bounds(scale: Scale, bounds: list[_Bounds]) -> _Bounds:
+    """Smallest and largest value a scale could take once its unanswered parts are filled in.
+
+    A part's bounds are its value where known and its possible range where not, so the
+    bounds say whether the answered items already settle a rule (see method ``"all"``).
+    """
+    los = [b[0] for b in bounds]
+    his = [b[1] for b in bounds]
+    if scale.thresholds:
+        los = [(lo >= t).astype(float) for lo, t in zip(los, scale.thresholds)]
+        his = [(hi >= t).astype(float) for hi, t in zip(his, scale.thresholds)]
+    if scale.method == "sum":
+        return np.sum(los, axis=0), np.sum(his, axis=0)
+    if scale.method == "mean":
+        return np.mean(los, axis=0), np.mean(his, axis=0)
+    if scale.method == "any":
+        return np.max(los, axis=0), np.max(his, axis=0)
+    return np.min(los, axis=0), np.min(his, axis=0)  # "all": every part met
+
+
 def _combine(
-    scale: Scale, arrays: list[np.ndarray], answered: list[np.ndarray], n_rows: int
+    scale: Scale,
+    arrays: list[np.ndarray],
+    answered: list[np.ndarray],
+    n_rows: int,
+    bounds: _Bounds,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Score of one scale and the number of its parts answered per row."""
     count = np.zeros(n_rows, dtype=np.int16 if len(answered) > 255 else np.uint8)
@@ -344,17 +379,18 @@ def _combine(
         np.add(count, a, out=count)
     k = len(arrays)
     enough = count >= scale.min_answered
+    if scale.method == "all":
+        # Decided as soon as the answered items settle it: met when every part is sure to
+        # reach its threshold, not met when one part cannot reach it even if every
+        # unanswered item were at its highest; missing only when still open.
+        lo, hi = bounds
+        return np.where(hi == 0, 0.0, np.where(lo == 1, 1.0, np.nan)), count
     if scale.thresholds:
         # a part counts as 1 when it reaches its threshold (e.g. a symptom rated 2 or more)
         arrays = [
             np.where(m, (a >= t).astype(float), np.nan)
             for a, m, t in zip(arrays, answered, scale.thresholds)
         ]
-    if scale.method == "all":
-        failed = np.zeros(n_rows, dtype=bool)
-        for a in arrays:
-            failed |= a == 0
-        return np.where(failed, 0.0, np.where(count == k, 1.0, np.nan)), count
     if scale.method == "any":
         hit = np.zeros(n_rows, dtype=bool)
         for a in arrays:
@@ -374,10 +410,21 @@ def _combine(
     return result, count
 
 
+def _whole_number_cutoffs(scale: Scale, cut: CutoffSet) -> bool:
+    """A sum scale whose cut-off set has only whole-number bounds (a score sheet's bands)."""
+    bounds = [x for b in cut.bins for x in (b.lower, b.upper) if math.isfinite(x)]
+    return scale.method == "sum" and all(float(x).is_integer() for x in bounds)
+
+
 def _categorise(values: np.ndarray, scale: Scale, cutoff_id: str | None) -> pd.Categorical | None:
     cut = scale.cutoff_set(cutoff_id)
     if cut is None:
         return None
+    if _whole_number_cutoffs(scale, cut):
+        # Score sheets band whole sums; a prorated sum is rounded half up, as a hand-scorer
+        # would, so 41.5 bands as 42 and 41.4 as 41 whatever the file's bin edges. Sums of
+        # whole answers are unchanged. np.floor(x + 0.5) is exact here: x = total * k / n.
+        values = np.floor(values + 0.5)
     codes = np.zeros(values.shape, dtype=np.int8)
     for b in cut.bins[:-1]:
         codes += (values > b.upper) if b.upper_inclusive else (values >= b.upper)
@@ -396,6 +443,8 @@ def _score_one(
     n = len(data)
     values: dict[str, np.ndarray] = {}
     answered: dict[str, np.ndarray] = {}
+    bounds: dict[str, _Bounds] = {}
+    every_item: dict[str, np.ndarray] = {}  # every item beneath answered (complete-case rule)
     problems: list[str] = []
     for item in inst.items:
         table = _ItemTable(inst, item)
@@ -409,6 +458,12 @@ def _score_one(
             arr = np.where(invalid, np.nan, arr)
         values[item.id] = arr
         answered[item.id] = ~np.isnan(arr)
+        every_item[item.id] = answered[item.id]
+        lo, hi = inst.value_range(item)  # reverse keying keeps the range
+        bounds[item.id] = (
+            np.where(answered[item.id], arr, lo),
+            np.where(answered[item.id], arr, hi),
+        )
     if problems:
         text = f"{inst.id}: " + "; ".join(problems)
         if on_invalid == "raise":
@@ -421,13 +476,15 @@ def _score_one(
     prorated = 0
     for scale in inst.scales:
         col = inst.scale_column(scale)
-        if scale.items:
-            arrays = [values[i] for i in scale.items]
-            masks = [answered[i] for i in scale.items]
-        else:
-            arrays = [values[s] for s in scale.scales]
-            masks = [answered[s] for s in scale.scales]
-        result, count = _combine(scale, arrays, masks, n)
+        arrays = [values[p] for p in scale.parts]
+        masks = [answered[p] for p in scale.parts]
+        lo, hi = _scale_bounds(scale, [bounds[p] for p in scale.parts])
+        result, count = _combine(scale, arrays, masks, n, (lo, hi))
+        every_item[scale.id] = np.logical_and.reduce([every_item[p] for p in scale.parts])
+        if scale.complete:
+            result[~every_item[scale.id]] = np.nan
+        known = ~np.isnan(result)
+        bounds[scale.id] = (np.where(known, result, lo), np.where(known, result, hi))
         if scale.prorate:
             prorated += int(((count < len(arrays)) & ~np.isnan(result)).sum())
         values[scale.id] = result

@@ -2,7 +2,8 @@
 # published scoring rules (sources beside each rule), not from the Python engine.
 # Run from the repository root:  Rscript tests/reference/scoring_reference.R
 # Inputs: seeded random responses made here, and data/external/brfss2022_ace_12states.csv.
-# Outputs: tests/reference/values/scoring_<id>_input.csv, scoring_<id>_expected.csv, scoring_meta.json
+# Outputs: tests/reference/values/scoring_<id>_input.csv, scoring_<id>_expected.csv, scoring_meta.json,
+# scoring_brfss_ace_complete_cases.json
 suppressPackageStartupMessages(library(jsonlite))
 out <- "tests/reference/values"
 dir.create(out, showWarnings = FALSE, recursive = TRUE)
@@ -25,6 +26,9 @@ prorated_sum <- function(m, min_n) {
   k <- ncol(m); n <- n_ans(m)
   ifelse(n >= min_n, rowMeans(m, na.rm = TRUE) * k, NA)
 }
+# Project convention for every sum banded by whole-number cut-offs: a prorated sum is rounded half
+# up to a whole number before banding, as a hand-scorer would (R's round() rounds half to even).
+round_half_up <- function(x) floor(x + 0.5)
 cut_closed_right <- function(x, breaks, labels) {
   # bins (-Inf, b1], (b1, b2], ... : used where the source gives integer upper bounds
   as.character(cut(x, c(-Inf, breaks, Inf), labels = labels, right = TRUE))
@@ -61,13 +65,14 @@ write_pair("ace10", m, data.frame(
   ace10_household = sum_all(m[, 6:10]), ace10_n_answered = n_ans(m)))
 
 # --- STSS (Bride et al. 2004): sums; intrusion 2,3,6,10,13; avoidance 1,5,7,9,12,14,17;
-# arousal 4,8,11,15,16. Bands (Bride 2007): <28, 28-37, 38-43, 44-48, >=49.
+# arousal 4,8,11,15,16. Bands (Bride 2007, as cited): <28, 28-37, 38-43, 44-48, >=49, applied to
+# the total rounded half up.
 # Missing: project policy, total prorated when >= 14 of 17 answered; subscales need all items.
 m <- make_items("stss", 17, 1:5, p_missing = 0.05)
 s <- prorated_sum(m, 14)
 write_pair("stss", m, data.frame(
   stss_score = s,
-  stss_score_category = cut_closed_left(s, c(28, 38, 44, 49),
+  stss_score_category = cut_closed_left(round_half_up(s), c(28, 38, 44, 49),
                                         c("little or none", "mild", "moderate", "high", "severe")),
   stss_intrusion = sum_all(m[, c(2, 3, 6, 10, 13)]),
   stss_avoidance = sum_all(m[, c(1, 5, 7, 9, 12, 14, 17)]),
@@ -76,21 +81,32 @@ write_pair("stss", m, data.frame(
 # --- PCL-5 (NCPTSD): items 0-4, total 0-80; clusters B 1-5, C 6-7, D 8-14, E 15-20.
 # Missing: project policy, total prorated when >= 16 of 20 answered; clusters need all items.
 # DSM-5 symptom rule (NCPTSD): an item rated >= 2 is a symptom; needs >= 1 B, >= 1 C, >= 2 D,
-# >= 2 E. Counts need every item of the cluster; the rule is "not met" as soon as a known count
-# falls short, "met" only when all four counts are known and reach their minimum.
+# >= 2 E. Counts need every item of the cluster. The rule (project policy for missing items): a
+# cluster is met when its answered symptoms reach the minimum, failed when answered symptoms plus
+# unanswered items stay below it; the rule is 0 if any cluster failed, 1 if all met, else NA.
+# Cut-point (NCPTSD, Bovin et al. 2016): total >= 33, on the total rounded half up.
 m <- make_items("pcl5", 20, 0:4, p_missing = 0.04)
 symptoms <- function(cols) ifelse(rowSums(is.na(m[, cols])) == 0, rowSums(m[, cols] >= 2), NA)
 b <- symptoms(1:5); c_ <- symptoms(6:7); d <- symptoms(8:14); e <- symptoms(15:20)
-short <- (!is.na(b) & b < 1) | (!is.na(c_) & c_ < 1) | (!is.na(d) & d < 2) | (!is.na(e) & e < 2)
-known <- !is.na(b) & !is.na(c_) & !is.na(d) & !is.na(e)
+clusters <- list(list(1:5, 1), list(6:7, 1), list(8:14, 2), list(15:20, 2))
+met_all <- rep(TRUE, nrow(m)); failed_any <- rep(FALSE, nrow(m))
+for (cl in clusters) {
+  x <- m[, cl[[1]], drop = FALSE]
+  seen <- rowSums(x >= 2, na.rm = TRUE); unknown <- rowSums(is.na(x))
+  met_all <- met_all & seen >= cl[[2]]
+  failed_any <- failed_any | (seen + unknown < cl[[2]])
+}
+total <- prorated_sum(m, 16)
 write_pair("pcl5", m, data.frame(
-  pcl5_score = prorated_sum(m, 16),
+  pcl5_score = total,
+  pcl5_score_category = ifelse(is.na(total), NA, ifelse(round_half_up(total) >= 33,
+                                                      "probable PTSD", "below cut-point")),
   pcl5_intrusion = sum_all(m[, 1:5]), pcl5_avoidance = sum_all(m[, 6:7]),
   pcl5_negative_cognition_mood = sum_all(m[, 8:14]),
   pcl5_arousal_reactivity = sum_all(m[, 15:20]),
   pcl5_intrusion_symptoms = b, pcl5_avoidance_symptoms = c_,
   pcl5_cognition_mood_symptoms = d, pcl5_arousal_symptoms = e,
-  pcl5_dsm5_rule = ifelse(short, 0, ifelse(known, 1, NA)),
+  pcl5_dsm5_rule = ifelse(failed_any, 0, ifelse(met_all, 1, NA)),
   pcl5_n_answered = n_ans(m)))
 
 # --- CYRM-R (manual v2.5; Jefferies et al. 2019): sum of 17 items; personal 1,2,3,7,9,10,12,13,
@@ -106,11 +122,12 @@ for (version in c("5pt", "3pt")) {
 
 # --- ProQOL 5 (Stamm 2010): subscale raw sums; CS 3,6,12,16,18,20,22,24,27,30; burnout
 # 1,4,8,10,15,17,19,21,26,29 with 1,4,15,17,29 reversed (6 - x); STS 2,5,7,9,11,13,14,23,25,28.
-# Bands: 22 or less low, 23-41 moderate, 42 or more high. Missing: project policy, prorated when
+# Bands: 22 or less low, 23-41 moderate, 42 or more high, applied to the sum rounded half up.
+# Missing: project policy, prorated when
 # >= 8 of 10 answered.
 m <- make_items("proqol5", 30, 1:5, p_missing = 0.06)
 r <- m; for (j in c(1, 4, 15, 17, 29)) r[, j] <- rev_code(r[, j], 1, 5)
-band <- function(x) cut_closed_right(x, c(22, 41), c("low", "moderate", "high"))
+band <- function(x) cut_closed_right(round_half_up(x), c(22, 41), c("low", "moderate", "high"))
 cs <- prorated_sum(r[, c(3, 6, 12, 16, 18, 20, 22, 24, 27, 30)], 8)
 bo <- prorated_sum(r[, c(1, 4, 8, 10, 15, 17, 19, 21, 26, 29)], 8)
 sts <- prorated_sum(r[, c(2, 5, 7, 9, 11, 13, 14, 23, 25, 28)], 8)
@@ -167,6 +184,28 @@ for (name in names(variants)) {
                        percent_0_1_2_3_4plus = as.numeric(100 * tab / sum(tab)),
                        mean_score = mean(s, na.rm = TRUE))
 }
+# Complete-case rule (the analytic sample of Merrick et al. 2019, MMWR 68(44): respondents who
+# answered all ACE questions): a respondent gets a score only if all 11 questions have an answer
+# code - 1/2 (Q1-4), 1/2/8 (Q5; 8 "parents not married" is an answer, scored 0), 1/2/3 (Q6-11);
+# blank, 7 (don't know) or 9 (refused) on any question removes the respondent. Written here as a
+# plain count over answer codes, apart from score_brfss() above.
+answer_codes <- c(rep(list(c(1, 2)), 4), list(c(1, 2, 8)), rep(list(c(1, 2, 3)), 6))
+complete <- Reduce(`&`, Map(function(v, ok) !is.na(brfss[[v]]) & brfss[[v]] %in% ok,
+                            vars, answer_codes))
+d <- brfss[complete, ]
+hit <- function(v, yes) as.integer(d[[v]] %in% yes)
+cc_score <- hit("ACEDEPRS", 1) + pmax(hit("ACEDRINK", 1), hit("ACEDRUGS", 1)) +
+  hit("ACEPRISN", 1) + hit("ACEDIVRC", 1) + hit("ACEPUNCH", 2:3) + hit("ACEHURT1", 2:3) +
+  hit("ACESWEAR", 2:3) +
+  pmax(hit("ACETOUCH", 2:3), hit("ACETTHEM", 2:3), hit("ACEHVSEX", 2:3))
+cc_tab <- table(factor(pmin(cc_score, 4), levels = 0:4, labels = c("0", "1", "2", "3", "4+")))
+write_json(list(
+  source = paste("tests/reference/scoring_reference.R: BRFSS 2022 extract, complete cases",
+                 "(all 11 ACE questions answered; code 8 an answer scored 0), default",
+                 "emotional abuse rule (once or more)"),
+  n = length(cc_score), counts = as.list(setNames(as.integer(cc_tab), names(cc_tab)))),
+  file.path(out, "scoring_brfss_ace_complete_cases.json"), auto_unbox = TRUE, pretty = TRUE)
+
 write_json(list(
   source = "tests/reference/scoring_reference.R (base R, rules cited in the script)",
   r_version = R.version.string, seed = 20261127,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -33,6 +33,8 @@ __all__ = [
 ]
 
 METHODS = ("sum", "mean", "any", "all")
+# scale settings an option choice may change (e.g. a complete-case rule)
+SCALE_OPTION_KEYS = frozenset({"complete"})
 MISSING = math.nan
 
 
@@ -107,7 +109,11 @@ class CutoffSet:
 
 @dataclass(frozen=True)
 class Scale:
-    """A scale or subscale: which items (or other scales), how combined, the missing-item rule."""
+    """A scale or subscale: which items (or other scales), how combined, the missing-item rule.
+
+    ``complete = true`` scores the scale only when every item it is built from (through its
+    sub-scales too) is answered: a complete-case rule, stricter than ``min_answered``.
+    """
 
     id: str
     label: str
@@ -119,6 +125,7 @@ class Scale:
     missing_rule_source: str = ""
     cutoffs: tuple[CutoffSet, ...] = ()
     thresholds: tuple[float, ...] = ()
+    complete: bool = False
 
     @property
     def parts(self) -> tuple[str, ...]:
@@ -140,10 +147,11 @@ class Scale:
 
 @dataclass(frozen=True)
 class OptionChoice:
-    """What one choice of a scoring option changes: item recodes and/or response sets."""
+    """What one choice of a scoring option changes: item recodes, response sets, scale rules."""
 
     recode: Mapping[str, Mapping[int, float]] = field(default_factory=dict)
     response_set: Mapping[str, str] = field(default_factory=dict)
+    scales: Mapping[str, Mapping[str, bool]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -206,6 +214,7 @@ class Instrument:
                 f"options of this instrument: {known}"
             )
         items = {i.id: i for i in self.items}
+        scales = {s.id: s for s in self.scales}
         for opt in self.options.values():
             picked = choices.get(opt.id, opt.default)
             if picked not in opt.choices:
@@ -222,6 +231,9 @@ class Instrument:
                 for t in targets:
                     old = items[t]
                     items[t] = Item(old.id, old.label, set_id, old.reverse, old.recode)
+            for scale_id, changes in change.scales.items():
+                for t in list(scales) if scale_id == "*" else [scale_id]:
+                    scales[t] = replace(scales[t], **changes)
         return Instrument(
             id=self.id,
             name=self.name,
@@ -231,7 +243,7 @@ class Instrument:
             item_text_shipped=self.item_text_shipped,
             response_sets=self.response_sets,
             items=tuple(items[i.id] for i in self.items),
-            scales=self.scales,
+            scales=tuple(scales[s.id] for s in self.scales),
             options=MappingProxyType({}),
             caveat=self.caveat,
             notes=self.notes,
@@ -358,6 +370,13 @@ def _recode_map(raw: Mapping[str, Any], where: str) -> dict[int, float]:
     return out
 
 
+def _flag(table: Mapping[str, Any], key: str, where: str) -> bool:
+    value = table.get(key, False)
+    if not isinstance(value, bool):
+        raise InstrumentError(f"{where}: {key!r} must be true or false")
+    return value
+
+
 def _parse_bins(raw: Sequence[Mapping[str, Any]], where: str) -> tuple[Bin, ...]:
     bins = []
     for j, b in enumerate(raw):
@@ -479,6 +498,7 @@ def _parse(doc: Mapping[str, Any], source: str) -> Instrument:
                 missing_rule_source=str(raw.get("missing_rule_source", "")),
                 cutoffs=cutoffs,
                 thresholds=thresholds,
+                complete=_flag(raw, "complete", w),
             )
         )
 
@@ -498,7 +518,19 @@ def _parse(doc: Mapping[str, Any], source: str) -> Instrument:
                     raise InstrumentError(
                         f"{w} choice {cid!r}: unknown item or response set {item_id}={set_id}"
                     )
-            choices[cid] = OptionChoice(rec, rsets)
+            scale_changes = {}
+            for scale_id, changes in c.get("scales", {}).items():
+                if scale_id != "*" and scale_id not in {s.id for s in scales}:
+                    raise InstrumentError(f"{w} choice {cid!r}: unknown scale {scale_id!r}")
+                if not isinstance(changes, dict) or set(changes) - SCALE_OPTION_KEYS:
+                    raise InstrumentError(
+                        f"{w} choice {cid!r}: a choice may set only "
+                        f"{sorted(SCALE_OPTION_KEYS)} of scale {scale_id!r}"
+                    )
+                scale_changes[scale_id] = {
+                    k: _flag(changes, k, f"{w} choice {cid!r}") for k in changes
+                }
+            choices[cid] = OptionChoice(rec, rsets, scale_changes)
         default = _need(raw, "default", w, str)
         if default not in choices:
             raise InstrumentError(f"{w}: default {default!r} is not one of its choices")
