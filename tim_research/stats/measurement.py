@@ -20,12 +20,11 @@ import numpy as np
 import pandas as pd
 
 from tim_research._checks import show_labels as _show
-from tim_research.errors import DataError
+from tim_research.errors import DataError, ReliabilityWarning
 from tim_research.instruments import Instrument, Scale, load_instrument
 from tim_research.stats.prevalence import distribution
 from tim_research.stats.psychometrics import (
     Reliability,
-    ReliabilityWarning,
     item_statistics,
     reliability,
 )

@@ -26,15 +26,11 @@ from scipy import stats
 from scipy.optimize import least_squares
 
 from tim_research._checks import show_labels as _show
-from tim_research.errors import DataError, TimResearchWarning
+from tim_research.errors import DataError, ReliabilityWarning
 
-__all__ = ["Reliability", "ReliabilityWarning", "reliability", "item_statistics", "icc"]
+__all__ = ["Reliability", "reliability", "item_statistics", "icc"]
 
 _MAX_SHOWN = 5
-
-
-class ReliabilityWarning(TimResearchWarning):
-    """A reliability coefficient is undefined for these data and was set to NaN."""
 
 
 def _html_table(title: str, frame: pd.DataFrame) -> str:

@@ -19,11 +19,10 @@ import numpy as np
 import pandas as pd
 from scipy.special import chdtrc
 
-from tim_research.errors import DataError, SmallCellWarning, TimResearchWarning
+from tim_research.errors import ConvergenceWarning, DataError, SmallCellWarning
 from tim_research.stats.prevalence import _suppression_mask, prevalence
 
 __all__ = [
-    "ConvergenceWarning",
     "LogRankResult",
     "closure_reasons",
     "cox",
@@ -37,10 +36,6 @@ __all__ = [
 DAYS_PER_MONTH = 365.25 / 12
 _MAX_SHOWN = 8
 ConfType = Literal["log", "log-log", "plain"]
-
-
-class ConvergenceWarning(TimResearchWarning):
-    """The Cox partial likelihood did not converge (often: a coefficient tends to infinity)."""
 
 
 # ---------------------------------------------------------------------------------------------
