@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from tim_research.errors import DataError
+from tim_research.vocabulary import CLOSURE_REASONS
 
 __all__ = [
     "CLOSURE_REASONS",
@@ -68,16 +69,6 @@ WAVE_MONTHS: Mapping[str, int] = {"baseline": 0, "6m": 6, "12m": 12}
 
 SURVEY_STATUS: tuple[str, ...] = ("completed", "lost to follow-up", "not yet due")
 """Status of a scheduled survey; item responses are present only when ``completed``."""
-
-CLOSURE_REASONS: tuple[str, ...] = (
-    "planned completion",
-    "youth or family moved",
-    "mentor time constraints",
-    "relationship difficulty",
-    "safety concern",
-    "other",
-)
-"""Reasons a match closed; every reason but the first is an unplanned (early) closure."""
 
 GENDERS_YOUTH: tuple[str, ...] = ("girl", "boy", "another gender")
 GENDERS_ADULT: tuple[str, ...] = ("woman", "man", "another gender")

@@ -21,6 +21,7 @@ from scipy.special import chdtrc
 
 from tim_research.errors import ConvergenceWarning, DataError, SmallCellWarning
 from tim_research.stats.prevalence import _suppression_mask, prevalence
+from tim_research.vocabulary import PLANNED_REASONS
 
 __all__ = [
     "LogRankResult",
@@ -176,7 +177,7 @@ def match_durations(
     end: str = "end_date",
     reason: str | None = "closure_reason",
     early_months: Sequence[int] = (3, 6, 12),
-    planned_reasons: Sequence[str] = ("planned completion",),
+    planned_reasons: Sequence[str] = PLANNED_REASONS,
 ) -> pd.DataFrame:
     """Turn match start and end dates into censored durations and early-closure flags.
 
