@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -67,6 +68,13 @@ def test_committed_sample_equals_fresh_generation(tmp_path):
         assert (SAMPLE / p.name).read_bytes() == p.read_bytes(), (
             f"data/sample/{p.name} is stale: regenerate with synth.write_sample('data/sample')"
         )
+
+
+def test_committed_package_schemas_equal_table_schemas():
+    package = json.loads((SAMPLE / "datapackage.json").read_text(encoding="utf-8"))
+    committed = {r["name"]: r["schema"] for r in package["resources"]}
+    sites = next(f for f in committed["youth"]["fields"] if f["name"] == "site")
+    assert committed == table_schemas(sites=sites["constraints"]["enum"])
 
 
 # ----------------------------------------------------------------------------- schema and links
