@@ -39,8 +39,6 @@ __all__ = [
     "stack_coefficients",
 ]
 
-_MAX_SHOWN = 5
-
 
 def _numeric_column(data: pd.DataFrame, name: str, role: str) -> np.ndarray:
     if name not in data.columns:

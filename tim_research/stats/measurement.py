@@ -14,7 +14,6 @@ import warnings
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -28,9 +27,6 @@ from tim_research.stats.psychometrics import (
     item_statistics,
     reliability,
 )
-
-if TYPE_CHECKING:  # pragma: no cover
-    pass
 
 __all__ = [
     "PUBLISHED_COLUMNS",
