@@ -14,11 +14,11 @@ from tim_research.errors import DataError
 from tim_research.stats.associations import (
     Correlation,
     LinearFit,
-    change_between_waves,
     correlation,
     linear_regression,
     stack_coefficients,
 )
+from tim_research.stats.outcomes import change_table
 
 RTOL = 1e-9
 
@@ -240,20 +240,20 @@ def test_stack_coefficients_keeps_model_order_and_drops_intercepts():
 # ------------------------------------------------------------------------------------------------
 # change between waves
 # ------------------------------------------------------------------------------------------------
-def test_change_between_waves_against_t_test(univbct, reference_values):
+def test_change_table_against_t_test(univbct, reference_values):
     ref = reference_values("assoc_paired_waves")
     long = univbct[univbct["TIME"].isin([0, 2])].copy()
     long["wave"] = long["TIME"].map({0: "t0", 2: "t2"})
     long = long.set_index(["SUBNUM", "wave"])[["JSAT"]].sample(frac=1.0, random_state=4)
-    table = change_between_waves(long, ["JSAT"], pre="t0", post="t2")
-    row = table.loc["JSAT"]
-    for field in ("n_pre", "n_post", "n"):
-        assert row[field] == ref[field]
-    for field in ("mean_pre", "mean_post", "mean_change", "ci_lower", "ci_upper", "p", "cohens_dz"):
+    wide = long["JSAT"].unstack("wave")
+    table = change_table(wide, pairs={"JSAT": ("t0", "t2")})
+    row = table.set_index("measure").loc["JSAT"]
+    assert row["n"] == ref["n"]
+    for field in ("mean_change", "ci_lower", "ci_upper", "p", "cohens_dz"):
         assert row[field] == pytest.approx(ref[field], rel=1e-9)
 
 
-def test_change_between_waves_keeps_people_seen_at_one_wave_only():
+def test_change_table_pairs_people_seen_at_both_waves_only():
     idx = pd.MultiIndex.from_tuples(
         [
             ("b", "12m"),
@@ -270,24 +270,21 @@ def test_change_between_waves_keeps_people_seen_at_one_wave_only():
     d = pd.DataFrame(
         {"s": [12.0, 10, 20, 11, 9, 30, 5, 9], "t": [1.0, 2, 3, 4, 5, 6, 7, 9]}, index=idx
     )
-    table = change_between_waves(d, ["t", "s"])
+    wide = d.unstack("wave")
+    wide.columns = [f"{score}_{wave}" for score, wave in wide.columns]
+    table = change_table(
+        wide, pairs={c: (f"{c}_baseline", f"{c}_12m") for c in ["t", "s"]}
+    ).set_index("measure")
     assert list(table.index) == ["t", "s"]
     s = table.loc["s"]
-    assert (s["n_pre"], s["n_post"], s["n"]) == (4, 4, 3)
+    assert (s["n"], s["n_dropped"]) == (3, 2)
     assert s["mean_change"] == pytest.approx(np.mean([1.0, 3.0, 4.0]))
-    assert s["mean_pre"] == pytest.approx(np.mean([10.0, 20, 9, 5]))
 
 
-def test_change_between_waves_errors():
-    d = pd.DataFrame({"s": [1.0, 2]}, index=pd.Index(["a", "b"], name="mentor_id"))
-    with pytest.raises(DataError, match="MultiIndex"):
-        change_between_waves(d, ["s"])
-    idx = pd.MultiIndex.from_product([["a", "b"], ["baseline", "6m"]], names=["id", "wave"])
-    d = pd.DataFrame({"s": [1.0, 2, 3, 5]}, index=idx)
-    with pytest.raises(DataError, match="'12m'"):
-        change_between_waves(d, ["s"])
-    with pytest.raises(DataError, match="not in data"):
-        change_between_waves(d, ["nope"], post="6m")
+def test_change_table_names_a_missing_wave_column():
+    wide = pd.DataFrame({"s_baseline": [1.0, 2], "s_6m": [3.0, 5]}, index=["a", "b"])
+    with pytest.raises(DataError, match="s_12m"):
+        change_table(wide, pairs={"s": ("s_baseline", "s_12m")})
 
 
 def test_results_are_plain_floats(jobs):

@@ -11,6 +11,12 @@ import pytest
 from tim_research import list_instruments, load_instrument, score
 from tim_research.errors import InstrumentError
 from tim_research.instruments import builtin_folder
+from tim_research.program.schema import (
+    instrument_note,
+    item_columns,
+    item_instrument,
+    table_schemas,
+)
 
 BUILTIN = sorted(p.stem for p in builtin_folder().glob("*.toml"))
 
@@ -167,3 +173,52 @@ def test_missing_folder_and_unknown_id():
         list_instruments(paths=["no/such/folder"])
     with pytest.raises(InstrumentError, match="known instruments: ace10"):
         load_instrument("ace99")
+
+
+# ----------------------------------------------------------------------------- program tables
+
+
+def _schema_item_fields() -> dict[str, list[dict]]:
+    """Item fields of the program's table schemas, grouped by the instrument they belong to."""
+    out: dict[str, list[dict]] = {}
+    for schema in table_schemas(sites=["A", "B"]).values():
+        for f in schema["fields"]:
+            inst = item_instrument(f["name"])
+            if inst is not None:
+                out.setdefault(inst, []).append(f)
+    return out
+
+
+def test_program_tables_hold_the_expected_instruments():
+    assert set(_schema_item_fields()) == {"ace10", "brs", "cyrm_r", "proqol5", "stss"}
+
+
+@pytest.mark.parametrize("iid", BUILTIN)
+def test_program_item_fields_agree_with_the_instrument_file(iid):
+    inst = load_instrument(iid)
+    fields = _schema_item_fields().get(iid)
+    if fields is None:
+        # Not in the program tables: no column may be taken for one of its items.
+        assert [item_instrument(i) for i in inst.item_ids] == [None] * len(inst.items)
+        return
+    assert [f["name"] for f in fields] == list(inst.item_ids)
+    assert item_columns(iid) == list(inst.item_ids)
+    for f, item in zip(fields, inst.items, strict=True):
+        rs = inst.response_sets[item.response_set]
+        valid = [c for c in rs.codes if c not in rs.missing_codes]
+        assert f["type"] == "integer"
+        assert (f["constraints"]["minimum"], f["constraints"]["maximum"]) == (
+            min(valid),
+            max(valid),
+        ), f["name"]
+        assert ("(reverse-keyed)" in f["description"]) == item.reverse, f["name"]
+        if iid == "ace10":
+            assert item.label in f["description"], f["name"]
+
+
+def test_instrument_note_lists_the_reverse_keyed_items_of_the_file():
+    brs = load_instrument("brs")
+    numbers = [str(k) for k, item in enumerate(brs.items, 1) if item.reverse]
+    assert numbers  # the BRS has reverse-keyed items; a note without them would be wrong
+    assert f"reverse-keyed items {', '.join(numbers)} are stored raw" in instrument_note("brs")
+    assert f"; {len(brs.items)} items" in instrument_note("brs")

@@ -11,10 +11,9 @@ import pandas as pd
 import pytest
 
 from tim_research import synth
-from tim_research.errors import DataError
+from tim_research.errors import DataError, ProgramValidationError
 from tim_research.io import read_table
 from tim_research.program import (
-    ProgramValidationError,
     ValidationReport,
     read_program,
     validate_program,

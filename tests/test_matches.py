@@ -16,9 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tim_research.errors import DataError, SmallCellWarning
+from tim_research.errors import ConvergenceWarning, DataError, SmallCellWarning
 from tim_research.stats.survival import (
-    ConvergenceWarning,
     LogRankResult,
     closure_reasons,
     cox,

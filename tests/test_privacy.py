@@ -17,13 +17,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tim_research import synth
-from tim_research.errors import DataError, SmallCellWarning
-from tim_research.privacy import (
+from tim_research.errors import (
+    DataError,
     IdentifierError,
     IdentifierWarning,
     InsecureKeyFileWarning,
-    KAnonymity,
     ReidentificationRiskWarning,
+    SmallCellWarning,
+)
+from tim_research.privacy import (
+    KAnonymity,
     check_no_identifiers,
     find_identifiers,
     k_anonymity,

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import re
 import tomllib
 
+import pytest
 from conftest import REPO
 
 from tim_research import list_instruments
@@ -54,3 +57,20 @@ def test_readme_notebook_list_matches_the_notebook_titles():
     sources = sorted((REPO / "notebooks" / "src").glob("*.py"))
     titles = [(p.stem, p.read_text().splitlines()[1].removeprefix("# # ")) for p in sources]
     assert rows == titles
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["prevalence", "psychometrics", "measurement", "survival", "outcomes", "associations"],
+)
+def test_stats_modules_export_every_public_function_and_class(module):
+    mod = importlib.import_module(f"tim_research.stats.{module}")
+    public = {
+        name
+        for name, obj in vars(mod).items()
+        if not name.startswith("_")
+        and (inspect.isfunction(obj) or inspect.isclass(obj))
+        and obj.__module__ == mod.__name__
+    }
+    assert public, module  # a module with nothing public would pass vacuously
+    assert public <= set(mod.__all__)

@@ -13,10 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tim_research.errors import DataError
+from tim_research.errors import DataError, ReliabilityWarning
 from tim_research.stats.psychometrics import (
     Reliability,
-    ReliabilityWarning,
     _pairwise_moments,
     group_icc,
     icc,
@@ -258,7 +257,7 @@ def _defined(frame: pd.DataFrame) -> bool:
     return bool((counts.to_numpy() >= 3).all() and (frame.std() > 0).all())
 
 
-@pytest.mark.filterwarnings("ignore::tim_research.stats.psychometrics.ReliabilityWarning")
+@pytest.mark.filterwarnings("ignore::tim_research.errors.ReliabilityWarning")
 @settings(max_examples=40, deadline=None)
 @given(item_frames(), st.integers(min_value=0, max_value=1000))
 def test_alpha_invariant_to_row_order(frame, seed):
@@ -282,7 +281,7 @@ def test_reverse_keying_twice_is_identity(frame):
     pd.testing.assert_frame_equal(twice, item_statistics(frame), rtol=1e-9)
 
 
-@pytest.mark.filterwarnings("ignore::tim_research.stats.psychometrics.ReliabilityWarning")
+@pytest.mark.filterwarnings("ignore::tim_research.errors.ReliabilityWarning")
 @settings(max_examples=40, deadline=None)
 @given(item_frames())
 def test_std_alpha_ignores_item_scaling(frame):

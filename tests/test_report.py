@@ -15,8 +15,9 @@ import pytest
 from conftest import REPO
 
 from tim_research.cli import main
+from tim_research.errors import ConfigError
 from tim_research.report import data_fingerprint, run_report
-from tim_research.report.config import ConfigError, load_config
+from tim_research.report.config import load_config
 from tim_research.report.gate import scan, small_cells, tables_in_html
 
 SAMPLE = REPO / "data" / "sample"

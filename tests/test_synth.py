@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from tim_research.errors import DataError
 from tim_research.privacy import find_identifiers
 from tim_research.program import read_program, validate_program, write_program
 from tim_research.program.schema import TABLES, item_columns, table_schemas
+from tim_research.vocabulary import PLANNED_COMPLETION
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "data" / "sample"
@@ -66,6 +68,13 @@ def test_committed_sample_equals_fresh_generation(tmp_path):
         assert (SAMPLE / p.name).read_bytes() == p.read_bytes(), (
             f"data/sample/{p.name} is stale: regenerate with synth.write_sample('data/sample')"
         )
+
+
+def test_committed_package_schemas_equal_table_schemas():
+    package = json.loads((SAMPLE / "datapackage.json").read_text(encoding="utf-8"))
+    committed = {r["name"]: r["schema"] for r in package["resources"]}
+    sites = next(f for f in committed["youth"]["fields"] if f["name"] == "site")
+    assert committed == table_schemas(sites=sites["constraints"]["enum"])
 
 
 # ----------------------------------------------------------------------------- schema and links
@@ -306,7 +315,7 @@ def _youth_change(prog: synth.Program) -> pd.DataFrame:
     end = d["end_date"].fillna(prog.cutoff)
     days = (np.minimum(end, d["date"]) - d["start_date"]).dt.days.clip(lower=0)
     d["dose"] = (days / synth.DAYS_PER_MONTH / 12).fillna(0.0)
-    unplanned = d["closure_reason"].notna() & (d["closure_reason"] != "planned completion")
+    unplanned = d["closure_reason"].notna() & (d["closure_reason"] != PLANNED_COMPLETION)
     short = (d["end_date"] - d["start_date"]).dt.days < 3 * synth.DAYS_PER_MONTH
     d["early"] = (unplanned & short & (d["end_date"] < d["date"])).astype(float)
     d["dose_ace"] = d["dose"] * (d["ace"] - synth.ACE_CENTRE)
@@ -364,7 +373,7 @@ def test_closure_hazard_ratios_are_recovered(cohort):
     x = x.merge(ace, left_on="youth_id", right_index=True).dropna(subset=["ace"])
     end = x["end_date"].fillna(cohort.cutoff)
     time = (end - x["start_date"]).dt.days.to_numpy(float)
-    event = x["closure_reason"].notna() & (x["closure_reason"] != "planned completion")
+    event = x["closure_reason"].notna() & (x["closure_reason"] != PLANNED_COMPLETION)
     covariates = pd.DataFrame(
         {"training_10h": x["training_hours"] / 10, "ace": x["ace"], "age": x["age"].astype(float)}
     )
@@ -382,7 +391,7 @@ def test_dropout_after_early_closure_is_recovered(cohort):
     six = s[s["wave"] == "6m"].set_index("youth_id")
     y = cohort.youth.set_index("youth_id").join(cohort.matches.set_index("youth_id"))
     nominal = y["enrolment_date"] + pd.to_timedelta(round(6 * synth.DAYS_PER_MONTH), unit="D")
-    unplanned = y["closure_reason"].notna() & (y["closure_reason"] != "planned completion")
+    unplanned = y["closure_reason"].notna() & (y["closure_reason"] != PLANNED_COMPLETION)
     closed = (unplanned & (y["end_date"] < nominal)).astype(float)
     lost = (six["status"] == "lost to follow-up").astype(float).reindex(y.index)
     fit = sm.Logit(lost, sm.add_constant(closed.rename("closed"))).fit(disp=0)

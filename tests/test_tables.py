@@ -30,6 +30,7 @@ from tim_research.views.tables import (
     wide_scores,
     youth_scores,
 )
+from tim_research.vocabulary import PLANNED_COMPLETION
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +129,7 @@ def test_match_table_joins_durations_and_facts(program):
     assert np.array_equal(
         table["training_hours"].to_numpy(), mentors.loc[table["mentor_id"], "training_hours"]
     )
-    planned = table["closure_reason"] == "planned completion"
+    planned = table["closure_reason"] == PLANNED_COMPLETION
     assert not (table["unplanned_closure"] & planned).any()
     assert (table["unplanned_closure"] | table["planned_completion"]).eq(table["closed"]).all()
 

@@ -1,18 +1,41 @@
-"""One exception family and the named warnings of tim_research."""
+"""Every exception and warning of tim_research, in one module that imports nothing else of it.
+
+Errors derive from :class:`TimResearchError`, warnings from :class:`TimResearchWarning`, so
+``except TimResearchError`` or ``warnings.simplefilter("ignore", TimResearchWarning)`` covers
+them all.
+
+Examples
+--------
+>>> from tim_research.errors import DataError, TimResearchError
+>>> issubclass(DataError, TimResearchError) and issubclass(DataError, ValueError)
+True
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 __all__ = [
     "TimResearchError",
     "DataError",
     "InstrumentError",
     "InvalidResponseError",
+    "IdentifierError",
+    "ProgramValidationError",
+    "ConfigError",
     "TimResearchWarning",
     "InvalidResponseWarning",
     "ProratedScoreWarning",
     "SmallCellWarning",
-    "ScreeningUseWarning",
+    "IdentifierWarning",
+    "InsecureKeyFileWarning",
+    "ReidentificationRiskWarning",
+    "ReliabilityWarning",
+    "ConvergenceWarning",
 ]
+
+
+# --------------------------------------------------------------------------- errors
 
 
 class TimResearchError(Exception):
@@ -31,6 +54,33 @@ class InvalidResponseError(DataError):
     """Item responses outside an instrument's declared range or labels."""
 
 
+class IdentifierError(DataError):
+    """Columns that look like direct identifiers were found; ``err.findings`` lists them."""
+
+    def __init__(self, message: str, findings: Any) -> None:
+        super().__init__(message)
+        self.findings = findings
+
+
+class ProgramValidationError(DataError):
+    """A data package failed validation; ``err.report`` holds every problem.
+
+    ``report`` is the :class:`tim_research.program.package.ValidationReport` of the package;
+    it is typed loosely here so this module needs nothing else of the package.
+    """
+
+    def __init__(self, message: str, report: Any) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+class ConfigError(TimResearchError, ValueError):
+    """The report configuration or a notebook it names is not usable."""
+
+
+# --------------------------------------------------------------------------- warnings
+
+
 class TimResearchWarning(UserWarning):
     """Base class of every warning issued by tim_research."""
 
@@ -47,5 +97,21 @@ class SmallCellWarning(TimResearchWarning):
     """Counts below the minimum cell size were suppressed."""
 
 
-class ScreeningUseWarning(TimResearchWarning):
-    """A population research measure is being used to classify individuals."""
+class IdentifierWarning(TimResearchWarning):
+    """Columns that look like direct identifiers remain in data about to be shared."""
+
+
+class InsecureKeyFileWarning(TimResearchWarning):
+    """A pseudonym key file can be read by other users of the computer."""
+
+
+class ReidentificationRiskWarning(TimResearchWarning):
+    """Some rows of a person-level table are unique or rare on their quasi-identifiers."""
+
+
+class ReliabilityWarning(TimResearchWarning):
+    """A reliability coefficient is undefined for these data and was set to NaN."""
+
+
+class ConvergenceWarning(TimResearchWarning):
+    """The Cox partial likelihood did not converge (often: a coefficient tends to infinity)."""

@@ -22,15 +22,11 @@
 from typing import Optional
 
 from tim_research import plots
-from tim_research.stats.associations import (
-    change_between_waves,
-    correlation,
-    linear_regression,
-    stack_coefficients,
-)
+from tim_research.stats.associations import correlation, linear_regression, stack_coefficients
 from tim_research.stats.measurement import band_distribution
+from tim_research.stats.outcomes import change_table
 from tim_research.views.notebook import setup, show
-from tim_research.views.tables import mentor_scores
+from tim_research.views.tables import mentor_scores, wide_scores
 
 # %% tags=["parameters"]
 data_dir: str = "../data/sample"  # folder of the program's data package
@@ -55,11 +51,11 @@ print(f"{len(baseline)} mentors with a {pre_wave} survey, {nb.site_label}")
 # A score is prorated (the mean of the answered items times the number of items) when a
 # mentor skipped one or two items; the warning above says how often that happened.
 #
-# ## Scores when mentors joined and a year later
+# ## Change from joining to a year later
 #
-# Mean scores at each wave (everyone who answered that wave), then the change for mentors who
-# answered both: mean change with its confidence interval, paired t-test p-value and the
-# standardised change (Cohen's d_z; 0.2 is conventionally small).
+# The change for mentors who answered both surveys: mean change (later minus first) with its
+# confidence interval, paired t-test p-value and the standardised change (Cohen's d_z; 0.2 is
+# conventionally small). A change based on fewer than `min_cell` mentors is suppressed.
 
 # %%
 scores = [
@@ -68,8 +64,14 @@ scores = [
     "proqol5_secondary_traumatic_stress",
     "stss_score",
 ]
-change = change_between_waves(mentors, scores, pre=pre_wave, post=post_wave, conf_level=conf_level)
-show(change)
+wide = wide_scores(mentors, values=scores, keep=[])
+change = change_table(
+    wide,
+    pairs={s: (f"{s}_{pre_wave}", f"{s}_{post_wave}") for s in scores},
+    min_cell=nb.min_cell,
+    conf_level=conf_level,
+).set_index("measure")
+show(change[["n", "mean_change", "ci_lower", "ci_upper", "p", "cohens_dz", "note"]], digits=3)
 
 # %% [markdown]
 # ## ProQOL bands when mentors joined
@@ -194,7 +196,7 @@ print(
 )
 print(
     f"Mean burnout change over the year: {change.loc['proqol5_burnout', 'mean_change']:+.1f} "
-    f"points (n = {change.loc['proqol5_burnout', 'n']})"
+    f"points (n = {change.loc['proqol5_burnout', 'n']:.0f})"
 )
 
 # %% [markdown]

@@ -41,16 +41,19 @@ import numpy as np
 import pandas as pd
 import pyreadstat
 
-from tim_research.errors import DataError, SmallCellWarning, TimResearchWarning
+from tim_research.errors import (
+    DataError,
+    IdentifierError,
+    IdentifierWarning,
+    InsecureKeyFileWarning,
+    ReidentificationRiskWarning,
+    SmallCellWarning,
+)
 from tim_research.io import read_table
 
 __all__ = [
     "DEFAULT_KEY_ENV",
-    "IdentifierError",
-    "IdentifierWarning",
-    "InsecureKeyFileWarning",
     "KAnonymity",
-    "ReidentificationRiskWarning",
     "check_no_identifiers",
     "find_identifiers",
     "k_anonymity",
@@ -67,26 +70,6 @@ DEFAULT_KEY_ENV = "TIM_PSEUDONYM_KEY"
 
 MIN_KEY_BYTES = 16
 _MAX_SHOWN = 8
-
-
-class IdentifierError(DataError):
-    """Columns that look like direct identifiers were found; ``err.findings`` lists them."""
-
-    def __init__(self, message: str, findings: pd.DataFrame) -> None:
-        super().__init__(message)
-        self.findings = findings
-
-
-class IdentifierWarning(TimResearchWarning):
-    """Columns that look like direct identifiers remain in data about to be shared."""
-
-
-class InsecureKeyFileWarning(TimResearchWarning):
-    """A pseudonym key file can be read by other users of the computer."""
-
-
-class ReidentificationRiskWarning(TimResearchWarning):
-    """Some rows of a person-level table are unique or rare on their quasi-identifiers."""
 
 
 def _show(items: Iterable[object]) -> str:

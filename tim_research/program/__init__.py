@@ -8,7 +8,6 @@
 
 from tim_research.program.effects import Effects
 from tim_research.program.package import (
-    ProgramValidationError,
     ValidationReport,
     read_program,
     validate_program,
@@ -40,7 +39,6 @@ __all__ = [
     "WAVE_MONTHS",
     "Effects",
     "Program",
-    "ProgramValidationError",
     "ValidationReport",
     "field_dtype",
     "instrument_note",

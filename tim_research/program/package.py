@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tim_research.errors import DataError
+from tim_research.errors import DataError, ProgramValidationError
 from tim_research.privacy import find_identifiers
 from tim_research.program.effects import Effects
 from tim_research.program.schema import (
@@ -40,7 +40,6 @@ from tim_research.program.schema import (
 )
 
 __all__ = [
-    "ProgramValidationError",
     "ValidationReport",
     "read_program",
     "validate_program",
@@ -123,14 +122,6 @@ class ValidationReport:
         if not self.ok:
             out += self.summary().to_html(index=False)
         return out
-
-
-class ProgramValidationError(DataError):
-    """A data package failed validation; ``.report`` holds every problem."""
-
-    def __init__(self, message: str, report: ValidationReport) -> None:
-        super().__init__(message)
-        self.report = report
 
 
 # --------------------------------------------------------------------------- identifiers

@@ -17,11 +17,14 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
+from functools import cache
 from typing import Any
 
 import pandas as pd
 
 from tim_research.errors import DataError
+from tim_research.instruments import Instrument, ResponseSet, load_instrument
+from tim_research.vocabulary import CLOSURE_REASONS
 
 __all__ = [
     "CLOSURE_REASONS",
@@ -69,16 +72,6 @@ WAVE_MONTHS: Mapping[str, int] = {"baseline": 0, "6m": 6, "12m": 12}
 SURVEY_STATUS: tuple[str, ...] = ("completed", "lost to follow-up", "not yet due")
 """Status of a scheduled survey; item responses are present only when ``completed``."""
 
-CLOSURE_REASONS: tuple[str, ...] = (
-    "planned completion",
-    "youth or family moved",
-    "mentor time constraints",
-    "relationship difficulty",
-    "safety concern",
-    "other",
-)
-"""Reasons a match closed; every reason but the first is an unplanned (early) closure."""
-
 GENDERS_YOUTH: tuple[str, ...] = ("girl", "boy", "another gender")
 GENDERS_ADULT: tuple[str, ...] = ("woman", "man", "another gender")
 RACE_ETHNICITY: tuple[str, ...] = (
@@ -101,25 +94,15 @@ REFERRAL_SOURCES: tuple[str, ...] = (
 SUPERVISION: tuple[str, ...] = ("monthly", "fortnightly", "weekly")
 MEETING_MODES: tuple[str, ...] = ("in person", "remote")
 
-_ACE_LABELS = (
-    "emotional abuse",
-    "physical abuse",
-    "sexual abuse",
-    "emotional neglect",
-    "physical neglect",
-    "parental separation or divorce",
-    "mother treated violently",
-    "household substance abuse",
-    "household mental illness",
-    "incarcerated household member",
-)
-_ITEMS: Mapping[str, tuple[int, int, int, tuple[int, ...], str]] = {
-    # id: (number of items, minimum, maximum, reverse-keyed items, name)
-    "ace10": (10, 0, 1, (), "ACE questionnaire (CDC-Kaiser), 0 No / 1 Yes"),
-    "brs": (6, 1, 5, (2, 4, 6), "Brief Resilience Scale, 1 strongly disagree ... 5 strongly agree"),
-    "cyrm_r": (17, 1, 5, (), "CYRM-R, 5-point version, 1 not at all ... 5 a lot"),
-    "proqol5": (30, 1, 5, (1, 4, 15, 17, 29), "ProQOL 5, 1 never ... 5 very often"),
-    "stss": (17, 1, 5, (), "Secondary Traumatic Stress Scale, 1 never ... 5 very often"),
+_SHORT_NAMES: Mapping[str, str] = {
+    # Instruments whose items the program tables hold, with the short name the codebook uses.
+    # Items, codes, labels and reverse keys come from the instrument files; only these names
+    # are the program's own wording.
+    "ace10": "ACE questionnaire (CDC-Kaiser)",
+    "brs": "Brief Resilience Scale",
+    "cyrm_r": "CYRM-R, 5-point version",
+    "proqol5": "ProQOL 5",
+    "stss": "Secondary Traumatic Stress Scale",
 }
 
 MISSING_VALUES: tuple[str, ...] = ("",)
@@ -133,16 +116,56 @@ def item_instrument(column: str) -> str | None:
     >>> item_instrument("cyrm_r_12"), item_instrument("youth_id")
     ('cyrm_r', None)
     """
-    stem, _, number = column.rpartition("_")
-    if stem in _ITEMS and number.isdigit() and 1 <= int(number) <= _ITEMS[stem][0]:
+    stem = column.rpartition("_")[0]
+    if stem in _SHORT_NAMES and column in _instrument(stem).item_ids:
         return stem
     return None
 
 
+@cache
+def _instrument(instrument: str) -> Instrument:
+    # The built-in file, as the program tables store raw codes of the default response format.
+    return load_instrument(instrument)
+
+
+def _response_set(instrument: str) -> ResponseSet:
+    inst = _instrument(instrument)
+    (set_id,) = {item.response_set for item in inst.items}  # one response format per instrument
+    return inst.response_sets[set_id]
+
+
+def _code_range(instrument: str) -> tuple[int, int]:
+    rs = _response_set(instrument)
+    codes = [c for c in rs.codes if c not in rs.missing_codes]
+    return min(codes), max(codes)
+
+
+def _reverse_keyed(instrument: str) -> tuple[int, ...]:
+    return tuple(i for i, item in enumerate(_instrument(instrument).items, 1) if item.reverse)
+
+
+def _name(instrument: str) -> str:
+    """Short name and response anchors, e.g. ``ProQOL 5, 1 never ... 5 very often``."""
+    rs = _response_set(instrument)
+    if len(rs.codes) == 2:
+        anchors = " / ".join(f"{c} {label}" for c, label in zip(rs.codes, rs.labels))
+    else:
+        first, last = (f"{rs.codes[j]} {rs.labels[j].lower()}" for j in (0, -1))
+        anchors = f"{first} ... {last}"
+    return f"{_SHORT_NAMES[instrument]}, {anchors}"
+
+
 def instrument_note(instrument: str) -> str:
-    """Short description of an instrument's items as stored in the tables (codebook text)."""
-    n, lo, hi, reverse, name = _ITEMS[instrument]
-    text = f"{name}; {n} items"
+    """Short description of an instrument's items as stored in the tables (codebook text).
+
+    Examples
+    --------
+    >>> print(instrument_note("brs"))
+    Brief Resilience Scale, 1 strongly disagree ... 5 strongly agree; 6 items; reverse-keyed
+    items 2, 4, 6 are stored raw
+    """
+    reverse = _reverse_keyed(instrument)
+    text = f"{_name(instrument)}; {len(_instrument(instrument).items)} items"
     if instrument == "ace10":
         text += " (the ACE score is a population research measure, not a screening tool)"
     if reverse:
@@ -158,22 +181,22 @@ def item_columns(instrument: str) -> list[str]:
     >>> item_columns("brs")
     ['brs_1', 'brs_2', 'brs_3', 'brs_4', 'brs_5', 'brs_6']
     """
-    n = _ITEMS[instrument][0]
-    return [f"{instrument}_{i}" for i in range(1, n + 1)]
+    return list(_instrument(instrument).item_ids)
 
 
 def _items(instrument: str, when: str) -> list[dict[str, Any]]:
-    n, lo, hi, reverse, name = _ITEMS[instrument]
+    name, (lo, hi), rs = _name(instrument), _code_range(instrument), _response_set(instrument)
     out = []
-    for i in range(1, n + 1):
+    for i, item in enumerate(_instrument(instrument).items, 1):
         text = f"{name}; item {i}"
         if instrument == "ace10":
-            text = f"ACE category {i}, {_ACE_LABELS[i - 1]} (0 No, 1 Yes)"
-        if i in reverse:
+            codes = ", ".join(f"{c} {label}" for c, label in zip(rs.codes, rs.labels))
+            text = f"ACE category {i}, {item.label} ({codes})"
+        if item.reverse:
             text += " (reverse-keyed)"
         out.append(
             {
-                "name": f"{instrument}_{i}",
+                "name": item.id,
                 "type": "integer",
                 "description": f"{text}; {when}; empty = not answered",
                 "constraints": {"minimum": lo, "maximum": hi},

@@ -11,15 +11,11 @@ from typing import Any
 
 import papermill as pm
 
-from tim_research.errors import TimResearchError
+from tim_research.errors import ConfigError
 
 __all__ = ["ReportConfig", "RunSpec", "RunTemplate", "load_config", "plan_runs"]
 
 SCOPES = ("program", "each_site")
-
-
-class ConfigError(TimResearchError, ValueError):
-    """The report configuration or a notebook it names is not usable."""
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,13 @@
-"""Associations between scores: correlations with CIs, tidy linear regressions, change by wave.
+"""Associations between scores: correlations with CIs and tidy linear regressions.
 
 Checked against R (``tests/reference/associations_reference.R``):
 
 * :func:`correlation` follows ``cor.test(x, y)`` (Pearson r, t test, Fisher z interval);
 * :func:`linear_regression` follows ``summary(lm(formula))`` and ``confint()`` (OLS, treatment
   coding of factors with the first category as reference, rows with a missing value left out
-  and counted);
-* :func:`change_between_waves` applies :func:`tim_research.stats.outcomes.paired_change` (checked
-  against ``t.test(paired=TRUE)``) to several scores at once.
+  and counted).
+
+Change between two waves is :func:`tim_research.stats.outcomes.change_table`.
 """
 
 from __future__ import annotations
@@ -28,18 +28,14 @@ from tim_research._checks import check_conf_level as _check_conf
 from tim_research._checks import check_frame as _check_frame
 from tim_research._checks import show_labels as _show
 from tim_research.errors import DataError
-from tim_research.stats.outcomes import paired_change
 
 __all__ = [
     "Correlation",
     "LinearFit",
-    "change_between_waves",
     "correlation",
     "linear_regression",
     "stack_coefficients",
 ]
-
-_MAX_SHOWN = 5
 
 
 def _numeric_column(data: pd.DataFrame, name: str, role: str) -> np.ndarray:
@@ -397,93 +393,3 @@ def stack_coefficients(fits: Mapping[str, LinearFit], *, intercept: bool = False
         table.index = pd.Index([f"{name}: {t}" for t in table.index], name="term")
         parts.append(table)
     return pd.concat(parts)
-
-
-# ------------------------------------------------------------------------------------------------
-# change between two waves
-# ------------------------------------------------------------------------------------------------
-def change_between_waves(
-    data: pd.DataFrame,
-    columns: Sequence[str],
-    *,
-    wave: str = "wave",
-    pre: str = "baseline",
-    post: str = "12m",
-    conf_level: float = 0.95,
-) -> pd.DataFrame:
-    """Mean of each score at two waves and its paired change, one row per score.
-
-    Parameters
-    ----------
-    data
-        Long data indexed by (person, wave), such as ``tables.mentor_scores``: the index level
-        named ``wave`` holds the wave labels, the other level identifies the person.
-    columns
-        Numeric score columns.
-    wave, pre, post
-        Index level of the wave and the two wave labels compared.
-    conf_level
-        Coverage of the intervals.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by ``score`` (the column names in the order given): ``n_pre``, ``mean_pre``,
-        ``n_post``, ``mean_post`` (everyone with that wave's score), then for people with
-        both: ``n`` (pairs), ``mean_change`` (post - pre), ``ci_lower``, ``ci_upper``, ``p``
-        (paired t test) and ``cohens_dz``, as :func:`tim_research.stats.outcomes.paired_change`.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> idx = pd.MultiIndex.from_product([["m1", "m2", "m3", "m4"], ["baseline", "12m"]],
-    ...                                  names=["mentor_id", "wave"])
-    >>> d = pd.DataFrame({"s": [10.0, 12, 14, 15, 9, 9, 11, 14]}, index=idx)
-    >>> change_between_waves(d, ["s"])[["n", "mean_change"]]
-           n  mean_change
-    score
-    s      4          1.5
-    """
-    _check_frame(data)
-    if not isinstance(data.index, pd.MultiIndex) or wave not in data.index.names:
-        raise DataError(
-            f"data must have a MultiIndex with a level named {wave!r} (e.g. (mentor_id, wave) "
-            f"as tables.mentor_scores gives); its index levels are {list(data.index.names)}"
-        )
-    if isinstance(columns, str):
-        columns = [columns]
-    labels = set(data.index.get_level_values(wave))
-    absent = [w for w in (pre, post) if w not in labels]
-    if absent:
-        raise DataError(
-            f"wave(s) {_show(absent)} are not in index level {wave!r}; waves are "
-            f"{_show(sorted(map(str, labels)))}"
-        )
-    if data.index.duplicated().any():
-        raise DataError(
-            f"data has duplicated (person, wave) rows: {_show(data.index[data.index.duplicated()])}"
-        )
-    rows = []
-    for col in columns:
-        _numeric_column(data, col, "score")
-        before = data[col].xs(pre, level=wave).astype("float64")
-        after = data[col].xs(post, level=wave).astype("float64")
-        people = before.index.union(after.index, sort=False)
-        before, after = before.reindex(people), after.reindex(people)
-        res = paired_change(before, after, conf_level=conf_level)
-        rows.append(
-            {
-                "score": col,
-                "n_pre": int(before.notna().sum()),
-                "mean_pre": float(before.mean()),
-                "n_post": int(after.notna().sum()),
-                "mean_post": float(after.mean()),
-                "n": res.n,
-                "mean_change": res.mean_change,
-                "ci_lower": res.ci_lower,
-                "ci_upper": res.ci_upper,
-                "p": res.p,
-                "cohens_dz": res.cohens_dz,
-            }
-        )
-    return pd.DataFrame(rows).set_index("score")

@@ -14,24 +14,19 @@ import warnings
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from tim_research._checks import show_labels as _show
-from tim_research.errors import DataError
+from tim_research.errors import DataError, ReliabilityWarning
 from tim_research.instruments import Instrument, Scale, load_instrument
 from tim_research.stats.prevalence import distribution
 from tim_research.stats.psychometrics import (
     Reliability,
-    ReliabilityWarning,
     item_statistics,
     reliability,
 )
-
-if TYPE_CHECKING:  # pragma: no cover
-    pass
 
 __all__ = [
     "PUBLISHED_COLUMNS",

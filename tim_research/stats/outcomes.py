@@ -53,8 +53,6 @@ __all__ = [
     "change_criterion",
 ]
 
-_MAX_SHOWN = 5
-
 
 def _scalar_frame(obj: object) -> pd.DataFrame:
     row = {}

@@ -19,7 +19,7 @@ import pandas as pd
 
 from tim_research.errors import DataError, SmallCellWarning
 
-__all__ = ["prevalence"]
+__all__ = ["distribution", "indicators", "prevalence"]
 
 _MAX_SHOWN = 8
 NOTE_SMALL = "masked: fewer than min_cell events or non-events"

@@ -26,12 +26,11 @@ from scipy import stats
 from scipy.optimize import least_squares
 
 from tim_research._checks import show_labels as _show
-from tim_research.errors import DataError, TimResearchWarning
+from tim_research.errors import DataError, ReliabilityWarning
 
 __all__ = [
     "GroupReliability",
     "Reliability",
-    "ReliabilityWarning",
     "group_icc",
     "icc",
     "item_statistics",
@@ -42,10 +41,6 @@ _MAX_SHOWN = 5
 # Smallest eigenvalue, relative to the largest, below which a matrix is taken as not positive
 # semidefinite: rounding in complete data stays near 1e-15, a real defect is far larger.
 _PSD_TOL = 1e-8
-
-
-class ReliabilityWarning(TimResearchWarning):
-    """A reliability coefficient is undefined for these data and was set to NaN."""
 
 
 def _html_table(title: str, frame: pd.DataFrame) -> str:

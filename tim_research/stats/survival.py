@@ -19,11 +19,11 @@ import numpy as np
 import pandas as pd
 from scipy.special import chdtrc
 
-from tim_research.errors import DataError, SmallCellWarning, TimResearchWarning
+from tim_research.errors import ConvergenceWarning, DataError, SmallCellWarning
 from tim_research.stats.prevalence import _suppression_mask, prevalence
+from tim_research.vocabulary import PLANNED_REASONS
 
 __all__ = [
-    "ConvergenceWarning",
     "LogRankResult",
     "closure_reasons",
     "cox",
@@ -37,10 +37,6 @@ __all__ = [
 DAYS_PER_MONTH = 365.25 / 12
 _MAX_SHOWN = 8
 ConfType = Literal["log", "log-log", "plain"]
-
-
-class ConvergenceWarning(TimResearchWarning):
-    """The Cox partial likelihood did not converge (often: a coefficient tends to infinity)."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -181,7 +177,7 @@ def match_durations(
     end: str = "end_date",
     reason: str | None = "closure_reason",
     early_months: Sequence[int] = (3, 6, 12),
-    planned_reasons: Sequence[str] = ("planned completion",),
+    planned_reasons: Sequence[str] = PLANNED_REASONS,
 ) -> pd.DataFrame:
     """Turn match start and end dates into censored durations and early-closure flags.
 

@@ -43,6 +43,7 @@ from tim_research.stats.outcomes import change_table
 from tim_research.stats.prevalence import distribution, prevalence
 from tim_research.stats.survival import match_durations, median_survival
 from tim_research.views.tables import band, wide_scores, youth_scores
+from tim_research.vocabulary import PLANNED_REASONS
 
 __all__ = [
     "STATUSES",
@@ -339,7 +340,7 @@ def demographics(
 
 
 def youth_status(
-    program: Program, *, planned_reasons: Sequence[str] = ("planned completion",)
+    program: Program, *, planned_reasons: Sequence[str] = PLANNED_REASONS
 ) -> pd.DataFrame:
     """Where each young person stands at the data cut-off, one row per youth.
 
@@ -412,7 +413,7 @@ def match_status(
     program: Program,
     *,
     by: str | None = "site",
-    planned_reasons: Sequence[str] = ("planned completion",),
+    planned_reasons: Sequence[str] = PLANNED_REASONS,
     min_cell: int = 5,
 ) -> pd.DataFrame:
     """Youth by match status at the data cut-off, by group, with totals and small counts hidden.
@@ -467,7 +468,7 @@ def match_outcomes(
     program: Program,
     *,
     by: str | None = "site",
-    planned_reasons: Sequence[str] = ("planned completion",),
+    planned_reasons: Sequence[str] = PLANNED_REASONS,
     conf_level: float = 0.95,
     min_cell: int = 5,
 ) -> pd.DataFrame:
@@ -624,7 +625,7 @@ def early_closure(
     *,
     months: Sequence[int] = (3, 6, 12),
     by: str | None = None,
-    planned_reasons: Sequence[str] = ("planned completion",),
+    planned_reasons: Sequence[str] = PLANNED_REASONS,
     conf_level: float = 0.95,
     min_cell: int = 5,
 ) -> pd.DataFrame:
@@ -954,7 +955,7 @@ def key_numbers(
     early_months: int = 12,
     outcome: str = "brs",
     followup: str = "12m",
-    planned_reasons: Sequence[str] = ("planned completion",),
+    planned_reasons: Sequence[str] = PLANNED_REASONS,
     conf_level: float = 0.95,
     min_cell: int = 5,
 ) -> pd.DataFrame:
