@@ -10,9 +10,9 @@ import pytest
 from conftest import REPO
 
 from tim_research.cli import main
-from tim_research.errors import TimResearchError
+from tim_research.errors import ConfigError, TimResearchError
 from tim_research.report import _output_lock, run_report
-from tim_research.report.config import ConfigError, load_config
+from tim_research.report.config import load_config
 
 SAMPLE = REPO / "data" / "sample"
 
