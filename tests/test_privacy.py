@@ -830,3 +830,23 @@ def test_safe_person_table_refuses_identifier_columns(persons, no_key_env):
     assert "example.org" not in str(err.value)
     with pytest.raises(DataError, match="no pseudonym key"):
         safe_person_table(persons, id_column="youth_id", allow_person_level=True)
+
+
+def test_pseudonymise_file_failed_write_keeps_the_previous_output(
+    tmp_path, no_key_env, monkeypatch
+):
+    src = tmp_path / "raw.csv"
+    src.write_text("case_number,brs_1\n007,2\n")
+    dst = tmp_path / "pseudo.csv"
+    dst.write_text("previous pseudonymised copy\n")
+
+    def half_write(self, target, *args, **kwargs):
+        with open(target, "w") as f:
+            f.write("case_number,br")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", half_write)
+    with pytest.raises(OSError, match="No space left"):
+        pseudonymise_file(src, dst, columns="case_number", key=KEY)
+    assert dst.read_text() == "previous pseudonymised copy\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pseudo.csv", "raw.csv"]

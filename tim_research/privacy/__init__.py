@@ -39,10 +39,9 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-import pyreadstat
 
 from tim_research.errors import DataError, SmallCellWarning, TimResearchWarning
-from tim_research.io import read_table
+from tim_research.io import read_table, write_table
 
 __all__ = [
     "DEFAULT_KEY_ENV",
@@ -350,24 +349,6 @@ def make_key_file(path: str | os.PathLike[str], *, overwrite: bool = False) -> P
 _WRITABLE = (".csv", ".xlsx", ".parquet", ".sav", ".dta")
 
 
-def _write_table(frame: pd.DataFrame, path: Path) -> None:
-    suffix = path.suffix.lower()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".csv":
-        frame.to_csv(path, index=False)
-    elif suffix == ".xlsx":
-        frame.to_excel(path, index=False)
-    elif suffix == ".parquet":
-        frame.to_parquet(path, index=False)
-    else:
-        flat = frame.copy()
-        for col in flat.columns:
-            if isinstance(flat[col].dtype, pd.CategoricalDtype):
-                flat[col] = flat[col].astype(object)
-        writer = pyreadstat.write_sav if suffix == ".sav" else pyreadstat.write_dta
-        writer(flat, str(path))
-
-
 def pseudonymise_file(
     src: str | os.PathLike[str],
     dst: str | os.PathLike[str],
@@ -459,7 +440,8 @@ def pseudonymise_file(
             IdentifierWarning,
             stacklevel=2,
         )
-    _write_table(out, dst_p)
+    # one writer for the package: all or nothing, so a failed write keeps an older copy
+    write_table(out, dst_p, index=False)
     return out
 
 
