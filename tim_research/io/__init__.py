@@ -127,7 +127,10 @@ def read_table(
         if suffix in (".xlsx", ".xlsm"):
             return _read_excel(path, sheet, text)
         if suffix == ".parquet":
-            return pd.read_parquet(path)
+            frame = pd.read_parquet(path)
+            # a pandas index stored in the file comes back as columns: files carry no index
+            named = any(name is not None for name in frame.index.names)
+            return frame.reset_index() if named else frame
         return _read_stat(path, suffix, value_labels)
     except DataError:
         raise
@@ -318,7 +321,8 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, index: bool | None = N
         index = any(name is not None for name in frame.index.names)
     flat = frame.reset_index() if index else frame.reset_index(drop=True)
     _check_names(flat, path.name, suffix)
-    write = _writer(flat, suffix)
+    # Parquet keeps a named index as columns plus pandas metadata, so pandas restores it
+    write = _writer(frame if index and suffix == ".parquet" else flat, suffix)
     path.parent.mkdir(parents=True, exist_ok=True)
     mode = _mode_for(path)
     # the temporary file keeps the suffix, since pandas picks the Excel engine by it
@@ -366,7 +370,9 @@ def _writer(flat: pd.DataFrame, suffix: str) -> Callable[[str], None]:
     if suffix == ".xlsx":
         return lambda target: flat.to_excel(target, index=False)
     if suffix == ".parquet":
-        return lambda target: flat.to_parquet(target, index=False)
+        return lambda target: flat.to_parquet(
+            target, index=any(name is not None for name in flat.index.names)
+        )
     labelled = flat.copy()
     for col in labelled.columns:
         if isinstance(labelled[col].dtype, pd.CategoricalDtype):
