@@ -348,3 +348,48 @@ def test_option_valid_for_one_of_two_instruments_is_applied(tmp_path):
     args = ["score", str(src), "-i", "brfss_ace", "brs", "--option", "emotional_abuse=once"]
     # brfss_ace items are absent, so scoring stops there: the option itself was accepted
     assert main(args + ["--out", str(tmp_path / "o.csv")]) == 2
+
+
+PSEUDO_CASES = [
+    ("missing input", None, [], r"input file .*in\.csv does not exist"),
+    ("empty input", "", [], r"in\.csv is empty"),
+    (
+        "duplicated header",
+        "youth_id,brs_1,brs_1\nY1,1,2\n",
+        [],
+        r"in\.csv: the header names column 'brs_1' twice",
+    ),
+    (
+        "ragged rows",
+        "youth_id,brs_1\nY1,1\nY2,1,2\n",
+        [],
+        r"in\.csv: row 3 \(the header is row 1\)",
+    ),
+    (
+        "stata name over 32 characters",
+        f"youth_id,{LONG_ID}\nY1,1\n",
+        ["{tmp}/o.dta"],
+        rf"cannot write o\.dta: Stata allows column names of up to 32 characters, and '{LONG_ID}'",
+    ),
+    (
+        "output under a file",
+        "youth_id,brs_1\nY1,1\n",
+        ["{tmp}/in.csv/o.csv"],
+        r"cannot write o\.csv: .*in\.csv is a file, not a folder",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("content", "output", "pattern"),
+    [case[1:] for case in PSEUDO_CASES],
+    ids=[case[0] for case in PSEUDO_CASES],
+)
+def test_pseudonymise_errors_are_one_line(tmp_path, capsys, monkeypatch, content, output, pattern):
+    monkeypatch.setenv("TIM_PSEUDONYM_KEY", "a test key that is long enough 0123")
+    src = _write(tmp_path / "in.csv", content)
+    out = [a.replace("{tmp}", str(tmp_path)) for a in output] or [str(tmp_path / "o.csv")]
+    assert main(["pseudonymise", str(src), *out, "-c", "youth_id"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert re.match(r"tim pseudonymise: error: " + pattern, err), err

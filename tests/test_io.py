@@ -555,3 +555,23 @@ def test_write_table_keeps_an_existing_files_permissions(tmp_path):
     path.chmod(0o640)
     write_table(_scores(), path)
     assert path.stat().st_mode & 0o777 == 0o640
+
+
+def test_text_true_keeps_every_csv_cell_as_written(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_bytes("rid;brs_1;site\n007;;Bogotá\n1e3;4;NA\n".encode("cp1252"))
+    back = read_table(path, text=True)
+    assert back.to_dict("list") == {
+        "rid": ["007", "1e3"],
+        "brs_1": ["", "4"],
+        "site": ["Bogotá", "NA"],
+    }
+
+
+def test_write_table_under_a_file_is_a_data_error(tmp_path):
+    (tmp_path / "data.csv").write_text("x\n")
+    with pytest.raises(
+        DataError, match=r"cannot write o\.csv: .*data\.csv is a file, not a folder"
+    ):
+        write_table(_scores(), tmp_path / "data.csv" / "sub" / "o.csv")
+    assert (tmp_path / "data.csv").read_text() == "x\n"

@@ -850,3 +850,16 @@ def test_pseudonymise_file_failed_write_keeps_the_previous_output(
         pseudonymise_file(src, dst, columns="case_number", key=KEY)
     assert dst.read_text() == "previous pseudonymised copy\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pseudo.csv", "raw.csv"]
+
+
+def test_pseudonymise_file_reads_a_semicolon_windows_export(tmp_path, no_key_env):
+    src = tmp_path / "raw.csv"
+    src.write_bytes("case_number;site;brs_1\n007;Bogotá;\n008;Medellín;4\n".encode("cp1252"))
+    dst = tmp_path / "pseudo.csv"
+    pseudonymise_file(src, dst, columns="case_number", key=KEY)
+    written = pd.read_csv(dst, dtype=str, keep_default_na=False)
+    assert written["site"].tolist() == ["Bogotá", "Medellín"]
+    assert written["brs_1"].tolist() == ["", "4"]
+    assert (
+        written["case_number"].tolist() == pseudonymise(pd.Series(["007", "008"]), key=KEY).tolist()
+    )

@@ -80,6 +80,13 @@ def _cmd_instruments(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_input(path: Path) -> None:
+    if not path.exists():
+        raise TimResearchError(f"input file {path} does not exist")
+    if not path.is_file():
+        raise TimResearchError(f"input file {path} is a folder, not a file")
+
+
 def _read_input(text: str, id_columns: Sequence[str]):
     """Read the input file, ids as text; say on stderr how an unusual CSV was read."""
     from tim_research.io import READERS, read_table
@@ -89,10 +96,7 @@ def _read_input(text: str, id_columns: Sequence[str]):
         raise TimResearchError(
             f"cannot read {text}: the input file must end in one of {', '.join(READERS)}"
         )
-    if not path.exists():
-        raise TimResearchError(f"input file {text} does not exist")
-    if not path.is_file():
-        raise TimResearchError(f"input file {text} is a folder, not a file")
+    _check_input(path)
     data = read_table(path, text=id_columns)
     encoding, delimiter = data.attrs.get("encoding"), data.attrs.get("delimiter")
     if encoding not in (None, "utf-8", "utf-8-sig") or delimiter not in (None, ","):
@@ -245,6 +249,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 def _cmd_pseudonymise(args: argparse.Namespace) -> int:
     from tim_research.privacy import pseudonymise_file
 
+    _check_input(Path(args.input))
     out = pseudonymise_file(
         args.input,
         args.output,
@@ -398,9 +403,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             _error(args.command, _cli_terms(str(exc)))
             status = 2
         except OSError as exc:
-            where = f" {exc.filename}" if exc.filename else ""
-            reason = exc.strerror or " ".join(str(exc).split())
-            _error(args.command, f"cannot use{where}: {reason}")
+            if exc.filename and exc.strerror:
+                message = f"cannot use {exc.filename} ({exc.strerror})"
+            else:  # raised by tim_research itself with its own words, e.g. "no such file: x"
+                message = str(exc) or type(exc).__name__
+            _error(args.command, " ".join(message.split()))
             status = 2
         except Exception as exc:
             # a bug, not a user mistake: say so in one line (its message may quote data values);

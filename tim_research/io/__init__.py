@@ -42,7 +42,7 @@ def read_table(
     *,
     sheet: int | str = 0,
     value_labels: str = "categorical",
-    text: Sequence[str] = (),
+    text: Sequence[str] | bool = (),
 ) -> pd.DataFrame:
     r"""Read one table from a CSV, Excel, SPSS, Stata or Parquet file.
 
@@ -63,6 +63,8 @@ def read_table(
     text
         CSV and Excel only: columns read as text, as written in the file, so that ids such as
         ``007`` or ``1e3`` keep their spelling. Names absent from the file are ignored.
+        ``True``: every CSV cell as text, an empty cell as ``""`` (nothing is reinterpreted,
+        so a table can be copied unchanged); for Excel, every column as text.
 
     Returns
     -------
@@ -189,7 +191,7 @@ def _duplicated(header: Sequence[object], name: str) -> None:
         seen.add(label)
 
 
-def _read_csv(path: Path, text: Sequence[str]) -> pd.DataFrame:
+def _read_csv(path: Path, text: Sequence[str] | bool) -> pd.DataFrame:
     encoding, content = _decode(path.read_bytes())
     if not content.strip():
         raise DataError(f"{path.name} is empty: it has no header row; export the data again")
@@ -210,8 +212,11 @@ def _read_csv(path: Path, text: Sequence[str]) -> pd.DataFrame:
             f"of fields than the header's {len(header)}; check for a stray or missing "
             f"{_DELIMITER_NAMES[delimiter]} or an unclosed quote"
         )
-    wanted = {col: str for col in text if col in header}
-    frame = pd.read_csv(io.StringIO(content), sep=delimiter, dtype=wanted or None)
+    if text is True:
+        frame = pd.read_csv(io.StringIO(content), sep=delimiter, dtype=str, keep_default_na=False)
+    else:
+        wanted = {col: str for col in text or () if col in header}
+        frame = pd.read_csv(io.StringIO(content), sep=delimiter, dtype=wanted or None)
     frame.attrs["encoding"] = encoding
     frame.attrs["delimiter"] = delimiter
     return frame
@@ -220,11 +225,13 @@ def _read_csv(path: Path, text: Sequence[str]) -> pd.DataFrame:
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
 
 
-def _read_excel(path: Path, sheet: int | str, text: Sequence[str]) -> pd.DataFrame:
+def _read_excel(path: Path, sheet: int | str, text: Sequence[str] | bool) -> pd.DataFrame:
     header = pd.read_excel(path, sheet_name=sheet, header=None, nrows=1)
     names = header.iloc[0].tolist() if len(header) else []
     _duplicated(names, path.name)
-    wanted = {col: str for col in text if col in names}
+    if text is True:
+        return pd.read_excel(path, sheet_name=sheet, dtype=str)
+    wanted = {col: str for col in text or () if col in names}
     return pd.read_excel(path, sheet_name=sheet, dtype=wanted or None)
 
 
@@ -294,7 +301,8 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, index: bool | None = N
     Raises
     ------
     DataError
-        Unknown suffix; duplicated column names; for ``.dta`` a column name longer than
+        Unknown suffix; a file where a folder of ``path`` should be; duplicated column
+        names; for ``.dta`` a column name longer than
         Stata's 32 characters or with characters Stata refuses; for ``.sav`` a name longer
         than SPSS's 64 bytes. These are checked before anything is written.
     OSError
@@ -323,6 +331,9 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, index: bool | None = N
     _check_names(flat, path.name, suffix)
     # Parquet keeps a named index as columns plus pandas metadata, so pandas restores it
     write = _writer(frame if index and suffix == ".parquet" else flat, suffix)
+    existing = next(p for p in path.absolute().parents if p.exists())
+    if not existing.is_dir():
+        raise DataError(f"cannot write {path.name}: {existing} is a file, not a folder")
     path.parent.mkdir(parents=True, exist_ok=True)
     mode = _mode_for(path)
     # the temporary file keeps the suffix, since pandas picks the Excel engine by it

@@ -362,9 +362,11 @@ def pseudonymise_file(
 ) -> pd.DataFrame:
     r"""Copy a data file, replacing the values of id ``columns`` by pseudonyms.
 
-    CSV files are read and written as text, so every other column is copied unchanged (ids
-    such as ``007`` keep their leading zeros, an empty cell stays empty). Excel, SPSS, Stata
-    and Parquet files are read with :func:`tim_research.io.read_table`. Column names and
+    All files are read with :func:`tim_research.io.read_table`. CSV files are read as text
+    (in the encoding and with the delimiter it finds) and written as UTF-8 with commas, so
+    every other column is copied unchanged (ids such as ``007`` keep their leading zeros, an
+    empty cell stays empty). The output is written all or nothing by
+    :func:`tim_research.io.write_table`. Column names and
     order are kept. After pseudonymising, the other columns are checked with
     :func:`find_identifiers` and an :class:`IdentifierWarning` names any that still look
     like direct identifiers.
@@ -410,10 +412,9 @@ def pseudonymise_file(
         )
     # resolve the key before reading any data, so a missing key fails fast
     _resolve_key(key, key_env, key_file)
-    if src_p.suffix.lower() == ".csv":
-        data = pd.read_csv(src_p, dtype=str, keep_default_na=False)
-    else:
-        data = read_table(src_p)
+    # read_table finds a CSV's encoding and delimiter and refuses duplicated headers and
+    # ragged rows; text=True keeps every CSV cell as written
+    data = read_table(src_p, text=src_p.suffix.lower() == ".csv")
     missing = [c for c in names if c not in data.columns]
     if missing:
         raise DataError(
