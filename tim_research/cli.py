@@ -11,8 +11,14 @@ import tomllib
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tim_research.errors import TimResearchError, TimResearchWarning
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from tim_research.instruments import Instrument
 
 __all__ = ["main"]
 
@@ -87,7 +93,7 @@ def _check_input(path: Path) -> None:
         raise TimResearchError(f"input file {path} is a folder, not a file")
 
 
-def _read_input(text: str, id_columns: Sequence[str]):
+def _read_input(text: str, id_columns: Sequence[str]) -> pd.DataFrame:
     """Read the input file, ids as text; say on stderr how an unusual CSV was read."""
     from tim_research.io import READERS, read_table
 
@@ -109,7 +115,7 @@ def _read_input(text: str, id_columns: Sequence[str]):
     return data
 
 
-def _index_rows(data, args: argparse.Namespace):
+def _index_rows(data: pd.DataFrame, args: argparse.Namespace) -> pd.DataFrame:
     """Index by --id-column, else by spreadsheet row number, so messages name rows alike."""
     import pandas as pd
 
@@ -137,7 +143,9 @@ def _index_rows(data, args: argparse.Namespace):
     return data.set_index(args.id_column)
 
 
-def _options(args: argparse.Namespace, instruments) -> dict | None:
+def _options(
+    args: argparse.Namespace, instruments: Sequence[Instrument]
+) -> dict[str, dict[str, str]] | None:
     """--option checked against every listed instrument, keyed by instrument id."""
     if not args.option:
         return None
