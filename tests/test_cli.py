@@ -393,3 +393,39 @@ def test_pseudonymise_errors_are_one_line(tmp_path, capsys, monkeypatch, content
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err, err
     assert re.match(r"tim pseudonymise: error: " + pattern, err), err
+
+
+def test_file_size_limit_keeps_the_existing_output(tmp_path):
+    """A real `ulimit -f`: the write fails with EFBIG and the old file stays as it was."""
+    import resource
+
+    items, src = _brs_input(tmp_path)
+    out = tmp_path / "scores.csv"
+    out.write_text("last week's scores\n")
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1024, 1024))
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tim_research.cli",
+            "score",
+            str(src),
+            "-i",
+            "brs",
+            "--id-column",
+            "row_id",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        preexec_fn=limit,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("tim score: error: --out: cannot write ")
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert out.read_text() == "last week's scores\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["brs.csv", "scores.csv"]

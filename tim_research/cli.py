@@ -208,8 +208,9 @@ def _cmd_score(args: argparse.Namespace) -> int:
         ) from exc
     except OSError as exc:
         raise TimResearchError(
-            f"--out: cannot write {out} ({exc.strerror or type(exc).__name__}); choose a "
-            "folder you can write to, on a disk with free space; any existing file is unchanged"
+            f"--out: cannot write {out} ({exc.strerror or type(exc).__name__}); check the "
+            "disk's free space, the file size limit (ulimit -f) and the folder's permissions; "
+            "any existing file is unchanged"
         ) from exc
     for inst in instruments:
         if inst.caveat:
