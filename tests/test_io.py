@@ -12,7 +12,7 @@ import pytest
 
 from tim_research import synth
 from tim_research.errors import DataError, ProgramValidationError
-from tim_research.io import read_table
+from tim_research.io import read_table, write_table
 from tim_research.program import (
     ValidationReport,
     read_program,
@@ -402,3 +402,175 @@ def test_unknown_suffix_is_a_data_error(tmp_path):
         read_table(path.with_suffix(".csv"), value_labels="labels")
     with pytest.raises(FileNotFoundError):
         read_table(tmp_path / "nope.csv")
+
+
+# ------------------------------------------------------------------- read_table: real exports
+
+
+@pytest.mark.parametrize(
+    ("raw", "encoding", "delimiter"),
+    [
+        ("rid,site,brs_1\n007,Bogotá,4\n".encode(), "utf-8", ","),
+        ("rid,site,brs_1\n007,Bogotá,4\n".encode("utf-8-sig"), "utf-8-sig", ","),
+        ("rid;site;brs_1\n007;Bogotá;4\n".encode("cp1252"), "cp1252", ";"),
+        ("rid\tsite\tbrs_1\n007\tBogotá\t4\n".encode("latin-1") + b"", "cp1252", "\t"),
+        # 0x81 is undefined in cp1252: only latin-1 decodes it
+        (b"rid;site;brs_1\n007;Bogot\xe1\x81;4\n", "latin-1", ";"),
+    ],
+)
+def test_csv_encoding_and_delimiter_are_detected_and_recorded(tmp_path, raw, encoding, delimiter):
+    path = tmp_path / "export.csv"
+    path.write_bytes(raw)
+    back = read_table(path, text=["rid"])
+    assert list(back.columns) == ["rid", "site", "brs_1"]
+    assert back["rid"].tolist() == ["007"]
+    assert back["site"].iloc[0].startswith("Bogotá")
+    assert back["brs_1"].tolist() == [4]
+    assert back.attrs["encoding"] == encoding and back.attrs["delimiter"] == delimiter
+
+
+def test_semicolon_file_with_decimal_commas_is_still_semicolon(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text("rid;weight\nA;1,5\nB;2,25\n")
+    assert read_table(path).attrs["delimiter"] == ";"
+
+
+def test_text_columns_keep_their_spelling(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text("rid,brs_1\n007,4\n0123,5\n1e3,3\n")
+    assert read_table(path, text=["rid", "not_there"])["rid"].tolist() == ["007", "0123", "1e3"]
+    assert read_table(path)["rid"].tolist() != ["007", "0123", "1e3"]  # why text= exists
+    xlsx = tmp_path / "x.xlsx"
+    pd.DataFrame({"rid": ["007", "0123"], "brs_1": [4, 5]}).to_excel(xlsx, index=False)
+    assert read_table(xlsx, text=["rid"])["rid"].tolist() == ["007", "0123"]
+
+
+@pytest.mark.parametrize(
+    ("content", "pattern"),
+    [
+        ("", r"x\.csv is empty"),
+        ("\n\n", r"x\.csv is empty"),
+        (
+            "rid,brs_1,brs_1\nA,1,2\n",
+            r"x\.csv: the header names column 'brs_1' twice \(again in column 3\)",
+        ),
+        (
+            "rid,brs_1\nA,1\nB,2,3\nC\n",
+            r"x\.csv: rows 3, 4 \(the header is row 1\) have a different number of fields than the header's 2; .*comma",
+        ),
+        ("rid;brs_1\nA;1\nB;2;3\n", r"x\.csv: row 3 \(the header is row 1\) has .*semicolon"),
+    ],
+)
+def test_unreadable_csv_is_a_data_error_naming_file_and_place(tmp_path, content, pattern):
+    path = tmp_path / "x.csv"
+    path.write_text(content)
+    with pytest.raises(DataError, match=pattern):
+        read_table(path)
+
+
+def test_duplicated_excel_header_and_damaged_files(tmp_path):
+    xlsx = tmp_path / "x.xlsx"
+    pd.DataFrame([["A", 1, 2]], columns=["rid", "brs_1", "brs_1"]).to_excel(xlsx, index=False)
+    with pytest.raises(DataError, match=r"x\.xlsx: the header names column 'brs_1' twice"):
+        read_table(xlsx)
+    for suffix in (".xlsx", ".parquet", ".sav", ".dta"):
+        bad = tmp_path / f"bad{suffix}"
+        bad.write_bytes(b"this is not a data file\n")
+        with pytest.raises(DataError, match=rf"cannot read bad\{suffix} as a \{suffix} file"):
+            read_table(bad)
+        bad.write_bytes(b"")
+        with pytest.raises(DataError, match=rf"bad\{suffix} is empty"):
+            read_table(bad)
+
+
+# ------------------------------------------------------------------------------ write_table
+
+
+def _scores() -> pd.DataFrame:
+    return pd.DataFrame(
+        {"brs_score": [3.5, 2.0], "band": pd.Categorical(["high", None])},
+        index=pd.Index(["007", "0123"], name="rid"),
+    )
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".parquet", ".sav", ".dta"])
+def test_write_table_round_trips_and_leaves_no_temporary_file(tmp_path, suffix):
+    path = tmp_path / "sub" / f"scores{suffix}"
+    assert write_table(_scores(), path) == path
+    back = read_table(path, text=["rid"])
+    assert back["rid"].tolist() == ["007", "0123"]
+    assert back["brs_score"].tolist() == [3.5, 2.0]
+    assert [p.name for p in path.parent.iterdir()] == [path.name]
+    write_table(_scores().reset_index(drop=True), path)  # an unnamed index is not written
+    assert "rid" not in read_table(path).columns
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".dta"])
+def test_failed_write_leaves_the_existing_file_and_no_temporary_file(tmp_path, monkeypatch, suffix):
+    import errno
+
+    import pyreadstat
+
+    path = tmp_path / f"scores{suffix}"
+    path.write_bytes(b"previous results\n")
+    before = path.read_bytes()
+
+    def half_write(*args, **kwargs):
+        target = next(a for a in args if isinstance(a, str))
+        with open(target, "wb") as f:
+            f.write(b"rid,brs_sc")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    if suffix == ".csv":
+        monkeypatch.setattr(pd.DataFrame, "to_csv", half_write)
+    else:
+        monkeypatch.setattr(pyreadstat, "write_dta", half_write)
+    with pytest.raises(OSError, match="No space left"):
+        write_table(_scores(), path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]
+
+
+def test_write_table_refuses_names_stata_cannot_hold_before_touching_the_target(tmp_path):
+    path = tmp_path / "scores.dta"
+    long = "brfss_ace_household_dysfunction_score"
+    with pytest.raises(
+        DataError,
+        match=rf"Stata allows column names of up to 32 characters, and '{long}' has 37; rename the column, or write \.csv",
+    ):
+        write_table(pd.DataFrame({long: [1.0]}), path)
+    assert not path.exists() and list(tmp_path.iterdir()) == []
+    with pytest.raises(DataError, match="letters, digits and _"):
+        write_table(pd.DataFrame({"brs 1": [1.0]}), path)
+    with pytest.raises(DataError, match="unknown file type '.txt'"):
+        write_table(_scores(), tmp_path / "x.txt")
+    with pytest.raises(DataError, match="names column 'brs_score' twice"):
+        write_table(pd.DataFrame([[1, 2]], columns=["brs_score", "brs_score"]), tmp_path / "d.csv")
+
+
+def test_write_table_keeps_an_existing_files_permissions(tmp_path):
+    path = tmp_path / "scores.csv"
+    path.write_text("old\n")
+    path.chmod(0o640)
+    write_table(_scores(), path)
+    assert path.stat().st_mode & 0o777 == 0o640
+
+
+def test_text_true_keeps_every_csv_cell_as_written(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_bytes("rid;brs_1;site\n007;;Bogotá\n1e3;4;NA\n".encode("cp1252"))
+    back = read_table(path, text=True)
+    assert back.to_dict("list") == {
+        "rid": ["007", "1e3"],
+        "brs_1": ["", "4"],
+        "site": ["Bogotá", "NA"],
+    }
+
+
+def test_write_table_under_a_file_is_a_data_error(tmp_path):
+    (tmp_path / "data.csv").write_text("x\n")
+    with pytest.raises(
+        DataError, match=r"cannot write o\.csv: .*data\.csv is a file, not a folder"
+    ):
+        write_table(_scores(), tmp_path / "data.csv" / "sub" / "o.csv")
+    assert (tmp_path / "data.csv").read_text() == "x\n"

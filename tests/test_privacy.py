@@ -833,3 +833,36 @@ def test_safe_person_table_refuses_identifier_columns(persons, no_key_env):
     assert "example.org" not in str(err.value)
     with pytest.raises(DataError, match="no pseudonym key"):
         safe_person_table(persons, id_column="youth_id", allow_person_level=True)
+
+
+def test_pseudonymise_file_failed_write_keeps_the_previous_output(
+    tmp_path, no_key_env, monkeypatch
+):
+    src = tmp_path / "raw.csv"
+    src.write_text("case_number,brs_1\n007,2\n")
+    dst = tmp_path / "pseudo.csv"
+    dst.write_text("previous pseudonymised copy\n")
+
+    def half_write(self, target, *args, **kwargs):
+        with open(target, "w") as f:
+            f.write("case_number,br")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", half_write)
+    with pytest.raises(OSError, match="No space left"):
+        pseudonymise_file(src, dst, columns="case_number", key=KEY)
+    assert dst.read_text() == "previous pseudonymised copy\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pseudo.csv", "raw.csv"]
+
+
+def test_pseudonymise_file_reads_a_semicolon_windows_export(tmp_path, no_key_env):
+    src = tmp_path / "raw.csv"
+    src.write_bytes("case_number;site;brs_1\n007;Bogotá;\n008;Medellín;4\n".encode("cp1252"))
+    dst = tmp_path / "pseudo.csv"
+    pseudonymise_file(src, dst, columns="case_number", key=KEY)
+    written = pd.read_csv(dst, dtype=str, keep_default_na=False)
+    assert written["site"].tolist() == ["Bogotá", "Medellín"]
+    assert written["brs_1"].tolist() == ["", "4"]
+    assert (
+        written["case_number"].tolist() == pseudonymise(pd.Series(["007", "008"]), key=KEY).tolist()
+    )

@@ -4,34 +4,76 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import sys
 import tomllib
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tim_research.errors import TimResearchError, TimResearchWarning
 
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from tim_research.instruments import Instrument
+
 __all__ = ["main"]
 
-_WRITERS = {".csv", ".xlsx", ".parquet", ".sav", ".dta"}
+_WRITERS = (".csv", ".xlsx", ".parquet", ".sav", ".dta")
+
+# The library's errors give advice in Python terms (keyword arguments, pandas methods);
+# a command-line user needs the matching option instead.
+_CLI_TERMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), replacement)
+    for pattern, replacement in (
+        (r'pass on_invalid="missing"', "run again with --on-invalid missing"),
+        (r"pass paths=\[folder\]", "pass --instruments-dir FOLDER"),
+        (r"columns=\{'(\w+)': 'your_column', \.\.\.\}", r"--columns \1=your_column,..."),
+        (r"\(e\.g\. set_index[^)]*\)\)", "(name the id columns with --id-column)"),
+        (r"\bcolumns= ", "--columns "),
+        (r"\bcutoffs= ", "--cutoffs "),
+        (r"\boptions= ", "--option "),
+    )
+)
+
+
+def _cli_terms(message: str) -> str:
+    """A library message with its Python advice replaced by the command-line option."""
+    for pattern, replacement in _CLI_TERMS:
+        message = pattern.sub(replacement, message)
+    return " ".join(message.split())  # one line on stderr
 
 
 def _pairs(text: str, what: str) -> dict[str, str]:
     """Read ``a=b,c=d``, or a .json/.toml file holding a flat table, into a dict."""
     path = Path(text)
-    if path.suffix in (".json", ".toml") and path.is_file():
-        raw = (
-            json.loads(path.read_text())
-            if path.suffix == ".json"
-            else tomllib.loads(path.read_text())
-        )
+    if path.suffix.lower() in (".json", ".toml"):
+        if not path.is_file():
+            raise TimResearchError(f"{what}: no such file {text}; give KEY=VALUE pairs or a file")
+        kind = path.suffix.lower()[1:].upper()
+        try:
+            content = path.read_text(encoding="utf-8")
+            raw = json.loads(content) if kind == "JSON" else tomllib.loads(content)
+        except (ValueError, UnicodeDecodeError) as exc:
+            # the parsers' messages give line and column, never more than a character
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise TimResearchError(f"{what}: {text} is not valid {kind} ({reason})") from exc
+        if not isinstance(raw, dict) or any(isinstance(v, dict | list) for v in raw.values()):
+            raise TimResearchError(
+                f"{what}: {text} must hold a flat table of KEY = VALUE lines, with no sections"
+            )
         return {str(k): str(v) for k, v in raw.items()}
     out = {}
     for part in filter(None, (p.strip() for p in text.split(","))):
         key, sep, value = part.partition("=")
         if not sep:
-            raise TimResearchError(f"{what}: expected KEY=VALUE, got {part!r}")
+            raise TimResearchError(
+                f"{what}: expected KEY=VALUE pairs separated by commas, or a .toml/.json file; "
+                f"got {part!r}"
+            )
         out[key.strip()] = value.strip()
     return out
 
@@ -44,55 +86,132 @@ def _cmd_instruments(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write(frame, out: Path) -> None:
-    suffix = out.suffix.lower()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".csv":
-        frame.to_csv(out)
-    elif suffix == ".xlsx":
-        frame.to_excel(out)
-    elif suffix == ".parquet":
-        frame.to_parquet(out)
-    else:
-        import pyreadstat
+def _check_input(path: Path) -> None:
+    if not path.exists():
+        raise TimResearchError(f"input file {path} does not exist")
+    if not path.is_file():
+        raise TimResearchError(f"input file {path} is a folder, not a file")
 
-        flat = frame.reset_index()
-        for col in flat.columns:
-            if str(flat[col].dtype) == "category":
-                flat[col] = flat[col].astype(str).replace("nan", "")
-        writer = pyreadstat.write_sav if suffix == ".sav" else pyreadstat.write_dta
-        writer(flat, str(out))
+
+def _read_input(text: str, id_columns: Sequence[str]) -> pd.DataFrame:
+    """Read the input file, ids as text; say on stderr how an unusual CSV was read."""
+    from tim_research.io import READERS, read_table
+
+    path = Path(text)
+    if path.suffix.lower() not in READERS:
+        raise TimResearchError(
+            f"cannot read {text}: the input file must end in one of {', '.join(READERS)}"
+        )
+    _check_input(path)
+    data = read_table(path, text=id_columns)
+    encoding, delimiter = data.attrs.get("encoding"), data.attrs.get("delimiter")
+    if encoding not in (None, "utf-8", "utf-8-sig") or delimiter not in (None, ","):
+        names = {",": "comma", ";": "semicolon", "\t": "tab"}
+        print(
+            f"tim score: note: read {path.name} as {encoding} text with "
+            f"{names[delimiter]}-separated fields",
+            file=sys.stderr,
+        )
+    return data
+
+
+def _index_rows(data: pd.DataFrame, args: argparse.Namespace) -> pd.DataFrame:
+    """Index by --id-column, else by spreadsheet row number, so messages name rows alike."""
+    import pandas as pd
+
+    # CSV and Excel have a header in row 1; SPSS, Stata and Parquet number cases from 1
+    first = 2 if Path(args.input).suffix.lower() in (".csv", ".xlsx", ".xlsm") else 1
+    rows = pd.RangeIndex(first, first + len(data))
+    if not args.id_column:
+        data.index = rows.rename(None if "row" in data.columns else "row")
+        return data
+    missing = [c for c in args.id_column if c not in data.columns]
+    if missing:
+        raise TimResearchError(
+            f"--id-column: {args.input} has no column {', '.join(map(repr, missing))}; its "
+            f"columns are {', '.join(map(repr, map(str, data.columns)))}"
+        )
+    repeated = data.duplicated(subset=args.id_column, keep=False).to_numpy()
+    if repeated.any():
+        where = [str(r) for r in rows[repeated][:5]]
+        more = f" and {int(repeated.sum()) - 5} more" if repeated.sum() > 5 else ""
+        raise TimResearchError(
+            f"--id-column {' '.join(args.id_column)}: rows {', '.join(where)}{more} repeat an "
+            "id, so scores could not be joined back; name columns that identify each row "
+            "together, e.g. --id-column youth_id wave"
+        )
+    return data.set_index(args.id_column)
+
+
+def _options(
+    args: argparse.Namespace, instruments: Sequence[Instrument]
+) -> dict[str, dict[str, str]] | None:
+    """--option checked against every listed instrument, keyed by instrument id."""
+    if not args.option:
+        return None
+    options = _pairs(args.option, "--option")
+    unknown = [k for k in options if not any(k in i.options for i in instruments)]
+    if unknown:
+        valid = "; ".join(f"{i.id}: {', '.join(i.options) or 'none'}" for i in instruments)
+        raise TimResearchError(
+            f"--option: no listed instrument has an option {', '.join(map(repr, unknown))}; "
+            f"valid options are {valid}"
+        )
+    return {i.id: {k: v for k, v in options.items() if k in i.options} for i in instruments}
+
+
+def _check_out_folder(out: Path) -> None:
+    """Fail before scoring when --out cannot be written where it is."""
+    for folder in out.absolute().parents:
+        if not folder.exists():
+            continue
+        if not folder.is_dir():
+            raise TimResearchError(f"--out: {folder} is a file, not a folder; choose another --out")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise TimResearchError(
+                f"--out: cannot write in folder {folder} (permission denied); choose another --out"
+            )
+        return
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
     from tim_research.instruments import load_instrument
-    from tim_research.io import read_table
+    from tim_research.io import write_table
     from tim_research.scoring import score
 
     out = Path(args.out)
     if out.suffix.lower() not in _WRITERS:
-        raise TimResearchError(
-            f"--out must end in one of {', '.join(sorted(_WRITERS))}, got {out.name!r}"
-        )
-    data = read_table(args.input)
-    if args.id_column:
-        missing = [c for c in args.id_column if c not in data.columns]
-        if missing:
-            raise TimResearchError(f"--id-column: {args.input} has no column {missing}")
-        data = data.set_index(args.id_column)
+        raise TimResearchError(f"--out must end in one of {', '.join(_WRITERS)}, got {out.name!r}")
+    _check_out_folder(out)
     instruments = [load_instrument(i, paths=args.instruments_dir) for i in args.instrument]
-    options = _pairs(args.option, "--option") if args.option else None
-    if options and len(instruments) > 1:
-        options = {i.id: {k: v for k, v in options.items() if k in i.options} for i in instruments}
+    options = _options(args, instruments)
+    columns = _pairs(args.columns, "--columns") if args.columns else None
+    cutoffs = _pairs(args.cutoffs, "--cutoffs") if args.cutoffs else None
+    data = _index_rows(_read_input(args.input, args.id_column or ()), args)
     result = score(
         data,
         instruments,
-        columns=_pairs(args.columns, "--columns") if args.columns else None,
+        columns=columns,
         options=options,
-        cutoffs=_pairs(args.cutoffs, "--cutoffs") if args.cutoffs else None,
+        cutoffs=cutoffs,
         on_invalid=args.on_invalid,
     )
-    _write(result, out)
+    try:
+        write_table(result, out)
+    except TimResearchError as exc:
+        raise TimResearchError(
+            "--out: "
+            + str(exc).replace(
+                "rename the column, or write .csv or .parquet",
+                f"write --out {out.with_suffix('.csv').name} or .parquet instead",
+            )
+        ) from exc
+    except OSError as exc:
+        raise TimResearchError(
+            f"--out: cannot write {out} ({exc.strerror or type(exc).__name__}); check the "
+            "disk's free space, the file size limit (ulimit -f) and the folder's permissions; "
+            "any existing file is unchanged"
+        ) from exc
     for inst in instruments:
         if inst.caveat:
             print(f"note ({inst.id}): {inst.caveat}", file=sys.stderr)
@@ -103,6 +222,10 @@ def _cmd_score(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     from tim_research.report import run_report
 
+    if args.jobs is not None and args.jobs < 1:
+        raise TimResearchError(
+            f"--jobs must be 1 or more (leave it out to use every CPU), got {args.jobs}"
+        )
     result = run_report(
         config=args.config,
         data=args.data,
@@ -136,6 +259,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 def _cmd_pseudonymise(args: argparse.Namespace) -> int:
     from tim_research.privacy import pseudonymise_file
 
+    _check_input(Path(args.input))
     out = pseudonymise_file(
         args.input,
         args.output,
@@ -202,7 +326,8 @@ def _parser() -> argparse.ArgumentParser:
         "--id-column",
         nargs="+",
         metavar="COL",
-        help="column(s) that identify a row; kept as the output's index",
+        help="column(s) that identify a row, read as text and written first in the output "
+        "(default: a column 'row' with the spreadsheet row number)",
     )
     p.add_argument(
         "--on-invalid",
@@ -278,6 +403,10 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _error(command: str, message: str) -> None:
+    print(f"tim {command}: error: {message}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``tim`` command line; returns the exit status."""
     args = _parser().parse_args(argv)
@@ -286,16 +415,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             status = int(args.func(args))
         except TimResearchError as exc:
-            print(f"tim {args.command}: error: {exc}", file=sys.stderr)
+            _error(args.command, _cli_terms(str(exc)))
             status = 2
         except KeyboardInterrupt as exc:
             # Ctrl-C or a scheduler's SIGTERM: work in progress was cleaned up on the way out
             by_term = "signal 15" in str(exc)
             print(f"tim {args.command}: stopped; nothing was published", file=sys.stderr)
             status = 143 if by_term else 130
+        except OSError as exc:
+            if exc.filename and exc.strerror:
+                message = f"cannot use {exc.filename} ({exc.strerror})"
+            else:  # raised by tim_research itself with its own words, e.g. "no such file: x"
+                message = str(exc) or type(exc).__name__
+            _error(args.command, " ".join(message.split()))
+            status = 2
+        except Exception as exc:
+            # a bug, not a user mistake: say so in one line (its message may quote data values);
+            # TIM_DEBUG=1 shows the traceback for the report
+            if os.environ.get("TIM_DEBUG"):
+                raise
+            _error(
+                args.command,
+                f"unexpected {type(exc).__name__}, a bug in tim; please report it with the "
+                "command you ran (set TIM_DEBUG=1 to see the details)",
+            )
+            status = 3
     for w in caught:
         if issubclass(w.category, TimResearchWarning):
-            print(f"tim {args.command}: warning: {w.message}", file=sys.stderr)
+            print(f"tim {args.command}: warning: {_cli_terms(str(w.message))}", file=sys.stderr)
         else:
             warnings.showwarning(w.message, w.category, w.filename, w.lineno)
     return status

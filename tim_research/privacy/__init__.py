@@ -39,7 +39,6 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-import pyreadstat
 
 from tim_research.errors import (
     DataError,
@@ -49,7 +48,7 @@ from tim_research.errors import (
     ReidentificationRiskWarning,
     SmallCellWarning,
 )
-from tim_research.io import read_table
+from tim_research.io import read_table, write_table
 
 __all__ = [
     "DEFAULT_KEY_ENV",
@@ -333,24 +332,6 @@ def make_key_file(path: str | os.PathLike[str], *, overwrite: bool = False) -> P
 _WRITABLE = (".csv", ".xlsx", ".parquet", ".sav", ".dta")
 
 
-def _write_table(frame: pd.DataFrame, path: Path) -> None:
-    suffix = path.suffix.lower()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".csv":
-        frame.to_csv(path, index=False)
-    elif suffix == ".xlsx":
-        frame.to_excel(path, index=False)
-    elif suffix == ".parquet":
-        frame.to_parquet(path, index=False)
-    else:
-        flat = frame.copy()
-        for col in flat.columns:
-            if isinstance(flat[col].dtype, pd.CategoricalDtype):
-                flat[col] = flat[col].astype(object)
-        writer = pyreadstat.write_sav if suffix == ".sav" else pyreadstat.write_dta
-        writer(flat, str(path))
-
-
 def pseudonymise_file(
     src: str | os.PathLike[str],
     dst: str | os.PathLike[str],
@@ -364,9 +345,11 @@ def pseudonymise_file(
 ) -> pd.DataFrame:
     r"""Copy a data file, replacing the values of id ``columns`` by pseudonyms.
 
-    CSV files are read and written as text, so every other column is copied unchanged (ids
-    such as ``007`` keep their leading zeros, an empty cell stays empty). Excel, SPSS, Stata
-    and Parquet files are read with :func:`tim_research.io.read_table`. Column names and
+    All files are read with :func:`tim_research.io.read_table`. CSV files are read as text
+    (in the encoding and with the delimiter it finds) and written as UTF-8 with commas, so
+    every other column is copied unchanged (ids such as ``007`` keep their leading zeros, an
+    empty cell stays empty). The output is written all or nothing by
+    :func:`tim_research.io.write_table`. Column names and
     order are kept. After pseudonymising, the other columns are checked with
     :func:`find_identifiers` and an :class:`IdentifierWarning` names any that still look
     like direct identifiers.
@@ -412,10 +395,9 @@ def pseudonymise_file(
         )
     # resolve the key before reading any data, so a missing key fails fast
     _resolve_key(key, key_env, key_file)
-    if src_p.suffix.lower() == ".csv":
-        data = pd.read_csv(src_p, dtype=str, keep_default_na=False)
-    else:
-        data = read_table(src_p)
+    # read_table finds a CSV's encoding and delimiter and refuses duplicated headers and
+    # ragged rows; text=True keeps every CSV cell as written
+    data = read_table(src_p, text=src_p.suffix.lower() == ".csv")
     missing = [c for c in names if c not in data.columns]
     if missing:
         raise DataError(
@@ -442,7 +424,8 @@ def pseudonymise_file(
             IdentifierWarning,
             stacklevel=2,
         )
-    _write_table(out, dst_p)
+    # one writer for the package: all or nothing, so a failed write keeps an older copy
+    write_table(out, dst_p, index=False)
     return out
 
 
