@@ -10,17 +10,21 @@ own test file). Small-cell suppression is compared with ``privacy.suppression_ma
 from __future__ import annotations
 
 import dataclasses
+import re
 import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import REPO
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tim_research import synth
 from tim_research.errors import DataError, SmallCellWarning
 from tim_research.privacy import suppression_mask
+from tim_research.program import read_program
+from tim_research.stats import survival
 from tim_research.views.describe import (
     STATUSES,
     DataQuality,
@@ -35,6 +39,7 @@ from tim_research.views.describe import (
     youth_status,
 )
 from tim_research.views.notebook import select_site
+from tim_research.views.tables import match_table
 
 MASKS = {"x"}
 
@@ -324,6 +329,47 @@ def test_early_closure_by_group_and_masking(program):
     assert masked.loc[masked["suppressed"], "estimate"].isna().all()
     with pytest.raises(DataError, match="months must be whole numbers"):
         early_closure(program, months=[0])
+
+
+def test_early_closure_view_is_the_stats_function_on_the_programs_matches(program):
+    site = program.matches["youth_id"].map(program.youth.set_index("youth_id")["site"])
+    direct = survival.early_closure(
+        program.matches, cutoff=program.cutoff, by=site.astype(str).rename("site"), min_cell=0
+    )
+    pd.testing.assert_frame_equal(early_closure(program, by="site", min_cell=0), direct)
+
+
+def test_early_closure_by_site_adds_up_to_the_total(program):
+    by_site = early_closure(program, months=[3, 6, 12], by="site", min_cell=0)
+    total = early_closure(program, months=[3, 6, 12], min_cell=0).set_index("months")
+    assert not by_site["suppressed"].any()
+    sums = by_site.groupby("months")[["n", "n_missing", "events"]].sum()
+    pd.testing.assert_frame_equal(sums, total[["n", "n_missing", "events"]], check_dtype=False)
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return read_program(REPO / "data" / "sample")
+
+
+def test_sample_early_closure_is_the_same_in_notebooks_05_and_07_and_key_numbers(sample):
+    counts = ["n", "n_missing", "events"]
+    # notebook 05: the stats function on the match table, at the notebook's default min_cell
+    matches = match_table(sample)
+    nb05 = survival.early_closure(
+        matches, cutoff=sample.cutoff, planned_reasons=("planned completion",), min_cell=5
+    ).set_index("months")
+    # notebook 07: the view
+    nb07 = early_closure(sample, months=[3, 6, 12], min_cell=5).set_index("months")
+    assert not nb05["suppressed"].any() and not nb07["suppressed"].any()
+    pd.testing.assert_frame_equal(nb05[counts], nb07[counts])
+    for n in (3, 6, 12):
+        # key numbers report the share and, in the note, its denominator
+        row = _quiet(key_numbers, sample, early_months=n).set_index("key").loc["early_closure"]
+        known = int(re.fullmatch(r"of (\d+) matches with a known outcome", row["note"])[1])
+        assert known == nb05.loc[n, "n"]
+        assert row["value"] * known == pytest.approx(nb05.loc[n, "events"])
+        assert row["value"] == pytest.approx(nb07.loc[n, "estimate"])
 
 
 # --------------------------------------------------------------------------- data quality

@@ -8,11 +8,14 @@ missing values) via tests/reference/values/extra_*.json.
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import REPO
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -21,7 +24,7 @@ from tim_research.stats.survival import (
     LogRankResult,
     closure_reasons,
     cox,
-    early_closure_rates,
+    early_closure,
     kaplan_meier,
     logrank,
     match_durations,
@@ -555,36 +558,233 @@ def rossi_censored(read_external) -> pd.DataFrame:
     )
 
 
-def test_early_closure_rates_against_prop_test(rossi_censored, reference_values):
+def _add_months(day: dt.date, n: int) -> dt.date:
+    """``day`` plus ``n`` calendar months, on the month's last day when it is shorter.
+
+    Written out with the calendar module (not pandas) so that the tests state the rule
+    independently of the code under test.
+    """
+    month0 = day.month - 1 + n
+    year, month = day.year + month0 // 12, month0 % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _rule(matches: pd.DataFrame, cutoff: str, n: int, planned=("planned completion",)):
+    """Per match at ``n`` months: (known, early), from the documented definition."""
+    cut = dt.date.fromisoformat(cutoff)
+    out = {}
+    for label, row in matches.iterrows():
+        start = dt.date.fromisoformat(row["start_date"])
+        end = None if pd.isna(row["end_date"]) else dt.date.fromisoformat(row["end_date"])
+        closed = end is not None and end <= cut
+        point = _add_months(start, n)
+        known = closed or point <= cut
+        early = closed and row["closure_reason"] not in planned and end < point
+        out[label] = (known, early)
+    return out
+
+
+def _matches_from_months(time, event, competing, *, cutoff: str = "2030-01-01"):
+    """Matches that lasted ``time`` whole calendar months up to ``cutoff``.
+
+    Every match starts ``time`` months before ``cutoff`` (a first of the month, so the
+    arithmetic is exact); events and competing endings close on ``cutoff``, as unplanned and
+    planned closures; the others are still open there. A match then counts for ``N`` months
+    exactly when it closed or ``time >= N``, and closed early exactly when it is an event with
+    ``time < N``: the rule of the reference script with weeks read as months.
+    """
+    cut = pd.Timestamp(cutoff)
+    time = pd.Series(time).astype(int)
+    ended = np.asarray(event, dtype=bool) | np.asarray(competing, dtype=bool)
+    reason = np.where(
+        np.asarray(event, dtype=bool),
+        "arrested",
+        np.where(np.asarray(competing, dtype=bool), "planned completion", None),
+    )
+    return pd.DataFrame(
+        {
+            "start_date": [cut - pd.DateOffset(months=int(t)) for t in time],
+            "end_date": pd.Series([cut] * len(time)).where(ended, pd.NaT).to_numpy(),
+            "closure_reason": reason,
+        },
+        index=time.index,
+    )
+
+
+def test_early_closure_against_prop_test(rossi_censored, reference_values):
     ref = reference_values("extra_early_closure")
     r = rossi_censored
-    table = early_closure_rates(
-        r["time"], r["event"], competing=r["competing"], months=[8, 20, 40], by=r["fin"],
-        min_cell=0,
-    )  # fmt: skip
+    matches = _matches_from_months(r["time"], r["event"], r["competing"])
+    table = early_closure(matches, cutoff="2030-01-01", months=[8, 20, 40], by=r["fin"], min_cell=0)
     assert table["months"].tolist() == ref["weeks"]
-    assert table["group"].tolist() == ref["fin"]
+    assert table["fin"].tolist() == ref["fin"]
     for col in ["n", "n_missing", "events", "estimate", "ci_lower", "ci_upper"]:
         np.testing.assert_allclose(table[col], ref[col], rtol=1e-10, err_msg=col)
     assert not table["suppressed"].any()
 
 
-def test_early_closure_rates_rules_and_suppression():
-    t = pd.Series([1.0, 2.0, 4.0, 4.0, 7.0, 13.0, 2.0], index=list("gfedcba"))
+def test_early_closure_rules_and_suppression():
+    t = pd.Series([1, 2, 4, 4, 7, 13, 2], index=list("gfedcba"))
     e = pd.Series([1, 0, 1, 0, 1, 0, 0], index=t.index)
     planned = pd.Series([0, 0, 0, 1, 0, 0, 0], index=t.index)
-    r = early_closure_rates(t, e, competing=planned, months=[3, 6], min_cell=0)
+    m = _matches_from_months(t, e, planned)
+    r = early_closure(m, cutoff="2030-01-01", months=[3, 6], min_cell=0)
     # 3 months: g closed early; e, d (completed as planned), c and b known not to have;
     # f and a, open for 2 months only, are too recent to know
     assert r["n"].tolist() == [5, 5] and r["n_missing"].tolist() == [2, 2]
     assert r["events"].tolist() == [1.0, 2.0]
-    with pytest.warns(SmallCellWarning, match="suppressed"):
-        masked = early_closure_rates(t, e, months=[3], min_cell=3)
+    assert list(r.columns) == [
+        "months", "n", "n_missing", "events", "estimate", "se", "ci_lower", "ci_upper",
+        "suppressed", "note",
+    ]  # fmt: skip
+    with pytest.warns(SmallCellWarning, match="early closure: 1 row"):
+        masked = early_closure(m, cutoff="2030-01-01", months=[3], min_cell=3)
     assert masked["suppressed"].all() and masked["estimate"].isna().all()
-    with pytest.raises(DataError, match="both as events and as competing"):
-        early_closure_rates(t, e, competing=e, months=[3])
-    with pytest.raises(DataError, match="months must be positive"):
-        early_closure_rates(t, e, months=[0])
+    assert masked["se"].isna().all()
+    # no planned reasons: the planned completion (d, 4 months) is a closure like any other
+    every = early_closure(m, cutoff="2030-01-01", months=[6], planned_reasons=(), min_cell=0)
+    assert every["events"].tolist() == [3.0]
+    with pytest.raises(DataError, match="months must be whole numbers"):
+        early_closure(m, cutoff="2030-01-01", months=[0])
+    with pytest.raises(DataError, match="months must be whole numbers"):
+        early_closure(m, cutoff="2030-01-01", months=[2.5])
+    with pytest.raises(DataError, match="no column 'reason'"):
+        early_closure(m, cutoff="2030-01-01", reason="reason")
+    with pytest.raises(DataError, match="not a column of matches"):
+        early_closure(m, cutoff="2030-01-01", by="site")
+    with pytest.raises(DataError, match="index does not match"):
+        early_closure(m, cutoff="2030-01-01", by=pd.Series(range(7)))
+    with pytest.raises(DataError, match="missing group labels"):
+        early_closure(m, cutoff="2030-01-01", by=pd.Series(["x"] * 6 + [None], index=m.index))
+    with pytest.raises(DataError, match="min_cell"):
+        early_closure(m, cutoff="2030-01-01", min_cell=True)
+    with pytest.raises(DataError, match="no rows"):
+        early_closure(m.iloc[:0], cutoff="2030-01-01")
+
+
+CUTOFF = "2024-06-30"
+# label: start, end, reason -- each case sits on one side of a boundary of the rule
+BOUNDARY = {
+    # 31 Jan + 3 calendar months is 30 Apr (April has no 31st): a closure that day came when
+    # the 3 months were complete, so it is not early; the day before it is
+    "jan31_to_apr30": ("2023-01-31", "2023-04-30", "moved"),
+    "jan31_to_apr29": ("2023-01-31", "2023-04-29", "moved"),
+    # 1 Jan + 3 calendar months is 1 Apr: not early on 1 Apr, early on 31 Mar
+    "jan01_to_apr01": ("2023-01-01", "2023-04-01", "moved"),
+    "jan01_to_mar31": ("2023-01-01", "2023-03-31", "moved"),
+    # leap year: 30 Nov 2023 + 3 months is 29 Feb 2024
+    "nov30_to_feb29": ("2023-11-30", "2024-02-29", "mentor left"),
+    "nov30_to_feb28": ("2023-11-30", "2024-02-28", "mentor left"),
+    # planned completion before 3 months: known, not early
+    "planned_2m": ("2023-01-01", "2023-03-01", "planned completion"),
+    # no reason recorded: an unplanned closure
+    "no_reason_6w": ("2023-05-01", "2023-06-15", None),
+    # open, started 2 months before the cut-off: outcome at 3 months unknown
+    "open_2m": ("2024-04-30", None, None),
+    # open, started exactly 3 months before the cut-off: known, not early
+    "open_3m": ("2024-03-30", None, None),
+    # ends after the cut-off, so open at the cut-off; started 6 weeks before it: unknown
+    "ends_after_cutoff": ("2024-05-15", "2024-07-10", "moved"),
+}
+
+
+@pytest.fixture(scope="module")
+def boundary() -> pd.DataFrame:
+    frame = pd.DataFrame(
+        [dict(zip(["start_date", "end_date", "closure_reason"], v, strict=True))
+         for v in BOUNDARY.values()],
+        index=list(BOUNDARY),
+    )  # fmt: skip
+    return frame.sample(frac=1, random_state=3)  # labelled rows in another order
+
+
+def test_early_closure_counts_calendar_months_at_the_boundaries(boundary):
+    # one group per match shows how each match was counted: n is 1 when its outcome is known
+    each = pd.Series(boundary.index, index=boundary.index, name="match")
+    t = early_closure(boundary, cutoff=CUTOFF, months=[1, 3, 12], by=each, min_cell=0)
+    for n in (1, 3, 12):
+        got = t[t["months"] == n].set_index("match")
+        expected = _rule(boundary, CUTOFF, n)
+        assert {k: (bool(got.loc[k, "n"]), bool(got.loc[k, "events"])) for k in expected} == (
+            expected
+        ), n
+    at3 = t[t["months"] == 3].set_index("match")
+    assert set(at3.index[at3["events"] == 1]) == {
+        "jan31_to_apr29", "jan01_to_mar31", "nov30_to_feb28", "no_reason_6w",
+    }  # fmt: skip
+    assert set(at3.index[at3["n_missing"] == 1]) == {"open_2m", "ends_after_cutoff"}
+    # the average-length-month rule (duration_months < 3) would call these early as well
+    months = match_durations(boundary, cutoff=CUTOFF)["duration_months"]
+    assert (months[["jan31_to_apr30", "jan01_to_apr01", "nov30_to_feb29"]] < 3).all()
+
+    overall = early_closure(boundary, cutoff=CUTOFF, months=[1, 3, 12], min_cell=0)
+    for n, row in overall.set_index("months").iterrows():
+        rule = _rule(boundary, CUTOFF, n).values()
+        assert row["n"] == sum(k for k, _ in rule)
+        assert row["n_missing"] == sum(not k for k, _ in rule)
+        assert row["events"] == sum(e for _, e in rule)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.dates(dt.date(2021, 1, 1), dt.date(2024, 6, 30)),
+            st.one_of(st.none(), st.integers(0, 500)),
+            st.sampled_from(["planned completion", "moved", None]),
+        ),
+        min_size=1,
+        max_size=25,
+    ),
+    st.sampled_from([1, 2, 3, 6, 12]),
+)
+def test_early_closure_follows_the_rule_on_random_matches(rows, n):
+    frame = pd.DataFrame(
+        {
+            "start_date": [s.isoformat() for s, _, _ in rows],
+            "end_date": [None if d is None else (s + dt.timedelta(d)).isoformat()
+                         for s, d, _ in rows],
+            "closure_reason": [r for _, _, r in rows],
+        },
+        index=[f"m{i}" for i in reversed(range(len(rows)))],
+    )  # fmt: skip
+    t = early_closure(frame, cutoff=CUTOFF, months=[n], min_cell=0).iloc[0]
+    rule = _rule(frame, CUTOFF, n).values()
+    assert (t["n"], t["n_missing"], t["events"]) == (
+        sum(k for k, _ in rule),
+        sum(not k for k, _ in rule),
+        sum(e for _, e in rule),
+    )
+
+
+def test_early_closure_groups_add_up_and_by_may_be_a_column_or_a_series():
+    from tim_research.program import read_program
+    from tim_research.views.tables import match_table
+
+    program = read_program(REPO / "data" / "sample")
+    matches = shuffled(match_table(program))
+    overall = early_closure(matches, cutoff=program.cutoff, min_cell=0)
+    by_site = early_closure(matches, cutoff=program.cutoff, by="site", min_cell=0)
+    assert not by_site["suppressed"].any()
+    sums = by_site.groupby("months")[["n", "n_missing", "events"]].sum()
+    pd.testing.assert_frame_equal(
+        sums, overall.set_index("months")[["n", "n_missing", "events"]], check_dtype=False
+    )
+    # the same groups as a Series, in another order: aligned on the index
+    series = matches["site"].astype(str).rename("where").sample(frac=1, random_state=1)
+    other = early_closure(matches, cutoff=program.cutoff, by=series, min_cell=0)
+    assert list(other.columns[:2]) == ["months", "where"]
+    pd.testing.assert_frame_equal(
+        other.set_index(["months", "where"]).sort_index(),
+        by_site.assign(site=by_site["site"].astype(str))
+        .set_index(["months", "site"])
+        .rename_axis(["months", "where"])
+        .sort_index(),
+    )
+    unnamed = early_closure(
+        matches, cutoff=program.cutoff, months=[3], by=series.rename(None), min_cell=0
+    )
+    assert list(unnamed.columns[:2]) == ["months", "group"]
 
 
 def test_cox_per_unit_and_dropped_rows_against_coxph(read_external, reference_values):

@@ -19,7 +19,7 @@ from tim_research import plots
 from tim_research.stats.survival import (
     closure_reasons,
     cox,
-    early_closure_rates,
+    early_closure,
     kaplan_meier,
     logrank,
     median_survival,
@@ -46,7 +46,7 @@ nb = setup(
 matches = match_table(nb.program)
 matches["site"] = matches["site"].cat.remove_unused_categories()  # one curve per site present
 closed = matches["closed"] if any_closure else matches["unplanned_closure"]
-planned = None if any_closure else matches["planned_completion"]
+planned_reasons = () if any_closure else ("planned completion",)
 print(f"{len(matches)} matches, {nb.site_label}; data cut-off {nb.program.cutoff.date()}")
 
 # %% [markdown]
@@ -62,29 +62,30 @@ show(closure_reasons(matches, cutoff=nb.program.cutoff, min_cell=nb.min_cell))
 # %% [markdown]
 # ## Early closure within 3, 6 and 12 months
 #
-# The share of matches that closed within 3, 6 and 12 months of their start, with 95% Wilson
-# confidence intervals. A match counts once its outcome at that point is known: it closed
-# before, it was followed at least that long, or it reached its planned end. Matches that
-# started too recently to know are left out (`n_missing`).
+# The share of matches that closed within 3, 6 and 12 calendar months of their start (3 months
+# after 15 January is 15 April), with 95% Wilson confidence intervals. A match counts once its
+# outcome at that point is known: it closed before, it was followed at least that long, or it
+# reached its planned end. Matches that started too recently to know are left out
+# (`n_missing`). This is the same definition as in the site report and its key numbers.
 
 # %%
-early = early_closure_rates(
-    matches["duration_months"], closed, competing=planned, min_cell=nb.min_cell
+early = early_closure(
+    matches, cutoff=nb.program.cutoff, planned_reasons=planned_reasons, min_cell=nb.min_cell
 )
 show(early, digits=3)
 
 # %%
-early_by_site = early_closure_rates(
-    matches["duration_months"],
-    closed,
-    competing=planned,
-    by=matches["site"],
+early_by_site = early_closure(
+    matches,
+    cutoff=nb.program.cutoff,
+    by="site",
+    planned_reasons=planned_reasons,
     min_cell=nb.min_cell,
 )
 plots.bar_with_ci(
     early_by_site,
     x="months",
-    hue="group",
+    hue="site",
     title=f"{early['estimate'].iloc[-1]:.0%} of matches closed early within 12 months",
     xlabel="Months since the match started",
     ylabel="Matches closed early (%)",

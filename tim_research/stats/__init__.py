@@ -6,7 +6,8 @@ checked against R in ``tests/reference/``.
 - :mod:`~tim_research.stats.psychometrics`: reliability, item statistics, ICC.
 - :mod:`~tim_research.stats.measurement`: the same for a catalogued instrument's scales.
 - :mod:`~tim_research.stats.prevalence`: shares with design-based intervals.
-- :mod:`~tim_research.stats.survival`: match durations, Kaplan-Meier, log-rank, Cox.
+- :mod:`~tim_research.stats.survival`: match durations, early closure, Kaplan-Meier,
+  log-rank, Cox.
 - :mod:`~tim_research.stats.outcomes`: change, group comparisons, growth models, pooling.
 - :mod:`~tim_research.stats.associations`: correlation and linear regression.
 """

@@ -1,4 +1,7 @@
-"""Match survival: durations, closure reasons, Kaplan-Meier, log-rank test and Cox regression.
+"""Match survival: durations, closure reasons, early closure, Kaplan-Meier, log-rank, Cox.
+
+:func:`early_closure` is the one definition of the share of matches closed early; the views
+and notebooks call it.
 
 Every estimator here is checked against R's ``survival`` package (``survfit``, ``survdiff``,
 ``coxph``); see ``tests/reference/survival_survey_reference.R``. Early-closure shares are
@@ -10,7 +13,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from statistics import NormalDist
 from typing import Any, Literal
@@ -27,7 +30,7 @@ __all__ = [
     "LogRankResult",
     "closure_reasons",
     "cox",
-    "early_closure_rates",
+    "early_closure",
     "kaplan_meier",
     "logrank",
     "match_durations",
@@ -169,6 +172,24 @@ def _dates(matches: pd.DataFrame, column: str) -> pd.Series:
         ) from exc
 
 
+def _cutoff(cutoff: Any, starts: pd.Series) -> pd.Timestamp:
+    """The data cut-off as a Timestamp, in the time zone of ``starts`` when they have one."""
+    try:
+        cut = pd.Timestamp(cutoff)
+    except (ValueError, TypeError) as exc:
+        raise DataError(f"cutoff must be a date, got {cutoff!r}") from exc
+    if pd.isna(cut):
+        raise DataError("cutoff must be a date, got a missing value")
+    if getattr(starts.dt, "tz", None) is not None and cut.tzinfo is None:
+        cut = cut.tz_localize(starts.dt.tz)
+    return cut
+
+
+def _months_after(starts: pd.Series, n: int) -> pd.Series:
+    """The date ``n`` calendar months after each start (the last day of the month if shorter)."""
+    return starts + pd.DateOffset(months=int(n))
+
+
 def match_durations(
     matches: pd.DataFrame,
     *,
@@ -196,7 +217,8 @@ def match_durations(
         Column holding the closure reason; when that column exists it is copied into
         ``closure_reason`` for closed matches (missing for censored ones).
     early_months
-        Months ``N`` for the ``early_closure_<N>m`` flags.
+        Months ``N`` for the ``early_closure_<N>m`` flags (for the share of matches closed
+        early, see :func:`early_closure`).
     planned_reasons
         Closure reasons that mean the match ran its planned course; every other closure,
         including one without a recorded reason, counts as unplanned.
@@ -238,20 +260,13 @@ def match_durations(
             f"matches has a duplicated index: {list(dict.fromkeys(dup))[:_MAX_SHOWN]}; give "
             "each match a unique id"
         )
-    try:
-        cut = pd.Timestamp(cutoff)
-    except (ValueError, TypeError) as exc:
-        raise DataError(f"cutoff must be a date, got {cutoff!r}") from exc
-    if pd.isna(cut):
-        raise DataError("cutoff must be a date, got a missing value")
     months = list(early_months)
     if any((not isinstance(n, int | np.integer)) or n <= 0 for n in months):
         raise DataError(f"early_months must be positive whole numbers, got {months}")
 
     s = _dates(matches, start)
     e = _dates(matches, end)
-    if getattr(s.dt, "tz", None) is not None and cut.tzinfo is None:
-        cut = cut.tz_localize(s.dt.tz)
+    cut = _cutoff(cutoff, s)
 
     no_start = np.flatnonzero(s.isna().to_numpy())
     if no_start.size:
@@ -283,7 +298,7 @@ def match_durations(
     for n in months:
         # calendar months: a match from 1 Oct to 1 Oct next year lasted 12 months, although
         # 365 days is a little under 12 average-length (365.25 / 12 day) months
-        before = (stop < s + pd.DateOffset(months=n)).to_numpy(dtype=bool)
+        before = (stop < _months_after(s, n)).to_numpy(dtype=bool)
         out[f"early_closure_{n}m"] = closed & before
     if reason is not None and reason in matches.columns:
         out["closure_reason"] = matches[reason].where(closed)
@@ -380,112 +395,190 @@ def closure_reasons(
     return table
 
 
-def early_closure_rates(
-    durations: Any,
-    events: Any,
-    *,
-    months: Sequence[float] = (3, 6, 12),
-    competing: Any = None,
-    by: Any = None,
-    min_cell: int = 5,
-    conf_level: float = 0.95,
-) -> pd.DataFrame:
-    """Share of matches that closed within ``N`` months, among matches whose outcome is known.
+def _match_groups(matches: pd.DataFrame, by: Any) -> pd.Series | None:
+    """Group label of each match (aligned to ``matches.index``), named for the output column."""
+    if by is None:
+        return None
+    if isinstance(by, pd.Series):
+        same = len(by) == len(matches) and bool(by.index.isin(matches.index).all())
+        if by.index.has_duplicates or not same:
+            raise DataError(
+                "by is a Series whose index does not match that of matches; give it the same "
+                "labels as matches.index (one per match), or name a column of matches"
+            )
+        groups = by if by.index.equals(matches.index) else by.reindex(matches.index)
+        name = "group" if by.name is None else by.name
+    elif isinstance(by, Hashable) and by in matches.columns:
+        groups, name = matches[by], by
+    else:
+        raise DataError(
+            f"by={by!r} is not a column of matches; name one of {list(matches.columns)} or pass "
+            "a Series aligned to matches.index"
+        )
+    missing = np.flatnonzero(groups.isna().to_numpy())
+    if missing.size:
+        raise DataError(
+            f"by ({name}) has missing group labels at {_labels(matches.index, missing)}; give "
+            "those matches a group (for example 'not stated') or leave them out explicitly"
+        )
+    return groups.rename(name)
 
-    For each ``N``, a match counts as closed early when its event (e.g. an unplanned closure)
-    came before ``N`` months; as not closed early when it was followed for at least ``N``
-    months (whatever happened later) or ended for a competing reason (e.g. a planned
-    completion, after which it cannot close early); and is left out when it was still open
-    but followed for less than ``N`` months (too recent to know; counted in ``n_missing``).
-    The share and its Wilson interval come from :func:`tim_research.stats.prevalence.prevalence`,
-    including its small-cell suppression. Leaving out recent open matches is unbiased when
-    start dates are unrelated to closure (censoring only by the data cut-off); otherwise
-    prefer ``1 - survival`` from :func:`kaplan_meier`.
+
+def early_closure(
+    matches: pd.DataFrame,
+    *,
+    cutoff: Any,
+    months: int | Sequence[int] = (3, 6, 12),
+    by: Any = None,
+    planned_reasons: Sequence[str] = ("planned completion",),
+    start: str = "start_date",
+    end: str = "end_date",
+    reason: str = "closure_reason",
+    conf_level: float = 0.95,
+    min_cell: int = 5,
+) -> pd.DataFrame:
+    """Share of matches that closed early (unplanned) within ``N`` calendar months of their start.
+
+    This is the one definition of early closure in tim_research; the views and notebooks call
+    it. For each ``N`` in ``months``, early closure is a share among the matches whose outcome
+    at ``N`` months is known:
+
+    - **known** (counted in ``n``): the match has closed (end date on or before ``cutoff``),
+      or ``N`` calendar months after its start fall on or before ``cutoff``;
+    - **early** (counted in ``events``): it closed before ``N`` calendar months, for a reason
+      not in ``planned_reasons`` (a closure without a recorded reason counts as unplanned);
+    - a match that closed as planned before ``N`` months counts as known and **not early**;
+    - an open match (including one whose end date is after ``cutoff``) that started less
+      than ``N`` calendar months before ``cutoff`` is too recent to know and is left out
+      (counted in ``n_missing``).
+
+    Months are calendar months: the ``N``-month point of a match is its start date plus
+    ``N`` months on the calendar (3 months after 15 January is 15 April; a start on the 31st
+    reaches its point on the last day of a shorter month), the date staff and families count
+    from. A match that ends on that date lasted ``N`` months and is not early. Average-length
+    months (365.25 / 12 days, as in ``duration_months``) would move the boundary a day or two
+    with the lengths of the months, so a match ending on its three-month anniversary could be
+    early in one table and not in another. The rule is that of the ``early_closure_<N>m`` flags
+    of :func:`match_durations`, which this function uses.
+
+    The share and its Wilson interval come from
+    :func:`tim_research.stats.prevalence.prevalence`, with its small-cell suppression. Leaving
+    out recent open matches is unbiased when start dates are unrelated to closure (censoring
+    only by the data cut-off); otherwise prefer ``1 - survival`` from :func:`kaplan_meier`.
 
     Parameters
     ----------
-    durations, events
-        Follow-up time in months (e.g. ``duration_months``) and the event flag, as for
-        :func:`kaplan_meier`.
+    matches
+        One row per match (unique index) with start date, end date and closure reason
+        columns (dates as datetime64 or ISO strings; a missing end date means open).
+    cutoff
+        Date the data were drawn (anything ``pandas.Timestamp`` accepts).
     months
-        The ``N`` values.
-    competing
-        Optional flags (aligned with ``durations``) of matches that ended for a competing
-        reason, such as ``planned_completion`` from :func:`match_durations`; they must not
-        also be events.
+        The ``N`` values, whole months of 1 or more.
     by
-        Optional group labels (Series aligned with ``durations``, or an array).
-    min_cell
-        Rows whose closed or not-closed counts are 1 to ``min_cell - 1`` are masked (and a
-        second row when one alone would be recoverable); ``0`` shows everything.
+        Optional groups: the name of a column of ``matches``, or a Series with the same
+        index labels as ``matches`` (e.g. the site of each match). No label may be missing.
+    planned_reasons
+        Closure reasons that mean the match ran its planned course (not early closures).
+    start, end, reason
+        Column names of the start date, end date and closure reason.
     conf_level
         Coverage of the Wilson interval.
+    min_cell
+        Rows with 1 to ``min_cell - 1`` early or not-early matches are masked, with a second
+        row when one alone could be worked out (see
+        :func:`~tim_research.stats.prevalence.prevalence`); a
+        :class:`~tim_research.errors.SmallCellWarning` says how many. ``0`` shows everything.
 
     Returns
     -------
     pandas.DataFrame
-        ``months``, ``group`` (when ``by`` is given), ``n`` (matches with a known outcome),
-        ``n_missing``, ``events``, ``estimate``, ``ci_lower``, ``ci_upper``, ``suppressed``,
-        ``note``.
+        One row per ``N`` (and group, sorted): ``months``, the group column (when ``by`` is
+        given: the column's name, the Series' name, or ``"group"`` for an unnamed Series),
+        ``n`` (matches with a known outcome), ``n_missing`` (too recent to know), ``events``
+        (early closures; float so it can be masked), ``estimate``, ``se``, ``ci_lower``,
+        ``ci_upper``, ``suppressed``, ``note``.
 
     Examples
     --------
-    >>> r = early_closure_rates([1, 2, 5, 8, 9, 12, 14, 2], [1, 0, 1, 0, 1, 0, 1, 1],
-    ...                         competing=[0, 0, 0, 1, 0, 0, 0, 0], months=[3, 10], min_cell=0)
-    >>> r[["months", "n", "n_missing", "events"]]
+    >>> m = pd.DataFrame({
+    ...     "start_date": ["2023-01-01", "2023-01-01", "2023-01-31", "2023-01-01",
+    ...                    "2024-05-01", "2023-06-01"],
+    ...     "end_date": ["2023-03-31", "2023-04-01", "2023-04-30", "2023-02-15", None, None],
+    ...     "closure_reason": ["moved", "moved", "moved", "planned completion", None, None],
+    ... }, index=["a", "b", "c", "d", "e", "f"])
+    >>> t = early_closure(m, cutoff="2024-06-30", months=[3, 12], min_cell=0)
+    >>> t[["months", "n", "n_missing", "events"]]
        months  n  n_missing  events
-    0       3  7          1     2.0
-    1      10  7          1     4.0
+    0       3  5          1     1.0
+    1      12  5          1     3.0
+
+    At 3 months only ``a`` closed early: ``b`` ended on 1 April, when its 3 calendar months
+    were complete (90 days, although that is under 3 average-length months), and ``c`` on
+    30 April, the 3-month point of a start on 31 January. ``d`` completed as planned, so it
+    is known not to have closed early; ``f`` has been open for over a year; ``e`` started
+    two months before the cut-off and is left out. By 12 months ``a``, ``b`` and ``c`` had
+    all closed early.
     """
-    t, e, codes, labels = _km_inputs(durations, events, by)
-    ended = np.zeros(t.size, dtype=bool)
-    if competing is not None:
-        ended = _events_array(
-            _as_series(competing, "competing", _as_series(durations, "durations").index),
-            "competing",
+    if not isinstance(matches, pd.DataFrame):
+        raise DataError(f"matches must be a pandas DataFrame, got {type(matches).__name__}")
+    points = [months] if isinstance(months, int | np.integer) else list(months)
+    bad = [n for n in points if isinstance(n, bool) or not isinstance(n, int | np.integer)]
+    if not points or bad or any(n < 1 for n in points):
+        raise DataError(f"months must be whole numbers of 1 or more, got {points}")
+    if isinstance(min_cell, bool) or not isinstance(min_cell, int | np.integer) or min_cell < 0:
+        raise DataError(f"min_cell must be a whole number, 0 or more, got {min_cell!r}")
+    if reason not in matches.columns:
+        raise DataError(
+            f"matches has no column {reason!r}; pass reason= to name the closure-reason column "
+            f"(found: {list(matches.columns)})"
         )
-        both = np.flatnonzero(ended & e)
-        if both.size:
-            raise DataError(
-                f"{both.size} match(es) are flagged both as events and as competing "
-                "endings; a match ends one way"
-            )
-    points = list(months)
-    if not points or any(
-        isinstance(n, bool) or not isinstance(n, int | float | np.integer | np.floating) or n <= 0
-        for n in points
-    ):
-        raise DataError(f"months must be positive numbers, got {points}")
-    parts = []
+    if matches.empty:
+        raise DataError("matches has no rows; there is no closure rate to compute")
+    if isinstance(planned_reasons, str):
+        planned_reasons = (planned_reasons,)
+    points = [int(n) for n in points]
+    d = match_durations(
+        matches,
+        cutoff=cutoff,
+        start=start,
+        end=end,
+        reason=reason,
+        early_months=tuple(dict.fromkeys(points)),
+        planned_reasons=tuple(planned_reasons),
+    )
+    starts = _dates(matches, start)
+    cut = _cutoff(cutoff, starts)
+    groups = _match_groups(matches, by)
+    frame = pd.DataFrame(index=matches.index)
+    if groups is not None:
+        frame["group"] = groups
+    blocks = []
     for n in points:
-        closed = np.where(e & (t < n), 1.0, np.where((t >= n) | ended, 0.0, np.nan))
-        frame = pd.DataFrame({"closed_early": closed})
-        if codes is not None:
-            frame["group"] = pd.Categorical.from_codes(codes, categories=labels)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", SmallCellWarning)
+        followed = (_months_after(starts, n) <= cut).to_numpy(dtype=bool)
+        known = d["closed"].to_numpy(dtype=bool) | followed
+        early = (d["unplanned_closure"] & d[f"early_closure_{n}m"]).to_numpy(dtype=float)
+        frame["closed_early"] = np.where(known, early, np.nan)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SmallCellWarning)
             table = prevalence(
                 frame,
                 "closed_early",
-                by=None if codes is None else "group",
-                min_cell=min_cell,
+                by=None if groups is None else "group",
                 conf_level=conf_level,
+                min_cell=int(min_cell),
             )
-        masked = any(issubclass(w.category, SmallCellWarning) for w in caught)
-        for w in caught:  # pass on anything else
-            if not issubclass(w.category, SmallCellWarning):
-                warnings.warn(w.message, w.category, stacklevel=2)
-        table.insert(0, "months", n)
         table.attrs.clear()
-        parts.append((table, masked))
-    out = pd.concat([p for p, _ in parts], ignore_index=True).drop(columns=["se"])
-    if "group" in out:
-        out["group"] = out["group"].astype(object)
-    if any(m for _, m in parts):
+        table.insert(0, "months", n)
+        blocks.append(table)
+    out = pd.concat(blocks, ignore_index=True)
+    if groups is not None:
+        out = out.rename(columns={"group": groups.name})
+    n_masked = int(out["suppressed"].sum())
+    if n_masked:
         warnings.warn(
-            f"early_closure_rates: {int(out['suppressed'].sum())} rate(s) with fewer than "
-            f"min_cell={min_cell} closed or open matches (or masked to protect one) were "
-            "suppressed",
+            f"early closure: {n_masked} row(s) masked (fewer than min_cell={min_cell} early "
+            "or not-early matches, or rows that would reveal them)",
             SmallCellWarning,
             stacklevel=2,
         )

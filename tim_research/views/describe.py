@@ -7,7 +7,8 @@
   cut-off (comparison group, never matched, match active, closed as planned, closed
   unplanned), and the counts by site.
 - :func:`survey_completion`: surveys completed, lost to follow-up and not yet due, by wave.
-- :func:`early_closure`: share of matches closed early (unplanned) within N months.
+- :func:`early_closure`: share of matches closed early (unplanned) within N calendar months
+  (:func:`tim_research.stats.survival.early_closure` on the program's matches).
 - :func:`data_quality`: the loader's validation of a data package, table by table.
 - :func:`key_numbers`: the first table of a site report (measure, value, note).
 
@@ -39,6 +40,7 @@ from tim_research.program.schema import (
     Program,
     item_instrument,
 )
+from tim_research.stats import survival
 from tim_research.stats.outcomes import change_table
 from tim_research.stats.prevalence import distribution, prevalence
 from tim_research.stats.survival import match_durations, median_survival
@@ -623,22 +625,20 @@ def survey_completion(
 def early_closure(
     program: Program,
     *,
-    months: Sequence[int] = (3, 6, 12),
+    months: int | Sequence[int] = (3, 6, 12),
     by: str | None = None,
     planned_reasons: Sequence[str] = PLANNED_REASONS,
     conf_level: float = 0.95,
     min_cell: int = 5,
 ) -> pd.DataFrame:
-    """Share of matches that closed unplanned within N calendar months of their start.
+    """Share of a program's matches that closed unplanned within N calendar months of their start.
 
-    A match counts for month ``N`` when its outcome at ``N`` months is known: it closed (for
-    any reason) or ``N`` calendar months after its start fall on or before the data cut-off.
-    It is an early closure when it closed for a reason not in ``planned_reasons`` before
-    ``N`` calendar months (the ``early_closure_<N>m`` rule of
-    :func:`tim_research.stats.survival.match_durations`). A match that closed as planned before
-    ``N`` months counts as not closed early; an open match started less than ``N`` months
-    before the cut-off is left out (``n_missing``). The share and its Wilson interval come
-    from :func:`tim_research.stats.prevalence.prevalence`, with its small-cell suppression.
+    A view of :func:`tim_research.stats.survival.early_closure`, which holds the rule: a match
+    counts for month ``N`` when its outcome at ``N`` months is known (it closed, or ``N``
+    calendar months after its start fall on or before the data cut-off), and is an early
+    closure when it closed for a reason not in ``planned_reasons`` before ``N`` calendar
+    months. This function only takes the matches and the cut-off from ``program`` and the
+    groups from the youth table.
 
     Parameters
     ----------
@@ -647,7 +647,8 @@ def early_closure(
     months
         The ``N`` values, whole months.
     by
-        Youth-table column of the groups (e.g. ``"site"``), or ``None``.
+        Youth-table column of the groups (e.g. ``"site"``; a youth without a value is in
+        group ``"not stated"``), or ``None``.
     planned_reasons
         Closure reasons that are not early closures.
     conf_level
@@ -673,44 +674,26 @@ def early_closure(
     """
     _check_program(program)
     min_cell = _check_min_cell(min_cell)
-    months = [months] if isinstance(months, (int, np.integer)) else list(months)
-    bad = [m for m in months if isinstance(m, bool) or not isinstance(m, (int, np.integer))]
-    if not months or bad or any(m < 1 for m in months):
-        raise DataError(f"months must be whole numbers of 1 or more, got {months}")
     matches = program.matches
     if matches.empty:
         raise DataError("the program has no matches; there is no closure rate to compute")
-    d = match_durations(
-        matches,
-        cutoff=program.cutoff,
-        early_months=tuple(int(m) for m in months),
-        planned_reasons=tuple(planned_reasons),
-    )
-    frame = pd.DataFrame(index=matches.index)
+    groups = None
     if by is not None:
         labels, _ = _group_labels(program.youth.set_index("youth_id"), by, "youth")
-        frame[by] = matches["youth_id"].map(labels)
-    start = pd.to_datetime(matches["start_date"])
-    blocks = []
-    for m in months:
-        followed = (start + pd.DateOffset(months=int(m))) <= program.cutoff
-        known = d["closed"] | followed
-        early = d["unplanned_closure"] & d[f"early_closure_{int(m)}m"]
-        frame["early"] = early.astype("float64").where(known)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", SmallCellWarning)
-            t = prevalence(frame, "early", by=by, conf_level=conf_level, min_cell=min_cell)
-        t.insert(0, "months", int(m))
-        blocks.append(t)
-    out = pd.concat(blocks, ignore_index=True)
-    n_masked = int(out["suppressed"].sum())
-    if n_masked:
-        warnings.warn(
-            f"early closure: {n_masked} row(s) masked (fewer than min_cell={min_cell} early "
-            "or not-early matches, or rows that would reveal them)",
-            SmallCellWarning,
-            stacklevel=2,
+        groups = matches["youth_id"].map(labels).rename(by)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SmallCellWarning)
+        out = survival.early_closure(
+            matches,
+            cutoff=program.cutoff,
+            months=months,
+            by=groups,
+            planned_reasons=planned_reasons,
+            conf_level=conf_level,
+            min_cell=min_cell,
         )
+    for w in caught:  # re-issued so that they point at the caller
+        warnings.warn(w.message, w.category, stacklevel=2)
     return out
 
 
@@ -982,7 +965,8 @@ def key_numbers(
     program
         A program, or one site of it (:func:`tim_research.views.notebook.select_site`).
     early_months
-        A match closed unplanned before this many months is an early closure.
+        A match closed unplanned before this many calendar months is an early closure
+        (:func:`tim_research.stats.survival.early_closure`).
     outcome
         Instrument whose main score change is reported (``"brs"`` or ``"cyrm_r"``).
     followup
