@@ -430,7 +430,7 @@ def early_closure(
     cutoff: Any,
     months: int | Sequence[int] = (3, 6, 12),
     by: Any = None,
-    planned_reasons: Sequence[str] = ("planned completion",),
+    planned_reasons: Sequence[str] = PLANNED_REASONS,
     start: str = "start_date",
     end: str = "end_date",
     reason: str = "closure_reason",
