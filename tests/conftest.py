@@ -8,8 +8,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import settings
 
 REPO = Path(__file__).resolve().parents[1]
+
+# Property tests draw the same examples on every run, so that a CI failure can be reproduced
+# and a passing run is not luck; no deadline, since a loaded 2-core machine is slow at times.
+settings.register_profile("tim", derandomize=True, deadline=None, print_blob=True)
+settings.load_profile("tim")
 # Real data sets that nobody on the project wrote; origin and licence in each folder's SOURCES.md.
 EXTERNAL_DIRS = (REPO / "tests" / "data" / "external", REPO / "data" / "external")
 REFERENCE_VALUES = REPO / "tests" / "reference" / "values"

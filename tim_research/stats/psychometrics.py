@@ -217,15 +217,23 @@ def _minres_one_factor(r: np.ndarray) -> np.ndarray:
     k = r.shape[0]
     iu = np.triu_indices(k, 1)
     # start: a few principal-axis iterations from squared multiple correlations
+    if not np.isfinite(r).all():
+        return np.full(k, np.nan)
     try:
-        h2 = 1.0 - 1.0 / np.diag(np.linalg.inv(r))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            h2 = 1.0 - 1.0 / np.diag(np.linalg.inv(r))
     except np.linalg.LinAlgError:
         h2 = np.full(k, 0.5)
-    lam = np.zeros(k)
+    # a (near-)singular R gives infinite or out-of-range communalities; they are only a start
+    h2 = np.where(np.isfinite(h2), np.clip(h2, 0.0, 1.0), 0.5)
+    lam = np.sqrt(h2)
     for _ in range(50):
         rr = r.copy()
         np.fill_diagonal(rr, h2)
-        w, v = np.linalg.eigh(rr)
+        try:
+            w, v = np.linalg.eigh(rr)
+        except np.linalg.LinAlgError:  # the start is only a start: go on from the last one
+            break
         lam = v[:, -1] * np.sqrt(max(w[-1], 0.0))
         h2 = lam**2
 
