@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 import pyreadstat
 
+from tim_research._checks import check_min_cell
 from tim_research.errors import DataError, SmallCellWarning, TimResearchWarning
 from tim_research.io import read_table
 
@@ -1213,8 +1214,10 @@ def suppression_mask(
     """
     if not isinstance(counts, pd.DataFrame):
         raise DataError(f"counts must be a pandas DataFrame, got {type(counts).__name__}")
-    if isinstance(min_cell, bool) or not isinstance(min_cell, (int, np.integer)) or min_cell < 1:
-        raise DataError(f"min_cell must be a whole number of at least 1, got {min_cell!r}")
+    if check_min_cell(min_cell) == 0:
+        raise DataError(
+            "min_cell=0 means no suppression: skip suppression_mask, or pass min_cell >= 1"
+        )
     cols = list(counts.columns)
     _check_labels(counts, total_row, total_column, cols)
     x = _counts_matrix(counts, "counts")
