@@ -6,9 +6,11 @@ import hashlib
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import settings
+from scipy.optimize import linprog
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -61,3 +63,48 @@ def reference_values():
         return json.loads((REFERENCE_VALUES / f"{stem}.json").read_text())
 
     return _load
+
+
+def _hidden_ranges(
+    counts, hidden, *, nonzero_known: bool = False
+) -> dict[tuple[int, int], tuple[float, float]]:
+    """Smallest and largest value of each hidden cell that a reader can work out.
+
+    ``counts`` is a table (groups by count columns) or one column of counts. The reader sees
+    the cells not hidden and knows every row and column total (group sizes, overall counts;
+    for one column only its total) and that counts are >= 0; with ``nonzero_known`` also
+    which hidden cells are not 0 (those are taken as >= 1, a stricter reader). The constraint matrix of a table with fixed
+    margins is totally unimodular, so these linear-programming bounds are attained by
+    whole-number tables: a hidden cell is known exactly when its two bounds are equal.
+    """
+    x = np.asarray(counts, dtype=float)
+    h = np.asarray(hidden, dtype=bool)
+    axes = (0, 1)
+    if x.ndim == 1:  # a row "total" of a single column is the cell itself
+        x, h, axes = x[:, None], h[:, None], (1,)
+    cells = [tuple(int(v) for v in c) for c in np.argwhere(h)]
+    a_eq, b_eq = [], []
+    for axis in axes:
+        for line in range(x.shape[axis]):
+            sel = [k for k, c in enumerate(cells) if c[axis] == line]
+            if sel:
+                a_eq.append(np.isin(np.arange(len(cells)), sel).astype(float))
+                b_eq.append(sum(x[cells[k]] for k in sel))
+    bounds = [(1 if nonzero_known and x[c] > 0 else 0, None) for c in cells]
+    out = {}
+    for k, cell in enumerate(cells):
+        unit = np.zeros(len(cells))
+        unit[k] = 1.0
+        ends = []
+        for sign in (1.0, -1.0):
+            res = linprog(sign * unit, A_eq=np.array(a_eq), b_eq=b_eq, bounds=bounds)
+            assert res.status == 0, res.message
+            ends.append(sign * res.fun)
+        out[cell] = (round(ends[0], 6), round(ends[1], 6))
+    return out
+
+
+@pytest.fixture(scope="session")
+def hidden_ranges():
+    """Return ``hidden_ranges(counts, hidden, nonzero_known=False)``: {cell: (lowest, highest)}."""
+    return _hidden_ranges

@@ -273,7 +273,7 @@ def test_change_table_pairs_people_seen_at_both_waves_only():
     wide = d.unstack("wave")
     wide.columns = [f"{score}_{wave}" for score, wave in wide.columns]
     table = change_table(
-        wide, pairs={c: (f"{c}_baseline", f"{c}_12m") for c in ["t", "s"]}
+        wide, pairs={c: (f"{c}_baseline", f"{c}_12m") for c in ["t", "s"]}, min_cell=0
     ).set_index("measure")
     assert list(table.index) == ["t", "s"]
     s = table.loc["s"]

@@ -115,7 +115,7 @@ def test_kaplan_meier_against_survfit(name, conf, rossi, km_ref):
 def test_median_survival_against_print_survfit(name, conf, rossi, km_ref):
     t, e, by = _km_inputs(name, rossi, km_ref)
     conf_type, level = CONF[conf]
-    med = median_survival(t, e, by=by, conf_type=conf_type, conf_level=level)
+    med = median_survival(t, e, by=by, conf_type=conf_type, conf_level=level, min_cell=0)
     ref = km_ref[name][conf]["median"]
     for ours, theirs in {
         "n": "n",
@@ -138,7 +138,7 @@ def test_kaplan_meier_all_censored_stays_at_one():
     assert (km["survival"] == 1).all()
     assert (km["se"] == 0).all()
     assert km["censored"].tolist() == [1, 2]
-    assert np.isnan(median_survival([3, 5], [0, 0])["median"].iloc[0])
+    assert np.isnan(median_survival([3, 5], [0, 0], min_cell=0)["median"].iloc[0])
 
 
 def test_kaplan_meier_bool_events_and_arrays_agree():
@@ -435,9 +435,12 @@ def test_closure_reasons_masks_small_cells():
     assert list(table["reason"]) == ["moved", "mentor left", "(not recorded)", "conflict"]
     assert by.loc["moved", "n"] == 10
     assert by.loc["moved", "percent"] == pytest.approx(100 * 10 / 21)
-    # 3 and 2 are both small: both masked, nothing complementary needed
-    assert by["suppressed"].tolist() == [False, False, True, True]
-    assert by.loc[["(not recorded)", "conflict"], ["n", "percent"]].isna().all().all()
+    # 3 and 2 are both small; shown, the others would give their sum (21 - 16 = 5), so
+    # "mentor left" (6), the smallest count that hides enough with them, is masked too
+    assert by["suppressed"].tolist() == [False, True, True, True]
+    assert (
+        by.loc[["mentor left", "(not recorded)", "conflict"], ["n", "percent"]].isna().all().all()
+    )
 
 
 def test_closure_reasons_complementary_and_off():
@@ -446,7 +449,9 @@ def test_closure_reasons_complementary_and_off():
     )
     with pytest.warns(SmallCellWarning):
         table = closure_reasons(m).set_index("reason")
-    assert table["suppressed"].to_dict() == {"a": False, "b": True, "c": True}
+    # with b (6) as complement a reader would know b + c = 8, so b is 4 to 7; a (12) is the
+    # smallest count at least 2 * min_cell - 2 + 1 - 2 = 7 that hides c well enough
+    assert table["suppressed"].to_dict() == {"a": True, "b": False, "c": True}
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         table = closure_reasons(m, min_cell=0).set_index("reason")
@@ -819,16 +824,21 @@ def test_cox_per_rescales_exactly(rossi):
 
 
 def test_median_survival_masks_small_groups():
-    t = [2, 3, 4, 5, 6, 7, 8, 9, 3, 4, 5, 6, 2, 9]
-    e = [1, 1, 1, 1, 0, 1, 0, 1, 1, 1, 1, 0, 1, 0]
-    g = ["a"] * 8 + ["b"] * 4 + ["c"] * 2
-    full = median_survival(t, e, by=g)
+    # events / censored: a 10 / 10, b 9 / 8, c 2 / 1 (small)
+    t = list(range(1, 21)) + list(range(1, 18)) + [2, 4, 6]
+    e = [1] * 10 + [0] * 10 + [1] * 9 + [0] * 8 + [1, 1, 0]
+    g = ["a"] * 20 + ["b"] * 17 + ["c"] * 3
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        full = median_survival(t, e, by=g, min_cell=0)
     assert not full["suppressed"].any()
     with pytest.warns(SmallCellWarning, match="2 group"):
-        med = median_survival(t, e, by=g, min_cell=3)
-    # c has 1 event (masked); b, the next smallest, is masked so c cannot be recovered
+        med = median_survival(t, e, by=g)
+    # c is small; b holds the smallest counts that hide enough with c's in both columns
+    # (events 9 >= 2 * 5 - 1 - 2, censored 8 >= 2 * 5 - 1 - 1), so b is masked, a is not
     assert med["suppressed"].tolist() == [False, True, True]
-    assert med.loc[0, "n"] == 8 and np.isnan(med.loc[1:, ["n", "events", "median"]]).all().all()
+    assert med.loc[0, "n"] == 20
+    assert np.isnan(med.loc[1:, ["n", "events", "median"]].to_numpy(float)).all()
     with pytest.raises(DataError, match="min_cell"):
         median_survival(t, e, min_cell=-1)
 

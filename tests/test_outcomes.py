@@ -425,7 +425,7 @@ def test_impute_and_pool_formula_errors(univ_wide):
 @pytest.mark.parametrize("value", ["JOBSAT1", "JOBSAT3"])
 def test_group_means_against_t_test(univ_wide, reference_values, value):
     ref = reference_values("extra_group_means")[value]
-    table = group_means(univ_wide, value=value, by="COMPANY")
+    table = group_means(univ_wide, value=value, by="COMPANY", min_cell=0)
     assert table["COMPANY"].tolist() == ref["group"]
     for col in ["n", "n_missing", "mean", "sd", "ci_lower", "ci_upper"]:
         np.testing.assert_allclose(table[col], ref[col], rtol=1e-10, err_msg=col)
@@ -441,14 +441,17 @@ def test_group_means_suppression_order_and_errors():
         },
         index=[50, 40, 30, 20, 10, 0],
     )
-    t = group_means(d, value="y", by="arm", min_cell=2)
+    t = group_means(d, value="y", by="arm", min_cell=0)
     # category order, empty categories left out, a missing label is its own group
     assert t["arm"].astype(object).tolist()[:2] == ["b", "a"] and pd.isna(t["arm"].iloc[2])
     assert t["n_missing"].tolist() == [0, 1, 0]
-    masked = t.iloc[1]
-    assert masked["suppressed"] and np.isnan(masked[["n", "mean", "ci_lower"]].astype(float)).all()
     assert t.iloc[0]["mean"] == pytest.approx(7 / 3)
-    one = group_means(d, value="y")
+    # a and the missing label hold one value each: shown with b's 3 and the total 5 they
+    # would add up to 2, so each is known to be 1; b is masked with them, n_missing too
+    masked = group_means(d, value="y", by="arm", min_cell=2)
+    assert masked["suppressed"].all()
+    assert np.isnan(masked[["n", "n_missing", "mean", "ci_lower"]].astype(float)).all().all()
+    one = group_means(d, value="y", min_cell=0)
     assert one["n"].iloc[0] == 5 and one["mean"].iloc[0] == pytest.approx(19 / 5)
     with pytest.raises(DataError, match="numeric"):
         group_means(d, value="arm")
@@ -474,7 +477,7 @@ def test_group_means_and_change_table_protect_a_lone_small_group():
 
 def test_change_table_equals_paired_change_per_group(univ_wide):
     pairs = {"JOBSAT 1-2": ("JOBSAT1", "JOBSAT2"), "JOBSAT 1-3": ("JOBSAT1", "JOBSAT3")}
-    table = change_table(univ_wide, pairs=pairs, by="COMPANY")
+    table = change_table(univ_wide, pairs=pairs, by="COMPANY", min_cell=0)
     companies = sorted(univ_wide["COMPANY"].unique())
     assert table["measure"].tolist() == [m for m in pairs for _ in companies]
     assert table["COMPANY"].tolist() == companies * 2
@@ -497,17 +500,18 @@ def test_change_table_small_and_degenerate_groups():
         },
         index=np.arange(10)[::-1],
     )
-    t = change_table(d, pairs={"x": ("pre", "post")}, by="g", min_cell=4).set_index("g")
+    t = change_table(d, pairs={"x": ("pre", "post")}, by="g", min_cell=3).set_index("g")
     assert t.loc["a", "n"] == 4 and t.loc["a", "note"] == ""
+    # two complete pairs in c (fewer than min_cell); b (3) is masked with it, the smallest
+    # group whose count hides enough with c's
+    assert t.loc["c", "suppressed"] and np.isnan(t.loc["c", "n"])
     assert t.loc["b", "suppressed"] and np.isnan(t.loc["b", "n"])
     assert np.isnan(t.loc["b", "mean_change"])
-    # two complete pairs in c, masked too (fewer than min_cell)
-    assert t.loc["c", "suppressed"]
-    t0 = change_table(d, pairs={"x": ("pre", "post")}, by="g").set_index("g")
+    t0 = change_table(d, pairs={"x": ("pre", "post")}, by="g", min_cell=0).set_index("g")
     assert t0.loc["b", "note"] == "every pair changed by the same amount"
     assert t0.loc["b", "n"] == 3
     assert t0.loc["c", "n"] == 2 and np.isnan(t0.loc["c", "hedges_gz"])  # J needs 3 pairs
-    lonely = change_table(d.iloc[:1], pairs={"x": ("pre", "post")})
+    lonely = change_table(d.iloc[:1], pairs={"x": ("pre", "post")}, min_cell=0)
     assert lonely.loc[0, "note"].startswith("fewer than two complete pairs")
     with pytest.raises(DataError, match="pair"):
         change_table(d, pairs={"x": ("pre",)})

@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tim_research.errors import DataError, SmallCellWarning
+from tim_research.stats.outcomes import group_means
 from tim_research.stats.prevalence import prevalence
 
 RTOL = 1e-6
@@ -375,3 +376,94 @@ def test_wilson_bounds_are_exact_at_zero_and_all_events():
     every = prevalence(d, "all", min_cell=0).iloc[0]
     assert none["ci_lower"] == 0.0 and none["estimate"] == 0.0
     assert every["ci_upper"] == 1.0 and every["estimate"] == 1.0
+
+
+# --------------------------------------------------------------------------------------------
+# complementary suppression: nothing hidden can be worked out from the shown rows and totals
+# --------------------------------------------------------------------------------------------
+def _groups_frame(events, sizes) -> pd.DataFrame:
+    rows = [
+        (f"g{k}", 1.0 if i < e else 0.0)
+        for k, (e, n) in enumerate(zip(events, sizes, strict=True))
+        for i in range(n)
+    ]
+    return pd.DataFrame(rows, columns=["group", "y"])
+
+
+def test_two_small_groups_are_not_given_away_by_the_total(hidden_ranges):
+    events, sizes = [1, 1, 30, 40], [21, 21, 50, 60]
+    counts = np.column_stack([events, np.subtract(sizes, events)])
+    # the old rule hid only the two small groups: total - 30 - 40 = 2 gave both away,
+    # which the range check detects
+    old = np.zeros_like(counts, dtype=bool)
+    old[:2] = True
+    old_ranges = hidden_ranges(counts, old, nonzero_known=True)
+    assert all(lo == hi for lo, hi in old_ranges.values())
+
+    with pytest.warns(SmallCellWarning):
+        out = prevalence(_groups_frame(events, sizes), "y", by="group")
+    hidden = out["suppressed"].to_numpy()
+    assert hidden[:2].all() and hidden.sum() >= 3
+    assert out["n"].tolist() == sizes  # group sizes stay shown
+    assert out.loc[hidden, ["events", "estimate"]].isna().all().all()
+    ranges = hidden_ranges(counts, np.repeat(hidden[:, None], 2, axis=1), nonzero_known=True)
+    for lo, hi in ranges.values():
+        assert lo < hi
+    # a small group's events could be anything from 1 to at least min_cell
+    for g in (0, 1):
+        lo, hi = ranges[(g, 0)]
+        assert lo == 1 and hi >= 5
+
+
+def test_group_means_do_not_give_two_small_groups_away(hidden_ranges):
+    sizes = [1, 1, 30, 40]
+    d = pd.DataFrame(
+        {"g": np.repeat(["a", "b", "c", "d"], sizes), "y": np.arange(float(sum(sizes)))}
+    )
+    out = group_means(d, value="y", by="g")
+    hidden = out["suppressed"].to_numpy()
+    assert hidden[:2].all() and hidden.sum() >= 3
+    assert out.loc[hidden, ["n", "n_missing", "mean"]].isna().all().all()
+    # what a reader has: the shown n and the overall n (group_means without by=)
+    overall = group_means(d, value="y")
+    assert overall["n"].iloc[0] == sum(sizes)
+    for lo, hi in hidden_ranges(sizes, hidden, nonzero_known=True).values():
+        assert lo < hi
+    assert sum(np.asarray(sizes)[hidden]) >= 2 * 5 - 2 + 2
+
+
+@st.composite
+def _small_groups(draw):
+    k = draw(st.integers(2, 5))
+    sizes = draw(st.lists(st.integers(0, 14), min_size=k, max_size=k))
+    events = [draw(st.integers(0, n)) for n in sizes]
+    return events, sizes
+
+
+@settings(max_examples=150, deadline=None)
+@given(_small_groups(), st.sampled_from([3, 5]))
+def test_masked_groups_cannot_be_derived_from_shown_rows_and_overall(
+    hidden_ranges, groups, min_cell
+):
+    events, sizes = groups
+    data = _groups_frame(events, sizes)
+    if data.empty:
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SmallCellWarning)
+        out = prevalence(data, "y", by="group", min_cell=min_cell)
+    present = [n > 0 for n in sizes]  # groups without rows do not appear
+    ev = np.asarray(events)[present]
+    n = np.asarray(sizes)[present]
+    hidden = out["suppressed"].to_numpy()
+    small = ((ev > 0) & (ev < min_cell)) | ((n - ev > 0) & (n - ev < min_cell))
+    assert (hidden | ~small).all(), "a small count is shown"
+    if len(n) > 1:
+        assert hidden.sum() != 1, "a lone masked group is the overall minus the others"
+    counts = np.column_stack([ev, n - ev])
+    # when nobody (or everybody) had the event the overall row itself tells every group's
+    # events; no cell suppression can hide that (zeros are shown by default)
+    if hidden.any() and len(n) > 1 and 0 < ev.sum() < n.sum():
+        # exactly derivable = fixed by the shown rows, each group's n and the overall row
+        for (g, _), (lo, hi) in hidden_ranges(counts, np.repeat(hidden[:, None], 2, 1)).items():
+            assert lo < hi, (g, lo, hi)

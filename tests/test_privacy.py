@@ -866,3 +866,16 @@ def test_pseudonymise_file_reads_a_semicolon_windows_export(tmp_path, no_key_env
     assert (
         written["case_number"].tolist() == pseudonymise(pd.Series(["007", "008"]), key=KEY).tolist()
     )
+
+
+def test_hidden_cells_of_a_line_never_add_up_to_zero():
+    # events / non-events of four groups: each 1 needs a complement in its row, where only
+    # the 0 events are left; hidden, the events column's 0s would add up to 5 - 5 = 0 and
+    # so be known, and with them the 1s
+    t = pd.DataFrame({"events": [0, 0, 0, 5], "non_events": [1, 1, 4, 0]})
+    mask = suppression_mask(t, min_cell=3).to_numpy()
+    values = t.to_numpy()
+    assert mask[:2].all()
+    for line_v, line_h in [*zip(values, mask), *zip(values.T, mask.T)]:
+        if line_h.any():
+            assert line_v[line_h].sum() > 0

@@ -128,6 +128,7 @@ ancova = compare_table(
     },
     group="arm",
     reference="comparison",
+    min_cell=nb.min_cell,
 )
 show(ancova, digits=3)
 

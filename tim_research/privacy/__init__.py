@@ -40,6 +40,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from tim_research._checks import check_min_cell
 from tim_research.errors import (
     DataError,
     IdentifierError,
@@ -977,12 +978,12 @@ class _Grid:
                 threshold = 2 * m + len(prim) - 2
                 # when the line's own total is hidden it moves with the hidden cells and
                 # the reader learns nothing about their sum
-                need = (
-                    bool(prim)
-                    and not self.masked[line[-1]]
-                    and (len(prim) == len(u) or total < threshold)
+                need = not self.masked[line[-1]] and (
+                    (bool(prim) and (len(prim) == len(u) or total < threshold))
+                    # hidden cells adding up to 0 are each 0, as counts are never negative
+                    or total == 0
                 )
-                at_least = threshold - total
+                at_least = threshold - total if prim else None
             if not need:
                 continue
             cands = [p for p in line if self.shown[p] and not self.masked[p]]
@@ -1130,19 +1131,20 @@ def suppression_mask(
 ) -> pd.DataFrame:
     """Which cells of a count table to hide: small counts and their complements.
 
-    *Primary*: counts from 1 to ``min_cell - 1`` (zeros too with ``mask_zeros=True``),
-    including small totals. *Complementary*, repeated until nothing changes: (1) every row or
-    column of the table, the totals row and the totals column included, that has exactly one
-    hidden cell gets another one; a line holding small counts whose total is not hidden is
-    completed until its hidden cells add up to at least ``2 * min_cell - 2`` plus the number
-    of small counts, so that a reader who knows the line total cannot narrow a hidden count
-    below ``min_cell`` (the
-    smallest cell that reaches this is taken, else the largest); other complements are the
-    smallest non-zero cell, and cells inside the table are preferred to totals. (2) A hidden
-    cell that the totals would still give away exactly (it lies on no cycle of hidden cells,
-    found as a bridge of the graph of rows and columns) gets one more complement that closes
-    such a cycle. The result guarantees that no hidden cell can be computed exactly from the
-    totals; it is a heuristic, not an optimal (least-loss) suppression.
+    *Primary*: counts from 1 to ``min_cell - 1`` (zeros too with ``mask_zeros=True``), including
+    small totals. *Complementary*, repeated until nothing changes: (1) every row or column of
+    the table, the totals row and the totals column included, that has exactly one hidden cell
+    gets another one, and one whose hidden cells add up to 0 (so each is known to be 0) gets a
+    non-zero one when it has any; a line holding small counts whose total is not hidden is
+    completed until its hidden cells add up to at least ``2 * min_cell - 2`` plus the number of
+    small counts, so that a reader who knows the line total cannot narrow a hidden count below
+    ``min_cell`` (the smallest cell that reaches this is taken, else the largest); other
+    complements are the smallest non-zero cell, and cells inside the table are preferred to
+    totals. (2) A hidden cell that the totals would still give away exactly (it lies on no cycle
+    of hidden cells, found as a bridge of the graph of rows and columns) gets one more
+    complement that closes such a cycle. The result guarantees that no hidden cell can be
+    computed exactly from the totals; it is a heuristic, not an optimal (least-loss)
+    suppression.
 
     Parameters
     ----------
@@ -1179,8 +1181,10 @@ def suppression_mask(
     """
     if not isinstance(counts, pd.DataFrame):
         raise DataError(f"counts must be a pandas DataFrame, got {type(counts).__name__}")
-    if isinstance(min_cell, bool) or not isinstance(min_cell, (int, np.integer)) or min_cell < 1:
-        raise DataError(f"min_cell must be a whole number of at least 1, got {min_cell!r}")
+    if check_min_cell(min_cell) == 0:
+        raise DataError(
+            "min_cell=0 means no suppression: skip suppression_mask, or pass min_cell >= 1"
+        )
     cols = list(counts.columns)
     _check_labels(counts, total_row, total_column, cols)
     x = _counts_matrix(counts, "counts")

@@ -24,11 +24,12 @@ import patsy
 from scipy import optimize, stats
 
 from tim_research._checks import check_conf_level as _check_conf
+from tim_research._checks import check_min_cell
 from tim_research._checks import show_labels as _show
 from tim_research.errors import DataError
 from tim_research.instruments import load_instrument
+from tim_research.privacy import suppression_mask
 from tim_research.scoring import score
-from tim_research.stats.prevalence import _suppression_mask
 from tim_research.stats.psychometrics import reliability
 
 __all__ = [
@@ -1190,16 +1191,16 @@ def impute_and_pool(
 # ------------------------------------------------------------------------------------------------
 # tables for reports: one row per group or outcome
 # ------------------------------------------------------------------------------------------------
-def _check_min_cell(min_cell: object) -> int:
-    if isinstance(min_cell, bool) or not isinstance(min_cell, (int, np.integer)) or min_cell < 0:
-        raise DataError(f"min_cell must be a whole number of 0 or more, got {min_cell!r}")
-    return int(min_cell)
+def _hidden_groups(sizes: np.ndarray, min_cell: int) -> np.ndarray:
+    """Groups whose size :func:`tim_research.privacy.suppression_mask` hides.
 
-
-def _small_mask(sizes: np.ndarray, min_cell: int) -> np.ndarray:
-    """Groups of 1 to min_cell - 1, plus the next smallest when exactly one is small."""
+    The sizes form one column whose total (e.g. all complete pairs) is taken as known to
+    readers, so a hidden size is never the total minus the shown ones.
+    """
     sizes = np.asarray(sizes, dtype=float)
-    return _suppression_mask((sizes > 0) & (sizes < min_cell), sizes)
+    if min_cell == 0 or sizes.size == 0:
+        return np.zeros(sizes.size, dtype=bool)
+    return suppression_mask(pd.DataFrame({"n": sizes}), min_cell=min_cell)["n"].to_numpy()
 
 
 def _group_keys(data: pd.DataFrame, by: str | Sequence[str] | None) -> list[str]:
@@ -1221,7 +1222,7 @@ def group_means(
     *,
     value: str,
     by: str | Sequence[str] | None = None,
-    min_cell: int = 0,
+    min_cell: int = 5,
     conf_level: float = 0.95,
 ) -> pd.DataFrame:
     """Mean of a numeric column per group with a t interval (e.g. scores by arm and wave).
@@ -1236,10 +1237,11 @@ def group_means(
         Group column(s); one row per combination present in ``data`` (categories in their
         order, other values sorted; a missing label is a group of its own).
     min_cell
-        Groups with 1 to ``min_cell - 1`` observed values are masked: ``n``, ``mean``, ``sd``,
-        ``se`` and the interval become NaN and ``suppressed`` is True. When exactly one group
-        is masked, the next smallest is masked too, so its ``n`` cannot be recovered from a
-        total. ``0`` shows everything.
+        Groups with 1 to ``min_cell - 1`` observed values are masked: ``n``, ``n_missing``,
+        ``mean``, ``sd``, ``se`` and the interval become NaN and ``suppressed`` is True.
+        Further groups are masked as :func:`tim_research.privacy.suppression_mask` decides
+        on the column of ``n`` per group, whose total is taken as known, so that no hidden
+        ``n`` can be worked out from it. ``0`` shows everything.
     conf_level
         Coverage of ``mean +/- t(n - 1) * sd / sqrt(n)`` (R's ``t.test(x)$conf.int``).
 
@@ -1253,13 +1255,13 @@ def group_means(
     --------
     >>> d = pd.DataFrame({"arm": ["a", "a", "b", "b", "b"], "y": [1.0, 3, 2, 4, None]},
     ...                  index=[9, 7, 5, 3, 1])
-    >>> group_means(d, value="y", by="arm")[["arm", "n", "n_missing", "mean"]]
+    >>> group_means(d, value="y", by="arm", min_cell=0)[["arm", "n", "n_missing", "mean"]]
       arm    n  n_missing  mean
     0   a  2.0          0   2.0
     1   b  2.0          1   3.0
     """
     _check_conf(conf_level)
-    min_cell = _check_min_cell(min_cell)
+    min_cell = check_min_cell(min_cell)
     keys = _group_keys(data, by)
     _require_columns(data, [value])
     _require_numeric(data, [value])
@@ -1285,8 +1287,11 @@ def group_means(
             }
         )
     out = pd.DataFrame(rows)
-    mask = _small_mask(out["n"].to_numpy(), min_cell)
-    out.loc[mask, ["n", "mean", "sd", "se", "ci_lower", "ci_upper"]] = np.nan
+    mask = _hidden_groups(out["n"].to_numpy(), min_cell)
+    if mask.any():
+        # with the group's size (published elsewhere) n_missing would give n back
+        out["n_missing"] = out["n_missing"].astype(float)
+        out.loc[mask, ["n", "n_missing", "mean", "sd", "se", "ci_lower", "ci_upper"]] = np.nan
     out["suppressed"] = mask
     for k in keys:
         if isinstance(data[k].dtype, pd.CategoricalDtype):
@@ -1315,7 +1320,7 @@ def change_table(
     *,
     pairs: Mapping[str, tuple[str, str]],
     by: str | None = None,
-    min_cell: int = 0,
+    min_cell: int = 5,
     conf_level: float = 0.95,
 ) -> pd.DataFrame:
     """:func:`paired_change` for several baseline/follow-up pairs and groups, one row each.
@@ -1331,8 +1336,10 @@ def change_table(
         Optional group column (e.g. the arm): one row per label and group.
     min_cell
         Groups with 1 to ``min_cell - 1`` complete pairs are masked (statistics and ``n`` NaN,
-        ``suppressed`` True); when that masks exactly one group of a measure, the next
-        smallest is masked too.
+        ``suppressed`` True), and further groups of the measure as
+        :func:`tim_research.privacy.suppression_mask` decides (the measure's total number of
+        complete pairs taken as known), so that no hidden ``n`` can be worked out. ``0``
+        shows everything.
     conf_level
         Coverage of the intervals.
 
@@ -1354,7 +1361,7 @@ def change_table(
     ('score', 1.667)
     """
     _check_conf(conf_level)
-    min_cell = _check_min_cell(min_cell)
+    min_cell = check_min_cell(min_cell)
     items = _pairs(pairs, "pairs")
     keys = _group_keys(data, by)
     _require_columns(data, [c for _, pre, post in items for c in (pre, post)])
@@ -1362,7 +1369,7 @@ def change_table(
     for label, pre, post in items:
         groups = _groups(data, keys)
         sizes = np.array([(p[pre].notna() & p[post].notna()).sum() for _, p in groups])
-        mask = _small_mask(sizes, min_cell)
+        mask = _hidden_groups(sizes, min_cell)
         for (labels, part), n, hide in zip(groups, sizes, mask, strict=True):
             row: dict[str, object] = {"measure": label, **labels}
             note = ""
@@ -1405,6 +1412,7 @@ def compare_table(
     reference: object = None,
     covariates: Sequence[str] = (),
     conf_level: float = 0.95,
+    min_cell: int = 5,
 ) -> pd.DataFrame:
     """:func:`compare_groups` (ANCOVA) for several outcomes, one row each.
 
@@ -1416,6 +1424,12 @@ def compare_table(
         Label -> ``(baseline column, follow-up column)``.
     group, reference, covariates, conf_level
         As for :func:`compare_groups`.
+    min_cell
+        When a group has 1 to ``min_cell - 1`` complete rows for an outcome (or
+        :func:`tim_research.privacy.suppression_mask` hides its count to protect another
+        group's), the outcome's row is masked: its counts and statistics are NaN, its adjusted
+        means would describe a handful of youth. ``suppressed`` is True and ``note`` says why.
+        ``0`` shows everything.
 
     Returns
     -------
@@ -1423,24 +1437,25 @@ def compare_table(
         ``measure``, ``group`` and ``versus`` (the compared level and the reference level),
         ``n``, ``n_dropped``, the adjusted means ``adjusted_mean_group`` and
         ``adjusted_mean_versus``, ``estimate`` (group minus versus), ``se``, ``ci_lower``,
-        ``ci_upper``, ``t``, ``df``, ``p``, ``partial_eta_sq``, ``hedges_g`` and ``note``.
-        When the complete rows of an outcome hold a single group (e.g. a site without a
-        comparison group) its statistics are NaN and ``note`` says so; any other problem
-        raises.
+        ``ci_upper``, ``t``, ``df``, ``p``, ``partial_eta_sq``, ``hedges_g``, ``suppressed``
+        and ``note``. When the complete rows of an outcome hold a single group (e.g. a site
+        without a comparison group) its statistics are NaN and ``note`` says so; any other
+        problem raises.
 
     Examples
     --------
     >>> df = pd.DataFrame({"arm": ["c", "c", "c", "t", "t", "t"], "pre": [3.0, 4, 5, 3, 4, 5],
     ...                    "post": [3.5, 4.0, 5.5, 4.0, 5.5, 5.5]}, index=list("zyxwvu"))
-    >>> t = compare_table(df, outcomes={"score": ("pre", "post")}, group="arm")
+    >>> t = compare_table(df, outcomes={"score": ("pre", "post")}, group="arm", min_cell=0)
     >>> t.loc[0, "group"], t.loc[0, "versus"], round(float(t.loc[0, "estimate"]), 3)
     ('t', 'c', 0.667)
     """
+    min_cell = check_min_cell(min_cell)
     items = _pairs(outcomes, "outcomes")
     _require_columns(data, [group])
     rows = []
     for label, pre, post in items:
-        row: dict[str, object] = {"measure": label}
+        row: dict[str, object] = {"measure": label, "suppressed": False}
         complete = data[[post, group, pre, *covariates]].notna().all(axis=1)
         levels = pd.unique(data.loc[complete, group]).tolist()
         if len(levels) < 2:
@@ -1458,6 +1473,15 @@ def compare_table(
             reference=reference,
             conf_level=conf_level,
         )
+        sizes = data.loc[complete, group].value_counts(sort=False).to_numpy()
+        if _hidden_groups(sizes, min_cell).any():
+            row.update(
+                suppressed=True,
+                note=f"suppressed: a group has fewer than min_cell={min_cell} complete rows, "
+                "or its count would reveal such a group",
+            )
+            rows.append(row)
+            continue
         row.update(
             group=res.comparison,
             versus=res.reference,
@@ -1480,7 +1504,7 @@ def compare_table(
     columns = [
         "measure", "group", "versus", "n", "n_dropped", "adjusted_mean_group",
         "adjusted_mean_versus", "estimate", "se", "ci_lower", "ci_upper", "t", "df", "p",
-        "partial_eta_sq", "hedges_g", "note",
+        "partial_eta_sq", "hedges_g", "suppressed", "note",
     ]  # fmt: skip
     return pd.DataFrame(rows).reindex(columns=columns)
 

@@ -17,7 +17,9 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
+from tim_research._checks import check_min_cell
 from tim_research.errors import DataError, SmallCellWarning
+from tim_research.privacy import suppression_mask
 
 __all__ = ["distribution", "indicators", "prevalence"]
 
@@ -31,22 +33,6 @@ def _labels(index: pd.Index, positions: np.ndarray) -> str:
     shown = [repr(index[i]) for i in positions[:_MAX_SHOWN]]
     more = len(positions) - len(shown)
     return "rows " + ", ".join(shown) + (f" and {more} more" if more > 0 else "")
-
-
-def _suppression_mask(small: np.ndarray, sizes: np.ndarray) -> np.ndarray:
-    """Primary small-cell mask plus complementary suppression.
-
-    When exactly one cell of a table with several cells is masked, the smallest other cell
-    of positive size (first one on ties) is masked too, so that the masked value cannot be
-    recovered by subtraction from a total.
-    """
-    mask = np.asarray(small, dtype=bool).copy()
-    if mask.sum() == 1 and mask.size > 1:
-        sizes = np.asarray(sizes, dtype=float)
-        candidates = np.flatnonzero(~mask & (sizes > 0))
-        if candidates.size:
-            mask[candidates[np.argmin(sizes[candidates])]] = True
-    return mask
 
 
 def _indicator(data: pd.DataFrame, indicator: str) -> np.ndarray:
@@ -275,9 +261,10 @@ def prevalence(
     min_cell
         Rows whose events or non-events number from 1 to ``min_cell - 1`` get ``events``,
         ``estimate``, ``se``, ``ci_lower`` and ``ci_upper`` masked (NaN; ``se`` too since it
-        would reveal the estimate), ``suppressed`` True and a ``note``. If exactly one group
-        of a ``by`` table is masked, the next smallest group (by ``n``) is masked as well, so
-        the hidden count cannot be recovered from an overall total. A
+        would reveal the estimate), ``suppressed`` True and a ``note``. Further groups are
+        masked by :func:`tim_research.privacy.suppression_mask` on the table of events and
+        non-events per group, taking the group sizes ``n`` and the overall events and
+        non-events as known, so that no hidden count can be worked out from them. A
         :class:`~tim_research.errors.SmallCellWarning` is issued when anything is masked.
         ``min_cell=0`` turns suppression off.
 
@@ -325,8 +312,7 @@ def prevalence(
         raise DataError(f"data has no column(s) {absent}; found {list(data.columns)}")
     if not 0 < conf_level < 1:
         raise DataError(f"conf_level must be between 0 and 1, got {conf_level!r}")
-    if not isinstance(min_cell, int | np.integer) or min_cell < 0:
-        raise DataError(f"min_cell must be a whole number >= 0, got {min_cell!r}")
+    min_cell = check_min_cell(min_cell)
     if len(data) == 0:
         raise DataError("data has no rows")
     z = NormalDist().inv_cdf(1 - (1 - conf_level) / 2)
@@ -381,7 +367,12 @@ def prevalence(
     small = ((ev_arr > 0) & (ev_arr < min_cell)) | (
         (n_arr - ev_arr > 0) & (n_arr - ev_arr < min_cell)
     )
-    mask = _suppression_mask(small, n_arr)
+    mask = np.zeros(len(out), dtype=bool)
+    if min_cell > 0:
+        # events and non-events per group; the group sizes are shown next to them and the
+        # overall row (a call without by=) gives the column totals, so both count as known
+        counts = pd.DataFrame({"events": ev_arr, "non_events": n_arr - ev_arr})
+        mask = suppression_mask(counts, min_cell=min_cell).to_numpy().any(axis=1)
     out["suppressed"] = mask
     note = np.where(n_arr == 0, NOTE_EMPTY, "").astype(object)
     note[small] = NOTE_SMALL
@@ -422,9 +413,10 @@ def distribution(
         Confidence level of the Wilson intervals.
     min_cell
         Categories with 1 to ``min_cell - 1`` people in a group are masked (``count``,
-        ``estimate`` and CI set to NaN, ``suppressed`` True); when that leaves exactly one
-        masked category in a group, the next smallest one is masked too, so the hidden count
-        cannot be recovered from the group's ``n``. ``min_cell=0`` turns this off.
+        ``estimate`` and CI set to NaN, ``suppressed`` True), and further cells are masked by
+        :func:`tim_research.privacy.suppression_mask` on the table of categories by groups,
+        whose totals (each group's ``n``, each category's overall count) are taken as known,
+        so that no hidden count can be worked out from them. ``min_cell=0`` turns this off.
 
     Returns
     -------
@@ -443,6 +435,7 @@ def distribution(
     2      2-3    0.0      0.00
     3       4+    5.0      0.25
     """
+    min_cell = check_min_cell(min_cell)
     if column not in data.columns or (by is not None and by not in data.columns):
         raise DataError(f"data has no column {column!r}" + (f" or {by!r}" if by else ""))
     values = data[column]
@@ -472,13 +465,20 @@ def distribution(
     if by is not None:
         order = {g: i for i, g in enumerate(pd.unique(out[by]))}
         out = out.sort_values(by, key=lambda s: s.map(order), kind="stable", ignore_index=True)
-    counts = out["count"].to_numpy(float)
-    small = (counts > 0) & (counts < min_cell)
     mask = np.zeros(len(out), dtype=bool)
-    groups = np.zeros(len(out), dtype=int) if by is None else out.groupby(by, sort=False).ngroup()
-    for g in np.unique(groups):
-        rows = np.flatnonzero(np.asarray(groups) == g)
-        mask[rows] = _suppression_mask(small[rows], counts[rows])
+    if min_cell > 0:
+        # one table of categories by groups: the group sizes and the overall distribution
+        # (a call without by=) give its column and row totals, taken as known
+        cat = pd.factorize(out["category"], sort=False)[0]
+        grp = (
+            np.zeros(len(out), dtype=int)
+            if by is None
+            else out.groupby(by, sort=False, observed=True, dropna=False).ngroup().to_numpy()
+        )
+        counts = np.zeros((cat.max() + 1, grp.max() + 1))
+        counts[cat, grp] = out["count"].to_numpy(float)
+        hidden = suppression_mask(pd.DataFrame(counts), min_cell=min_cell).to_numpy()
+        mask = hidden[cat, grp]
     out["suppressed"] = mask
     out.loc[mask, ["count", "estimate", "ci_lower", "ci_upper"]] = np.nan
     if mask.any():
@@ -527,6 +527,7 @@ def indicators(
     0         a  20      0.50
     1         b  20      0.25
     """
+    min_cell = check_min_cell(min_cell)
     labels = dict(labels or {})
     parts = []
     caught_any = False

@@ -22,8 +22,10 @@ import numpy as np
 import pandas as pd
 from scipy.special import chdtrc
 
+from tim_research._checks import check_min_cell
 from tim_research.errors import ConvergenceWarning, DataError, SmallCellWarning
-from tim_research.stats.prevalence import _suppression_mask, prevalence
+from tim_research.privacy import suppression_mask
+from tim_research.stats.prevalence import prevalence
 from tim_research.vocabulary import PLANNED_REASONS
 
 __all__ = [
@@ -332,9 +334,9 @@ def closure_reasons(
         Optional date: matches ending after it are treated as open, as in
         :func:`match_durations`.
     min_cell
-        Counts from 1 to ``min_cell - 1`` are masked. When exactly one reason is masked, the
-        next smallest is masked too, so the hidden count cannot be recovered from the number
-        of closed matches. ``0`` turns masking off.
+        Counts from 1 to ``min_cell - 1`` are masked, and further counts as
+        :func:`tim_research.privacy.suppression_mask` decides, so that no hidden count can be
+        worked out from the number of closed matches. ``0`` turns masking off.
 
     Returns
     -------
@@ -362,8 +364,7 @@ def closure_reasons(
             f"matches has no column(s) {missing_cols}; pass reason= and end= to name them "
             f"(found: {list(matches.columns)})"
         )
-    if not isinstance(min_cell, int | np.integer) or min_cell < 0:
-        raise DataError(f"min_cell must be a whole number >= 0, got {min_cell!r}")
+    min_cell = check_min_cell(min_cell)
     e = _dates(matches, end)
     closed = e.notna()
     if cutoff is not None:
@@ -381,8 +382,10 @@ def closure_reasons(
     total = table["n"].sum()
     table["percent"] = 100 * table["n"] / total if total else np.nan
 
-    small = (table["n"] > 0) & (table["n"] < min_cell)
-    mask = _suppression_mask(small.to_numpy(), table["n"].to_numpy())
+    mask = np.zeros(len(table), dtype=bool)
+    if min_cell > 0 and len(table):
+        # the number of closed matches, the column's total, is taken as known
+        mask = suppression_mask(table[["n"]], min_cell=min_cell)["n"].to_numpy()
     table["suppressed"] = mask
     table.loc[mask, ["n", "percent"]] = np.nan
     if mask.any():
@@ -719,7 +722,7 @@ def median_survival(
     by: Any = None,
     conf_type: ConfType = "log",
     conf_level: float = 0.95,
-    min_cell: int = 0,
+    min_cell: int = 5,
 ) -> pd.DataFrame:
     """Median survival time and its CI per group, as ``print(survfit(...))`` reports them.
 
@@ -732,11 +735,12 @@ def median_survival(
     durations, events, by, conf_type, conf_level
         As for :func:`kaplan_meier`.
     min_cell
-        Groups whose ``n`` or ``events`` are 1 to ``min_cell - 1`` are masked (``n``,
-        ``events``, the median and its CI set to NaN, ``suppressed`` True); when exactly one
-        group is masked, the next smallest is masked too, so its counts cannot be recovered
-        from a total. A :class:`~tim_research.errors.SmallCellWarning` says how many. ``0``
-        (default) shows everything.
+        Groups whose ``n``, ``events`` or censored matches are 1 to ``min_cell - 1`` are
+        masked (``n``, ``events``, the median and its CI set to NaN, ``suppressed`` True),
+        and further groups as :func:`tim_research.privacy.suppression_mask` decides on the
+        table of events and censored matches per group (overall totals taken as known), so
+        that no hidden count can be worked out. A
+        :class:`~tim_research.errors.SmallCellWarning` says how many. ``0`` shows everything.
 
     Returns
     -------
@@ -746,12 +750,11 @@ def median_survival(
 
     Examples
     --------
-    >>> median_survival([2, 3, 3, 5, 8], [1, 1, 0, 1, 0])
+    >>> median_survival([2, 3, 3, 5, 8], [1, 1, 0, 1, 0], min_cell=0)
        n  events  median  ci_lower  ci_upper  suppressed
     0  5       3     5.0       3.0       NaN       False
     """
-    if isinstance(min_cell, bool) or not isinstance(min_cell, int | np.integer) or min_cell < 0:
-        raise DataError(f"min_cell must be a whole number >= 0, got {min_cell!r}")
+    min_cell = check_min_cell(min_cell)
     km = kaplan_meier(durations, events, by=by, conf_type=conf_type, conf_level=conf_level)
     groups = [(None, km)] if by is None else list(km.groupby("group", sort=False))
     rows = []
@@ -768,8 +771,12 @@ def median_survival(
         rows.append(row)
     out = pd.DataFrame(rows)
     n, d = out["n"].to_numpy(), out["events"].to_numpy()
-    small = ((n > 0) & (n < min_cell)) | ((d > 0) & (d < min_cell))
-    mask = _suppression_mask(small, n)
+    mask = np.zeros(len(out), dtype=bool)
+    if min_cell > 0:
+        # n is shown beside the events, so it is the row total of events and censored
+        counts = pd.DataFrame({"events": d, "censored": n - d, "n": n})
+        hidden = suppression_mask(counts, min_cell=min_cell, total_column="n")
+        mask = hidden.to_numpy().any(axis=1)
     out["suppressed"] = mask
     if mask.any():
         out[["n", "events"]] = out[["n", "events"]].astype(float)

@@ -29,6 +29,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from tim_research._checks import check_min_cell
 from tim_research.errors import DataError, SmallCellWarning
 from tim_research.instruments import load_instrument
 from tim_research.privacy import suppress, suppression_mask
@@ -89,12 +90,6 @@ def _check_program(program: Any) -> Program:
             f"got {type(program).__name__}"
         )
     return program
-
-
-def _check_min_cell(min_cell: Any) -> int:
-    if isinstance(min_cell, bool) or not isinstance(min_cell, (int, np.integer)) or min_cell < 0:
-        raise DataError(f"min_cell must be a whole number, 0 or more, got {min_cell!r}")
-    return int(min_cell)
 
 
 def _group_labels(frame: pd.DataFrame, by: str | None, what: str) -> tuple[pd.Series, list[str]]:
@@ -209,7 +204,7 @@ def enrolment(
     (['North', 'South', 'East', 'West', 'All'], 80)
     """
     _check_program(program)
-    min_cell = _check_min_cell(min_cell)
+    min_cell = check_min_cell(min_cell)
     if period not in _PERIODS:
         raise DataError(f"period must be one of {list(_PERIODS)}, got {period!r}")
     youth = program.youth
@@ -290,7 +285,7 @@ def demographics(
     (['variable', 'category', 'North', 'North %'], 80)
     """
     _check_program(program)
-    min_cell = _check_min_cell(min_cell)
+    min_cell = check_min_cell(min_cell)
     youth = program.youth
     if youth.empty:
         raise DataError("the program has no youth to describe")
@@ -443,7 +438,7 @@ def match_status(
     >>> t.columns.tolist()[-2:], int(t.loc["All", "All"])
     (['closed unplanned', 'All'], 60)
     """
-    min_cell = _check_min_cell(min_cell)
+    min_cell = check_min_cell(min_cell)
     status = youth_status(program, planned_reasons=planned_reasons)
     labels, groups = _group_labels(program.youth.set_index("youth_id"), by, "youth")
     counts = pd.crosstab(labels, status["status"]).reindex(
@@ -508,7 +503,7 @@ def match_outcomes(
     >>> t["category"].tolist(), round(float(t["estimate"].sum()), 6)
     (['match active', 'closed as planned', 'closed unplanned'], 1.0)
     """
-    min_cell = _check_min_cell(min_cell)
+    min_cell = check_min_cell(min_cell)
     status = youth_status(program, planned_reasons=planned_reasons)
     matched = status[status["n_matches"] > 0].copy()
     if matched.empty:
@@ -565,7 +560,7 @@ def survey_completion(
     (['baseline', '6m', '12m'], 60)
     """
     _check_program(program)
-    min_cell = _check_min_cell(min_cell)
+    min_cell = check_min_cell(min_cell)
     if who not in ("youth", "mentors"):
         raise DataError(f"who must be 'youth' or 'mentors', got {who!r}")
     key = "youth_id" if who == "youth" else "mentor_id"
@@ -673,7 +668,7 @@ def early_closure(
     True
     """
     _check_program(program)
-    min_cell = _check_min_cell(min_cell)
+    min_cell = check_min_cell(min_cell)
     matches = program.matches
     if matches.empty:
         raise DataError("the program has no matches; there is no closure rate to compute")
@@ -878,7 +873,10 @@ def _median_row(d: pd.DataFrame | None, *, conf_level: float, min_cell: int) -> 
         return _row(key, measure, np.nan, "months", "none", "no matches yet")
     if len(d) < min_cell:
         return _row(key, measure, np.nan, "months", "hidden", f"fewer than {min_cell} matches")
-    med = median_survival(d["duration_months"], d["closed"], conf_level=conf_level).iloc[0]
+    # the row shows no counts, and it is hidden above when there are too few matches
+    med = median_survival(
+        d["duration_months"], d["closed"], conf_level=conf_level, min_cell=0
+    ).iloc[0]
     value, lo, hi = float(med["median"]), float(med["ci_lower"]), float(med["ci_upper"])
     if not np.isfinite(value):
         return _row(key, measure, np.nan, "months", "not reached", "over half still open")
@@ -924,7 +922,9 @@ def _change_rows(
             why = f"fewer than {need} youth with both surveys" if pairs else "no youth with both"
             rows.append(_row(key, measure, np.nan, unit, "hidden" if pairs else "none", why))
             continue
-        ct = change_table(part, pairs={measure: (pre, post)}, conf_level=conf_level).iloc[0]
+        ct = change_table(
+            part, pairs={measure: (pre, post)}, conf_level=conf_level, min_cell=min_cell
+        ).iloc[0]
         value, c_lo, c_hi = float(ct["mean_change"]), float(ct["ci_lower"]), float(ct["ci_upper"])
         ci = f"{c_lo:+.2f} to {c_hi:+.2f}"
         note = f"{int(ct['n'])} youth with both surveys; not a causal effect"
@@ -997,7 +997,7 @@ def key_numbers(
     (120, '120')
     """
     _check_program(program)
-    min_cell = _check_min_cell(min_cell)
+    min_cell = check_min_cell(min_cell)
     if (
         isinstance(early_months, bool)
         or not isinstance(early_months, (int, np.integer))

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tim_research._checks import check_min_cell
 from tim_research.errors import DataError
 from tim_research.program import read_program
 from tim_research.program.schema import Program
@@ -129,8 +130,7 @@ def setup(
             "notebook parameter 'allow_identifiers' must be a list of column names such as "
             f"['youth.notes'], got {allow_identifiers!r}"
         )
-    if min_cell < 0:
-        raise DataError(f"notebook parameter 'min_cell' must be 0 or more, got {min_cell}")
+    check_min_cell(min_cell)
     folder = Path(data_dir).expanduser()
     if not folder.is_dir():
         raise DataError(
