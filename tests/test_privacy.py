@@ -21,7 +21,6 @@ from tim_research.errors import (
     DataError,
     IdentifierError,
     IdentifierWarning,
-    InsecureKeyFileWarning,
     ReidentificationRiskWarning,
     SmallCellWarning,
 )
@@ -138,11 +137,14 @@ def test_make_key_file_refuses_to_overwrite(tmp_path):
 
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
-def test_readable_key_file_warns(ids, tmp_path, no_key_env):
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604, 0o660])
+def test_key_file_others_can_read_is_refused_with_the_fix(ids, tmp_path, no_key_env, mode):
     path = make_key_file(tmp_path / "k")
-    path.chmod(0o644)
-    with pytest.warns(InsecureKeyFileWarning, match="chmod 600"):
+    path.chmod(mode)
+    with pytest.raises(DataError, match=r"chmod 600 .*k` and run again"):
         pseudonymise(ids, key_file=path)
+    path.chmod(0o600)
+    assert len(pseudonymise(ids, key_file=path)) == len(ids)
 
 
 def test_missing_key_file_raises(ids, tmp_path, no_key_env):

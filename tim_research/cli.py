@@ -1,4 +1,8 @@
-"""The ``tim`` command: list instruments, score files, write the sample data."""
+"""The ``tim`` command: instruments, scoring, prevalence, reports, pseudonyms, sample data.
+
+Each subcommand imports the library inside its function: the import time of pandas, SciPy and
+papermill would otherwise be paid by ``tim --help`` and by every quick command.
+"""
 
 from __future__ import annotations
 
@@ -79,11 +83,69 @@ def _pairs(text: str, what: str) -> dict[str, str]:
 
 
 def _cmd_instruments(args: argparse.Namespace) -> int:
-    from tim_research.instruments import list_instruments
+    from tim_research.instruments import list_instruments, load_instrument
 
+    if args.id:
+        print(_describe_instrument(load_instrument(args.id, paths=args.instruments_dir)))
+        return 0
     table = list_instruments(paths=args.instruments_dir)
-    print(table[["id", "name", "items", "scales"]].to_string(index=False))
+    width = max(len(i) for i in table["id"])
+    print(f"{'id':<{width}}  items  instrument")
+    for row in table.itertuples():
+        name = (
+            row.name if len(row.name) <= 100 - width - 9 else row.name[: 100 - width - 12] + "..."
+        )
+        print(f"{row.id:<{width}}  {row.items:>5}  {name}")
+    print("\n`tim instruments ID` shows one instrument's items, answers, scales and options.")
     return 0
+
+
+def _wrap(text: str, indent: str = "  ") -> str:
+    import textwrap
+
+    return textwrap.fill(
+        " ".join(str(text).split()), width=100, initial_indent=indent, subsequent_indent=indent
+    )
+
+
+def _describe_instrument(inst: Instrument) -> str:
+    """One instrument's rules as plain text of at most 100 columns."""
+    lines = [f"{inst.id}: {inst.name}", _wrap(f"version: {inst.version}", ""), ""]
+    if inst.caveat:
+        lines += [_wrap(inst.caveat, ""), ""]
+    lines += ["Citation:", _wrap(inst.citation), "Licence:", _wrap(inst.licence), ""]
+    lines.append("Items (short labels; item wording is not shipped):")
+    for item in inst.items:
+        rev = " (reverse-keyed)" if item.reverse else ""
+        label = f"{item.id}: {item.label}{rev} [{item.response_set}]"
+        lines.append(_wrap(label))
+    lines += ["", "Answers:"]
+    for rs in inst.response_sets.values():
+        missing = set(rs.missing_codes)
+        codes = ", ".join(
+            f"{c}={lab}" + (" (missing)" if c in missing else "")
+            for c, lab in zip(rs.codes, rs.labels, strict=False)
+        )
+        lines.append(_wrap(f"{rs.id}: {codes}"))
+    lines += ["", "Scales (output column: method of parts; minimum answered):"]
+    for scale in inst.scales:
+        parts = ", ".join([*scale.items, *scale.scales])
+        lines.append(
+            _wrap(
+                f"{inst.scale_column(scale.id)}: {scale.method} of {parts}; "
+                f"min {scale.min_answered}" + ("; prorated" if scale.prorate else "")
+            )
+        )
+        for cut in scale.cutoffs:
+            mark = " (default)" if cut.default else ""
+            bins = "; ".join(b.label for b in cut.bins)
+            lines.append(_wrap(f"cut-offs {cut.id}{mark}: {bins}", "      "))
+    if inst.options:
+        lines += ["", "Options (--option NAME=CHOICE):"]
+        for opt in inst.options.values():
+            choices = ", ".join(c + (" (default)" if c == opt.default else "") for c in opt.choices)
+            lines.append(_wrap(f"{opt.id}: {choices}. {opt.description}"))
+    return "\n".join(lines)
 
 
 def _check_input(path: Path) -> None:
@@ -143,6 +205,20 @@ def _index_rows(data: pd.DataFrame, args: argparse.Namespace) -> pd.DataFrame:
     return data.set_index(args.id_column)
 
 
+def _column_map(text: str) -> dict[str, str]:
+    """--columns: pairs, a .toml/.json file, or the name of a map shipped with the package."""
+    from tim_research.instruments import column_maps, load_column_map
+
+    if "=" not in text and Path(text).suffix.lower() not in (".json", ".toml"):
+        if text.casefold() in column_maps():
+            return load_column_map(text)
+        raise TimResearchError(
+            "--columns: expected KEY=VALUE pairs separated by commas, a .toml/.json file, or "
+            f"the name of a shipped map ({', '.join(column_maps())}); got {text!r}"
+        )
+    return _pairs(text, "--columns")
+
+
 def _options(
     args: argparse.Namespace, instruments: Sequence[Instrument]
 ) -> dict[str, dict[str, str]] | None:
@@ -185,9 +261,20 @@ def _cmd_score(args: argparse.Namespace) -> int:
     _check_out_folder(out)
     instruments = [load_instrument(i, paths=args.instruments_dir) for i in args.instrument]
     options = _options(args, instruments)
-    columns = _pairs(args.columns, "--columns") if args.columns else None
+    columns = _column_map(args.columns) if args.columns else None
     cutoffs = _pairs(args.cutoffs, "--cutoffs") if args.cutoffs else None
-    data = _index_rows(_read_input(args.input, args.id_column or ()), args)
+    keep = list(dict.fromkeys(args.keep or ()))
+    data = _index_rows(_read_input(args.input, [*(args.id_column or ()), *keep]), args)
+    absent = [c for c in keep if c not in data.columns]
+    if absent:
+        raise TimResearchError(
+            f"--keep: {args.input} has no column {', '.join(map(repr, absent))}"
+            + (
+                " (an --id-column is written anyway)"
+                if set(absent) & set(args.id_column or ())
+                else ""
+            )
+        )
     result = score(
         data,
         instruments,
@@ -196,6 +283,8 @@ def _cmd_score(args: argparse.Namespace) -> int:
         cutoffs=cutoffs,
         on_invalid=args.on_invalid,
     )
+    if keep:
+        result = data[keep].join(result)
     try:
         write_table(result, out)
     except TimResearchError as exc:
@@ -212,10 +301,131 @@ def _cmd_score(args: argparse.Namespace) -> int:
             "disk's free space, the file size limit (ulimit -f) and the folder's permissions; "
             "any existing file is unchanged"
         ) from exc
+    sidecar = _write_sidecar(out, args, instruments, options, cutoffs, len(result))
     for inst in instruments:
         if inst.caveat:
             print(f"note ({inst.id}): {inst.caveat}", file=sys.stderr)
     print(f"scored {len(result)} rows ({', '.join(i.id for i in instruments)}) -> {out}")
+    print(f"scoring choices recorded in {sidecar}")
+    return 0
+
+
+def _write_sidecar(
+    out: Path,
+    args: argparse.Namespace,
+    instruments: Sequence[Instrument],
+    options: dict[str, dict[str, str]] | None,
+    cutoffs: dict[str, str] | None,
+    rows: int,
+) -> Path:
+    """OUT.json beside the scores: what was scored, how, and by which version of tim."""
+    from importlib.metadata import version
+
+    chosen = options or {}
+    record = {
+        "input": Path(args.input).name,
+        "output": out.name,
+        "rows": rows,
+        "tim_research": version("tim-research"),
+        "instruments": [
+            {
+                "id": inst.id,
+                "name": inst.name,
+                "version": inst.version,
+                "options": {
+                    name: chosen.get(inst.id, {}).get(name, opt.default)
+                    for name, opt in inst.options.items()
+                },
+                "cutoff_sets": {
+                    inst.scale_column(sc.id): (cutoffs or {}).get(
+                        inst.scale_column(sc.id),
+                        next((c.id for c in sc.cutoffs if c.default), None),
+                    )
+                    for sc in inst.scales
+                    if sc.cutoffs
+                },
+            }
+            for inst in instruments
+        ],
+        "on_invalid": args.on_invalid,
+        "id_columns": list(args.id_column or []),
+        "kept_columns": list(args.keep or []),
+    }
+    path = out.with_name(out.name + ".json")
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        tmp.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+        os.replace(tmp, path)  # as the scores: whole or not at all
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def _cmd_prevalence(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from tim_research.io import write_table
+    from tim_research.stats.prevalence import prevalence
+
+    out = Path(args.out)
+    if out.suffix.lower() not in _WRITERS:
+        raise TimResearchError(f"--out must end in one of {', '.join(_WRITERS)}, got {out.name!r}")
+    _check_out_folder(out)
+    by = list(args.by or [])
+    design = {"weights": args.weights, "strata": args.strata, "psu": args.psu, "fpc": args.fpc}
+    # labels (states, strata, PSUs) are read as text so that codes such as 04 keep their form
+    text_columns = [*by, *(c for c in (args.strata, args.psu) if c)]
+    data = _read_input(args.input, text_columns)
+    needed = [args.indicator, *by, *(c for c in design.values() if c)]
+    absent = [c for c in dict.fromkeys(needed) if c not in data.columns]
+    if absent:
+        raise TimResearchError(
+            f"{args.input} has no column {', '.join(map(repr, absent))}; check --indicator, "
+            "--by, --weights, --strata, --psu and --fpc"
+        )
+    import pandas as pd
+
+    for option, column in (("--weights", args.weights), ("--fpc", args.fpc)):
+        # columns carried as text by tim score --keep come back as text: numbers are numbers
+        if column and not pd.api.types.is_numeric_dtype(data[column]):
+            numbers = pd.to_numeric(data[column], errors="coerce")
+            bad = int((numbers.isna() & data[column].notna()).sum())
+            if bad:
+                raise TimResearchError(
+                    f"{option} {column}: {bad} value(s) are not numbers; give a numeric column"
+                )
+            data[column] = numbers
+    indicator = args.indicator
+    if args.at_least is not None:
+        values = pd.to_numeric(data[indicator], errors="coerce")
+        unreadable = values.isna() & data[indicator].notna()
+        if unreadable.any():
+            raise TimResearchError(
+                f"--indicator {indicator}: {int(unreadable.sum())} value(s) are not numbers, so "
+                "--at-least cannot compare them; score the file with tim score first"
+            )
+        indicator = f"{args.indicator}_at_least_{args.at_least:g}"
+        data[indicator] = np.where(values.isna(), np.nan, (values >= args.at_least) * 1.0)
+    table = prevalence(
+        data,
+        indicator,
+        by=by or None,
+        conf_level=args.conf_level,
+        min_cell=args.min_cell,
+        **design,
+    )
+    table.insert(0, "indicator", indicator)
+    try:
+        write_table(table, out)
+    except OSError as exc:
+        raise TimResearchError(
+            f"--out: cannot write {out} ({exc.strerror or type(exc).__name__}); any existing "
+            "file is unchanged"
+        ) from exc
+    shown = table.drop(columns=["indicator", "note"]).to_string(index=False, max_rows=60)
+    print(shown)
+    kind = "design-based (Taylor linearisation)" if any(design.values()) else "Wilson"
+    print(f"{len(table)} row(s), {kind} {args.conf_level:.0%} intervals -> {out}")
     return 0
 
 
@@ -281,14 +491,41 @@ def _cmd_keygen(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Help(argparse.RawDescriptionHelpFormatter):
+    """Help pages that show each option's real default and keep the examples' line breaks."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if action.default not in (None, False, [], argparse.SUPPRESS) and "%(default)" not in text:
+            text += " (default: %(default)s)"
+        return text
+
+
+def _describe(text: str) -> str:
+    """A subcommand's description, wrapped (the formatter keeps line breaks as given)."""
+    import textwrap
+
+    return textwrap.fill(" ".join(text.split()), width=90)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tim",
-        description="Scoring and analysis for trauma-informed mentoring programs.",
+        description=_describe("Scoring and analysis for trauma-informed mentoring programs."),
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("instruments", help="list the instrument catalogue")
+    p = sub.add_parser(
+        "instruments",
+        help="list the instrument catalogue, or show one instrument",
+        description=_describe(
+            "List the instruments tim can score, or show one instrument's items, "
+            "answer codes, scales, cut-offs and options. Ids are case-insensitive."
+        ),
+        epilog="examples:\n  tim instruments\n  tim instruments brfss_ace",
+        formatter_class=_Help,
+    )
+    p.add_argument("id", nargs="?", help="an instrument id to show in full")
     p.add_argument(
         "--instruments-dir",
         action="append",
@@ -298,7 +535,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=_cmd_instruments)
 
-    p = sub.add_parser("score", help="score item responses in a CSV/Excel/SPSS/Stata/Parquet file")
+    p = sub.add_parser(
+        "score",
+        help="score item responses in a CSV/Excel/SPSS/Stata/Parquet file",
+        description=_describe(
+            "Score each row's item answers with one or more catalogued instruments and "
+            "write the scores, one row per input row, with a sidecar OUT.json recording the "
+            "instrument versions, options and cut-off sets used."
+        ),
+        epilog="examples:\n"
+        "  tim score answers.csv -i brs cyrm_r --id-column youth_id --out scores.csv\n"
+        "  tim score LLCP2022.csv -i brfss_ace --columns brfss --id-column SEQNO \\\n"
+        "      --keep _STATE _LLCPWT _STSTR _PSU --out aces.parquet",
+        formatter_class=_Help,
+    )
     p.add_argument("input", help="input file (.csv, .xlsx, .sav, .dta, .parquet)")
     p.add_argument(
         "--instrument",
@@ -314,7 +564,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--columns",
         metavar="MAP",
-        help="item=column pairs 'brfss_ace_1=ACEDEPRS,...' or a .toml/.json file",
+        help="item=column pairs 'brfss_ace_1=ACEDEPRS,...', a .toml/.json file, or the name "
+        "of a shipped map: brfss (BRFSS ACE module variable names, 2019-2023)",
     )
     p.add_argument(
         "--option", metavar="MAP", help="scoring options 'emotional_abuse=more_than_once,...'"
@@ -328,6 +579,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="COL",
         help="column(s) that identify a row, read as text and written first in the output "
         "(default: a column 'row' with the spreadsheet row number)",
+    )
+    p.add_argument(
+        "--keep",
+        nargs="+",
+        metavar="COL",
+        help="input columns to carry into the output unchanged, read as text (e.g. a state, "
+        "survey weights, strata)",
     )
     p.add_argument(
         "--on-invalid",
@@ -344,7 +602,52 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=_cmd_score)
 
-    p = sub.add_parser("report", help="execute the report notebooks per site and publish HTML")
+    p = sub.add_parser(
+        "prevalence",
+        help="share of people with an indicator, overall or by group, with survey weights",
+        description=_describe(
+            "Prevalence of a 0/1 indicator (or of a score at or above a threshold), "
+            "overall or by group, with Wilson intervals or, given a survey design, "
+            "Taylor-linearised standard errors as R's survey::svymean; groups are domains of the "
+            "whole design. Counts below --min-cell are suppressed, with complementary cells."
+        ),
+        epilog="examples:\n"
+        "  tim prevalence aces.parquet --indicator brfss_ace_score --at-least 4 --by _STATE \\\n"
+        "      --weights _LLCPWT --strata _STSTR --psu _PSU --out aces_4plus_by_state.csv\n"
+        "  tim prevalence youth_scores.csv --indicator brfss_ace_emotional_abuse --out ea.csv",
+        formatter_class=_Help,
+    )
+    p.add_argument("input", help="input file (.csv, .xlsx, .sav, .dta, .parquet)")
+    p.add_argument("--indicator", required=True, metavar="COL", help="0/1 column (or a score)")
+    p.add_argument(
+        "--at-least",
+        type=float,
+        metavar="X",
+        help="count people whose --indicator value is X or more (e.g. an ACE score of 4+)",
+    )
+    p.add_argument("--by", nargs="+", metavar="COL", help="group column(s): one row per group")
+    p.add_argument("--weights", metavar="COL", help="survey weight column")
+    p.add_argument("--strata", metavar="COL", help="stratum column")
+    p.add_argument("--psu", metavar="COL", help="primary sampling unit column (first stage)")
+    p.add_argument("--fpc", metavar="COL", help="finite population correction (first stage)")
+    p.add_argument("--min-cell", type=int, default=5, metavar="N", help="smallest count shown")
+    p.add_argument("--conf-level", type=float, default=0.95, help="confidence level")
+    p.add_argument(
+        "--out", "-o", required=True, help="output file (.csv, .xlsx, .parquet, .sav, .dta)"
+    )
+    p.set_defaults(func=_cmd_prevalence)
+
+    p = sub.add_parser(
+        "report",
+        help="execute the report notebooks per site and publish HTML",
+        description=_describe(
+            "Run the report notebooks for the whole program and for each site, check "
+            "every page with the safety gate, and publish the batch at OUT/latest/index.html."
+        ),
+        epilog="examples:\n  tim report --data data/sample --out reports --jobs 2\n"
+        "  tim report --data /srv/program --out /srv/reports --resume --wait",
+        formatter_class=_Help,
+    )
     p.add_argument("--config", default="notebooks/reports.toml", help="report configuration")
     p.add_argument("--data", default="data/sample", help="program data package folder")
     p.add_argument("--out", default="reports", help="output folder (batches and 'latest')")
@@ -365,7 +668,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=_cmd_report)
 
-    p = sub.add_parser("pseudonymise", help="replace id columns of a file by keyed pseudonyms")
+    p = sub.add_parser(
+        "pseudonymise",
+        help="replace id columns of a file by keyed pseudonyms",
+        description=_describe(
+            "Replace the values of id columns by keyed HMAC-SHA256 pseudonyms, stable "
+            "for one key; every other column is written unchanged."
+        ),
+        epilog="example:\n  tim keygen key.bin\n"
+        "  tim pseudonymise export.csv clean.csv --columns record_no --key-file key.bin",
+        formatter_class=_Help,
+    )
     p.add_argument("input", help="input file (.csv, .xlsx, .sav, .dta, .parquet)")
     p.add_argument("output", help="output file (.csv, .xlsx, .parquet, .sav, .dta)")
     p.add_argument(
@@ -391,14 +704,29 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--length", type=int, default=12, help="pseudonym length")
     p.set_defaults(func=_cmd_pseudonymise)
 
-    p = sub.add_parser("keygen", help="write a new random pseudonym key file (mode 0600)")
-    p.add_argument("path")
+    p = sub.add_parser(
+        "keygen",
+        help="write a new random pseudonym key file (mode 0600)",
+        description=_describe("Write a new random key for tim pseudonymise, readable by you only."),
+        epilog="example:\n  tim keygen ~/.config/tim/key.bin",
+        formatter_class=_Help,
+    )
+    p.add_argument("path", help="key file to create")
     p.set_defaults(func=_cmd_keygen)
 
-    p = sub.add_parser("sample", help="write the synthetic sample program (data/sample)")
+    p = sub.add_parser(
+        "sample",
+        help="write the synthetic sample program (data/sample)",
+        description=_describe(
+            "Simulate a mentoring program with planted effects and write it as a data "
+            "package; nobody in it is real."
+        ),
+        epilog="example:\n  tim sample --out other --seed 7 --n-youth 300",
+        formatter_class=_Help,
+    )
     p.add_argument("--out", required=True, help="folder to write")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--n-youth", type=int, default=600)
+    p.add_argument("--seed", type=int, default=0, help="random seed")
+    p.add_argument("--n-youth", type=int, default=600, help="number of young people")
     p.set_defaults(func=_cmd_sample)
     return parser
 
@@ -417,6 +745,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         except TimResearchError as exc:
             _error(args.command, _cli_terms(str(exc)))
             status = 2
+        except BrokenPipeError:
+            # the reader went away (`tim instruments | head`): nothing more to say to it
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            status = 0
         except KeyboardInterrupt as exc:
             # Ctrl-C or a scheduler's SIGTERM: work in progress was cleaned up on the way out
             by_term = "signal 15" in str(exc)

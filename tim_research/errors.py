@@ -28,7 +28,6 @@ __all__ = [
     "ProratedScoreWarning",
     "SmallCellWarning",
     "IdentifierWarning",
-    "InsecureKeyFileWarning",
     "ReidentificationRiskWarning",
     "ReliabilityWarning",
     "ConvergenceWarning",
@@ -99,10 +98,6 @@ class SmallCellWarning(TimResearchWarning):
 
 class IdentifierWarning(TimResearchWarning):
     """Columns that look like direct identifiers remain in data about to be shared."""
-
-
-class InsecureKeyFileWarning(TimResearchWarning):
-    """A pseudonym key file can be read by other users of the computer."""
 
 
 class ReidentificationRiskWarning(TimResearchWarning):

@@ -7,6 +7,7 @@ in ``paths=`` (or the file itself to :func:`load_instrument`). See ``README.md``
 
 from __future__ import annotations
 
+import difflib
 import math
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
@@ -28,7 +29,9 @@ __all__ = [
     "ResponseSet",
     "Scale",
     "builtin_folder",
+    "column_maps",
     "list_instruments",
+    "load_column_map",
     "load_instrument",
 ]
 
@@ -606,10 +609,21 @@ def load_instrument(instrument: str | Path, *, paths: Iterable[str | Path] = ())
         candidate = folder / f"{instrument}.toml"
         if candidate.is_file():
             return _read_file(candidate)
-    known = ", ".join(list_instruments(paths=paths)["id"])
+    # ids are case-insensitive: "BRS" and "PCL5" as people type them in scripts and shells
+    ids = {
+        path.stem.casefold(): path
+        for f in reversed(list(_folders(paths)))
+        for path in sorted(f.glob("*.toml"))
+    }
+    wanted = str(instrument).casefold()
+    if wanted in ids:
+        return _read_file(ids[wanted])
+    close = difflib.get_close_matches(wanted, sorted(ids), n=1, cutoff=0.6)
+    hint = f" Did you mean {ids[close[0]].stem!r}?" if close else ""
+    known = ", ".join(sorted(path.stem for path in ids.values()))
     raise InstrumentError(
-        f"unknown instrument {str(instrument)!r}; known instruments: {known}. To add one, write "
-        "<id>.toml in a folder and pass paths=[folder]."
+        f"unknown instrument {str(instrument)!r}.{hint} Known instruments: {known}. To add one, "
+        "write <id>.toml in a folder and pass paths=[folder]."
     )
 
 
@@ -640,3 +654,39 @@ def list_instruments(*, paths: Iterable[str | Path] = ()) -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(rows, columns=["id", "name", "items", "scales", "licence", "source"])
+
+
+def column_maps() -> list[str]:
+    """Names of the column maps that ship with the package (see :func:`load_column_map`).
+
+    Examples
+    --------
+    >>> "brfss" in column_maps()
+    True
+    """
+    return sorted(p.stem for p in (builtin_folder() / "column_maps").glob("*.toml"))
+
+
+def load_column_map(name: str) -> dict[str, str]:
+    """A shipped map of item ids to the column names of a known data source.
+
+    Parameters
+    ----------
+    name
+        A map name from :func:`column_maps`, e.g. ``"brfss"`` (BRFSS ACE module variable names,
+        2019-2023 public-use files), case-insensitive.
+
+    Examples
+    --------
+    >>> load_column_map("brfss")["brfss_ace_8"]
+    'ACESWEAR'
+    """
+    folder = builtin_folder() / "column_maps"
+    known = column_maps()
+    if str(name).casefold() not in known:
+        raise InstrumentError(
+            f"unknown column map {str(name)!r}; the package ships {', '.join(known)}"
+        )
+    with open(folder / f"{str(name).casefold()}.toml", "rb") as fh:
+        return {str(k): str(v) for k, v in tomllib.load(fh).items()}
+

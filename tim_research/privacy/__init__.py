@@ -45,7 +45,6 @@ from tim_research.errors import (
     DataError,
     IdentifierError,
     IdentifierWarning,
-    InsecureKeyFileWarning,
     ReidentificationRiskWarning,
     SmallCellWarning,
 )
@@ -104,15 +103,14 @@ _KEY_HELP = (
 
 
 def _check_key_file_mode(path: Path) -> None:
+    # a key others can read lets them undo every pseudonym made with it: refuse, don't warn
     if os.name != "posix":
         return
     mode = path.stat().st_mode
     if mode & 0o077:
-        warnings.warn(
-            f"pseudonym key file {path} can be read by other users (mode {mode & 0o777:o}); "
-            f"restrict it with `chmod 600 {path}`",
-            InsecureKeyFileWarning,
-            stacklevel=4,
+        raise DataError(
+            f"pseudonym key file {path} can be read or changed by other users (mode "
+            f"{mode & 0o777:o}); restrict it with `chmod 600 {path}` and run again"
         )
 
 
