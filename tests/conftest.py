@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -13,6 +14,11 @@ REPO = Path(__file__).resolve().parents[1]
 # Real data sets that nobody on the project wrote; origin and licence in each folder's SOURCES.md.
 EXTERNAL_DIRS = (REPO / "tests" / "data" / "external", REPO / "data" / "external")
 REFERENCE_VALUES = REPO / "tests" / "reference" / "values"
+
+# Notebook kernels and report workers are child processes started outside the repository root:
+# make them import this checkout's package, not the one an editable install happens to point at
+# (another checkout or worktree), so that they test the code the tests come with.
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
 
 # sha256 of each file, as listed in its SOURCES.md
 EXTERNAL_SHA256 = {
@@ -55,3 +61,28 @@ def reference_values():
         return json.loads((REFERENCE_VALUES / f"{stem}.json").read_text())
 
     return _load
+
+
+# Longest work first, so that under xdist (`--dist loadgroup --no-loadscope-reorder`, see
+# pyproject.toml) no long test is left to start last while the other workers sit idle.
+LONGEST_FIRST = ("test_default_batch_on_the_sample_publishes_every_report",)
+
+
+def _start_rank(item: pytest.Item) -> int:
+    if getattr(item, "originalname", item.name) in LONGEST_FIRST:
+        return 0
+    if any(m.args == ("report-shared-batch",) for m in item.iter_markers("xdist_group")):
+        return 1
+    if item.get_closest_marker("slow"):
+        return 2
+    return 3
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark nbval cells slow and keep each notebook on one worker; order longest first."""
+    for item in items:
+        if type(item).__module__.startswith("nbval"):  # a cell re-executed in the notebook's kernel
+            item.add_marker(pytest.mark.slow)
+            # the cells of a notebook share one kernel: they must run in order on one worker
+            item.add_marker(pytest.mark.xdist_group(f"nbval-{item.path.name}"))
+    items.sort(key=_start_rank)  # stable: the order within each rank is kept
