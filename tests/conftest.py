@@ -1,4 +1,17 @@
-"""Shared fixtures: the external reference data in the repository, checked by hash before use."""
+"""Shared fixtures: the external reference data in the repository, checked by hash before use.
+
+Also suite-wide rules (this conftest is loaded whenever tests/ is collected, as by make test):
+
+- Child processes (nbval and papermill kernels, report workers) import this checkout's package,
+  not the one an editable install happens to point at (another checkout or worktree).
+- nbval cells execute notebooks: they are marked ``slow`` like the other kernel tests.
+- The longest work is ordered first: under xdist (``--dist loadfile --no-loadscope-reorder`` in
+  pyproject.toml) each file goes to one worker as a unit, in the order of its first test, so the
+  files with report batches and notebook runs start first and no long file starts last while
+  the other worker sits idle. (``loadfile`` also keeps a notebook's nbval cells, which share one
+  kernel, on one worker; ``loadgroup`` would not help: with pytest 9.2 it no longer groups,
+  pytest-xdist issue #1386.)
+"""
 
 from __future__ import annotations
 
@@ -14,10 +27,6 @@ REPO = Path(__file__).resolve().parents[1]
 # Real data sets that nobody on the project wrote; origin and licence in each folder's SOURCES.md.
 EXTERNAL_DIRS = (REPO / "tests" / "data" / "external", REPO / "data" / "external")
 REFERENCE_VALUES = REPO / "tests" / "reference" / "values"
-
-# Notebook kernels and report workers are child processes started outside the repository root:
-# make them import this checkout's package, not the one an editable install happens to point at
-# (another checkout or worktree), so that they test the code the tests come with.
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
 
 # sha256 of each file, as listed in its SOURCES.md
@@ -63,26 +72,19 @@ def reference_values():
     return _load
 
 
-# Longest work first, so that under xdist (`--dist loadgroup --no-loadscope-reorder`, see
-# pyproject.toml) no long test is left to start last while the other workers sit idle.
+# the single longest test (~40 s alone on 2 cores): its file goes out to a worker first
 LONGEST_FIRST = ("test_default_batch_on_the_sample_publishes_every_report",)
 
 
 def _start_rank(item: pytest.Item) -> int:
     if getattr(item, "originalname", item.name) in LONGEST_FIRST:
         return 0
-    if any(m.args == ("report-shared-batch",) for m in item.iter_markers("xdist_group")):
-        return 1
-    if item.get_closest_marker("slow"):
-        return 2
-    return 3
+    return 1 if item.get_closest_marker("slow") else 2
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark nbval cells slow and keep each notebook on one worker; order longest first."""
+    """Mark nbval cells slow; order the longest work first."""
     for item in items:
-        if type(item).__module__.startswith("nbval"):  # a cell re-executed in the notebook's kernel
+        if type(item).__module__.startswith("nbval"):
             item.add_marker(pytest.mark.slow)
-            # the cells of a notebook share one kernel: they must run in order on one worker
-            item.add_marker(pytest.mark.xdist_group(f"nbval-{item.path.name}"))
     items.sort(key=_start_rank)  # stable: the order within each rank is kept

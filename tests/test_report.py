@@ -2,7 +2,7 @@
 
 End-to-end tests are marked ``slow`` (kernels, worker processes). They use a small probe
 notebook and configs written in tmp_path; the tests that only read a batch's outputs share one
-session batch (``shared_batch``), kept on one xdist worker by their ``xdist_group``. Only
+session batch (``shared_batch``; ``--dist loadfile`` keeps this file on one xdist worker). Only
 ``test_default_batch_on_the_sample_publishes_every_report`` runs the real notebooks.
 """
 
@@ -109,7 +109,6 @@ SHARED_RUNS = [
     ("identifier", "program", {"mode": "identifier"}),
     ("small", "program", {"mode": "small"}),
 ]
-shares_batch = pytest.mark.xdist_group("report-shared-batch")
 
 
 @pytest.fixture(scope="session")
@@ -131,7 +130,6 @@ def _run(result, name):
 
 
 @pytest.mark.slow
-@shares_batch
 def test_batch_per_site_index_manifest_and_html_without_code(shared_batch):
     result, out = shared_batch
     runs = [r for r in result.runs if r.template in PER_SITE]
@@ -199,7 +197,6 @@ def test_failing_run_is_kept_alone_and_resume_reruns_only_it(probe_dir, tmp_path
 
 
 @pytest.mark.slow
-@shares_batch
 def test_interrupted_batch_leaves_the_published_batch_untouched(shared_batch, probe_dir, tmp_path):
     # a copy of the shared batch's output folder is the published batch b1 (`latest` is relative)
     out = tmp_path / "out"
@@ -252,7 +249,6 @@ def test_run_limit_kills_a_hanging_run(probe_dir, tmp_path):
 
 
 @pytest.mark.slow
-@shares_batch
 @pytest.mark.parametrize(
     ("mode", "message"), [("identifier", "direct identifier"), ("small", "below min_cell=5")]
 )
@@ -315,7 +311,6 @@ def test_dask_executor_on_a_local_cluster(probe_dir, tmp_path):
 
 
 @pytest.mark.slow
-@shares_batch
 def test_staff_html_leaves_out_warnings_but_the_notebook_keeps_them(shared_batch):
     result, out = shared_batch
     assert _run(result, "warn").status == "ok"
