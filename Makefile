@@ -25,11 +25,13 @@ test: setup
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -n auto
 
-## the edit loop: everything but notebook execution and report batches (under a minute)
+## the edit loop: everything but notebook execution and report batches (under a minute):
+## unit, R-reference and project tests and doctests; no nbval, no kernels, no report batches
+## (tests marked slow; nbval cells are marked slow too, and notebooks/ is not collected)
 test-fast: setup
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -n auto -p no:nbval -m "not slow" tests tim_research
+	$(BIN)/python -m pytest -n auto -m "not slow" tests tim_research
 
 lint: setup
 	$(BIN)/ruff check .

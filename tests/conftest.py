@@ -1,9 +1,23 @@
-"""Shared fixtures: the external reference data in the repository, checked by hash before use."""
+"""Shared fixtures: the external reference data in the repository, checked by hash before use.
+
+Also suite-wide rules (this conftest is loaded whenever tests/ is collected, as by make test):
+
+- Child processes (nbval and papermill kernels, report workers) import this checkout's package,
+  not the one an editable install happens to point at (another checkout or worktree).
+- nbval cells execute notebooks: they are marked ``slow`` like the other kernel tests.
+- The longest work is ordered first: under xdist (``--dist loadfile --no-loadscope-reorder`` in
+  pyproject.toml) each file goes to one worker as a unit, in the order of its first test, so the
+  files with report batches and notebook runs start first and no long file starts last while
+  the other worker sits idle. (``loadfile`` also keeps a notebook's nbval cells, which share one
+  kernel, on one worker; ``loadgroup`` would not help: with pytest 9.2 it no longer groups,
+  pytest-xdist issue #1386.)
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +35,7 @@ settings.load_profile("tim")
 # Real data sets that nobody on the project wrote; origin and licence in each folder's SOURCES.md.
 EXTERNAL_DIRS = (REPO / "tests" / "data" / "external", REPO / "data" / "external")
 REFERENCE_VALUES = REPO / "tests" / "reference" / "values"
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
 
 # sha256 of each file, as listed in its SOURCES.md
 EXTERNAL_SHA256 = {
@@ -108,3 +123,21 @@ def _hidden_ranges(
 def hidden_ranges():
     """Return ``hidden_ranges(counts, hidden, nonzero_known=False)``: {cell: (lowest, highest)}."""
     return _hidden_ranges
+
+
+# the single longest test (~40 s alone on 2 cores): its file goes out to a worker first
+LONGEST_FIRST = ("test_default_batch_on_the_sample_publishes_every_report",)
+
+
+def _start_rank(item: pytest.Item) -> int:
+    if getattr(item, "originalname", item.name) in LONGEST_FIRST:
+        return 0
+    return 1 if item.get_closest_marker("slow") else 2
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark nbval cells slow; order the longest work first."""
+    for item in items:
+        if type(item).__module__.startswith("nbval"):
+            item.add_marker(pytest.mark.slow)
+    items.sort(key=_start_rank)  # stable: the order within each rank is kept

@@ -116,6 +116,7 @@ def test_percent_reader_round_trips_cell_kinds_and_tags():
         read_percent("x = 1\n# %%\n")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", PAIRS, ids=lambda p: p.stem)
 def test_notebook_runs_with_other_parameters(path, tmp_path):
     import papermill as pm

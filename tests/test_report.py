@@ -1,9 +1,16 @@
-"""tim report: batches, faults, resume, atomic publishing, the safety gate, Dask."""
+"""tim report: batches, faults, resume, atomic publishing, the safety gate, Dask.
+
+End-to-end tests are marked ``slow`` (kernels, worker processes). They use a small probe
+notebook and configs written in tmp_path; the tests that only read a batch's outputs share one
+session batch (``shared_batch``; ``--dist loadfile`` keeps this file on one xdist worker). Only
+``test_default_batch_on_the_sample_publishes_every_report`` runs the real notebooks.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -22,17 +29,20 @@ from tim_research.report.gate import scan, small_cells, tables_in_html
 
 SAMPLE = REPO / "data" / "sample"
 
+# failing and hanging runs stop before any import; the others read the sample with pandas only
+# (the real notebooks and their imports are exercised by the default batch test)
 PROBE = textwrap.dedent(
     """
     import time
-    import pandas as pd
-    from tim_research.program import read_program
-    program = read_program(data_dir)
-    youth = program.youth if site is None else program.youth[program.youth["site"] == site]
     if mode == "fail":
         raise RuntimeError("planted failure")
     if mode == "slow":
         time.sleep(60)
+    import os
+    import pandas as pd
+    youth = pd.read_csv(os.path.join(data_dir, "youth.csv"), dtype=str, keep_default_na=False)
+    if site is not None:
+        youth = youth[youth["site"] == site]
     if mode == "identifier":
         print("first youth:", youth["youth_id"].iloc[0])
     if mode == "warn":
@@ -90,34 +100,68 @@ def probe_dir(tmp_path):
     return folder
 
 
-def test_batch_per_site_index_manifest_and_html_without_code(probe_dir, tmp_path):
-    cfg = _config(probe_dir, [("overview", "program", {}), ("site", "each_site", {})])
-    out = tmp_path / "out"
+# runs of the shared batch: a program run and a run per site that pass, and the probes for the
+# staff HTML (warn) and the safety gate (identifier, small), which tests look up by name
+PER_SITE = ("overview", "site")
+SHARED_RUNS = [
+    ("overview", "program", {}),
+    ("site", "each_site", {}),
+    ("warn", "program", {"mode": "warn"}),
+    ("identifier", "program", {"mode": "identifier"}),
+    ("small", "program", {"mode": "small"}),
+]
+
+
+@pytest.fixture(scope="session")
+def shared_batch(tmp_path_factory):
+    """``(result, out)`` of one batch on the sample, published as ``b1``: read it, never write."""
+    folder = tmp_path_factory.mktemp("shared-batch")
+    notebooks = folder / "nb"
+    notebooks.mkdir()
+    _probe_notebook(notebooks)
+    cfg = _config(notebooks, SHARED_RUNS)
+    out = folder / "out"
     result = run_report(config=cfg, data=SAMPLE, out=out, jobs=2, progress=False, batch_id="b1")
-    assert [r.name for r in result.runs] == [
+    return result, out
+
+
+def _run(result, name):
+    (run,) = [r for r in result.runs if r.name == name]
+    return run
+
+
+@pytest.mark.slow
+def test_batch_per_site_index_manifest_and_html_without_code(shared_batch):
+    result, out = shared_batch
+    runs = [r for r in result.runs if r.template in PER_SITE]
+    assert [r.name for r in runs] == [
         "overview",
         "site-north",
         "site-south",
         "site-east",
         "site-west",
     ]
-    assert not result.failed
+    assert not [r for r in runs if r in result.failed]
     latest = out / "latest"
     assert latest.is_symlink() and latest.resolve() == (out / "batches" / "b1").resolve()
     manifest = json.loads((latest / "manifest.json").read_text())
     assert manifest["data_fingerprint"] == data_fingerprint(SAMPLE)
     assert {"pandas", "papermill", "tim-research"} <= set(manifest["versions"])
     assert len(manifest["git_commit"]) in (40, 7) or manifest["git_commit"] == "unknown"
+    assert [r["name"] for r in manifest["runs"]] == [r.name for r in result.runs]
     for run in manifest["runs"]:
+        if run["template"] not in PER_SITE:
+            continue
         assert run["status"] == "ok" and run["seconds"] > 0
         html = (latest / run["name"] / "report.html").read_text()
-        assert "read_program" not in html  # no code cells in the staff HTML
+        assert "read_csv" not in html  # no code cells in the staff HTML
         assert "A test notebook." in html
     index = (latest / "index.html").read_text()
     assert all(f"{r}/report.html" in index for r in ("overview", "site-west"))
     assert "population research measures" in index
 
 
+@pytest.mark.slow
 def test_failing_run_is_kept_alone_and_resume_reruns_only_it(probe_dir, tmp_path, capsys):
     cfg = _config(probe_dir, [("good", "program", {}), ("bad", "program", {"mode": "fail"})])
     out = tmp_path / "out"
@@ -147,20 +191,22 @@ def test_failing_run_is_kept_alone_and_resume_reruns_only_it(probe_dir, tmp_path
     )
     # fix the failing run and resume: only it is executed again
     cfg.write_text(cfg.read_text().replace('mode = "fail"', 'mode = "ok"'))
-    result = run_report(config=cfg, data=SAMPLE, out=out, resume=True, progress=False)
+    result = run_report(config=cfg, data=SAMPLE, out=out, resume=True, jobs=1, progress=False)
     reused = {r.name: r.reused for r in result.runs}
     assert reused == {"good": True, "bad": False}
     assert not result.failed
 
 
-def test_interrupted_batch_leaves_the_published_batch_untouched(probe_dir, tmp_path):
-    cfg = _config(probe_dir, [("overview", "program", {})])
+@pytest.mark.slow
+def test_interrupted_batch_leaves_the_published_batch_untouched(shared_batch, probe_dir, tmp_path):
+    # a copy of the shared batch's output folder is the published batch b1 (`latest` is relative)
     out = tmp_path / "out"
-    run_report(config=cfg, data=SAMPLE, out=out, progress=False, batch_id="b1")
+    shutil.copytree(shared_batch[1], out, symlinks=True)
+    assert (out / "latest").resolve() == (out / "batches" / "b1").resolve()
     before = {
         p.relative_to(out): p.read_bytes() for p in (out / "batches").rglob("*") if p.is_file()
     }
-    slow = _config(probe_dir, [("overview", "program", {}), ("slow", "program", {"mode": "slow"})])
+    slow = _config(probe_dir, [("slow", "program", {"mode": "slow"})])
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -173,6 +219,8 @@ def test_interrupted_batch_leaves_the_published_batch_untouched(probe_dir, tmp_p
             str(SAMPLE),
             "--out",
             str(out),
+            "--jobs",
+            "1",
             "--no-progress",
         ],
         stdout=subprocess.DEVNULL,
@@ -192,23 +240,26 @@ def test_interrupted_batch_leaves_the_published_batch_untouched(probe_dir, tmp_p
     assert after == before
 
 
+@pytest.mark.slow
 def test_run_limit_kills_a_hanging_run(probe_dir, tmp_path):
-    cfg = _config(probe_dir, [("slow", "program", {"mode": "slow"})], run_timeout=8)
-    result = run_report(config=cfg, data=SAMPLE, out=tmp_path / "out", progress=False)
+    # the probe sleeps in its first code cell: the limit only needs to cover starting the run
+    cfg = _config(probe_dir, [("slow", "program", {"mode": "slow"})], run_timeout=4)
+    result = run_report(config=cfg, data=SAMPLE, out=tmp_path / "out", jobs=1, progress=False)
     (run,) = result.runs
     assert run.status == "timeout" and run.seconds < 30
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("mode", "message"), [("identifier", "direct identifier"), ("small", "below min_cell=5")]
 )
-def test_safety_gate_blocks_planted_identifier_and_small_cell(probe_dir, tmp_path, mode, message):
-    cfg = _config(probe_dir, [("probe", "program", {"mode": mode})])
-    result = run_report(config=cfg, data=SAMPLE, out=tmp_path / "out", progress=False)
-    (run,) = result.runs
+def test_safety_gate_blocks_planted_identifier_and_small_cell(shared_batch, mode, message):
+    result, out = shared_batch
+    run = _run(result, mode)  # the run with this probe mode is named after it
     assert run.status == "blocked" and message in run.error
     assert "Y0" not in run.error  # the gate never prints identifier values
-    assert not (tmp_path / "out" / "latest" / "probe" / "report.html").exists()
+    assert not (out / "latest" / mode / "report.html").exists()
+    assert (out / "latest" / mode / "notebook.ipynb").exists()  # kept for the analyst
 
 
 def test_config_errors_unknown_parameter_and_missing_parameters_cell(probe_dir, tmp_path):
@@ -239,12 +290,14 @@ def test_gate_parses_pandas_tables_and_flags_only_count_columns():
     assert scan(["<p>Y0001</p>"], identifiers={"Y0001"}, min_cell=5)
 
 
+@pytest.mark.slow
 def test_dask_executor_on_a_local_cluster(probe_dir, tmp_path):
     import distributed
 
-    cfg = _config(probe_dir, [("overview", "program", {}), ("site", "each_site", {})])
+    # one run on one worker process: what is tested is the Dask path, not the plan
+    cfg = _config(probe_dir, [("overview", "program", {})])
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
     ) as cluster:
         result = run_report(
             config=cfg,
@@ -254,19 +307,19 @@ def test_dask_executor_on_a_local_cluster(probe_dir, tmp_path):
             scheduler=cluster.scheduler_address,
             progress=False,
         )
-    assert len(result.runs) == 5 and not result.failed
-    assert (tmp_path / "out" / "latest" / "site-east" / "report.html").exists()
+    assert len(result.runs) == 1 and not result.failed
+    assert (tmp_path / "out" / "latest" / "overview" / "report.html").exists()
 
 
-def test_staff_html_leaves_out_warnings_but_the_notebook_keeps_them(probe_dir, tmp_path):
-    cfg = _config(probe_dir, [("probe", "program", {"mode": "warn"})])
-    out = tmp_path / "out"
-    result = run_report(config=cfg, data=SAMPLE, out=out, progress=False)
-    assert not result.failed
-    assert "a note for the analyst" not in (out / "latest" / "probe" / "report.html").read_text()
-    assert "a note for the analyst" in (out / "latest" / "probe" / "notebook.ipynb").read_text()
+@pytest.mark.slow
+def test_staff_html_leaves_out_warnings_but_the_notebook_keeps_them(shared_batch):
+    result, out = shared_batch
+    assert _run(result, "warn").status == "ok"
+    assert "a note for the analyst" not in (out / "latest" / "warn" / "report.html").read_text()
+    assert "a note for the analyst" in (out / "latest" / "warn" / "notebook.ipynb").read_text()
 
 
+@pytest.mark.slow
 def test_default_batch_on_the_sample_publishes_every_report(tmp_path):
     # the main job (make run): every committed notebook passes the safety gate on the sample
     result = run_report(

@@ -689,4 +689,3 @@ def load_column_map(name: str) -> dict[str, str]:
         )
     with open(folder / f"{str(name).casefold()}.toml", "rb") as fh:
         return {str(k): str(v) for k, v in tomllib.load(fh).items()}
-
