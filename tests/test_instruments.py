@@ -171,8 +171,15 @@ def test_malformed_files_are_rejected_with_the_reason(tmp_path, change, message)
 def test_missing_folder_and_unknown_id():
     with pytest.raises(InstrumentError, match="does not exist"):
         list_instruments(paths=["no/such/folder"])
-    with pytest.raises(InstrumentError, match="known instruments: ace10"):
+    with pytest.raises(InstrumentError, match="Did you mean 'ace10'.* Known instruments: ace10"):
         load_instrument("ace99")
+    with pytest.raises(InstrumentError, match=r"'zzz'\. Known instruments"):  # nothing close
+        load_instrument("zzz")
+
+
+@pytest.mark.parametrize("typed", ["BRS", "Brs", "PCL5", "ProQOL5"])
+def test_instrument_ids_are_case_insensitive(typed):
+    assert load_instrument(typed).id == typed.casefold()
 
 
 # ----------------------------------------------------------------------------- program tables
