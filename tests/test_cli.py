@@ -195,6 +195,26 @@ def test_keygen_and_pseudonymise_a_file(tmp_path, monkeypatch, capsys):
     assert "TIM_PSEUDONYM_KEY" in capsys.readouterr().err
 
 
+def test_pseudonymise_sav_keeps_codes_and_labels(tmp_path, monkeypatch):
+    pyreadstat = pytest.importorskip("pyreadstat")
+    monkeypatch.delenv("TIM_PSEUDONYM_KEY", raising=False)
+    monkeypatch.delenv("TIM_PSEUDONYM_KEY_FILE", raising=False)
+    key = tmp_path / "key"
+    assert main(["keygen", str(key)]) == 0
+    src, out = tmp_path / "in.sav", tmp_path / "out.sav"
+    labels = {"q1": {1.0: "No", 2.0: "Yes", 9.0: "Refused"}}
+    frame = pd.DataFrame({"rid": [11.0, 12.0, 13.0], "q1": [1.0, 9.0, 2.0]})
+    pyreadstat.write_sav(
+        frame, str(src), variable_value_labels=labels, missing_ranges={"q1": [9.0]}
+    )
+    args = ["pseudonymise", str(src), str(out), "-c", "rid", "--key-file", str(key)]
+    assert main(args) == 0
+    got, meta = pyreadstat.read_sav(str(out), user_missing=True)
+    assert got["q1"].tolist() == frame["q1"].tolist()
+    assert meta.variable_value_labels == labels
+    assert meta.missing_ranges == {"q1": [{"lo": 9.0, "hi": 9.0}]}
+
+
 # ------------------------------------------------------------------ real exports, real errors
 
 BRS_HEADER = "rid,brs_1,brs_2,brs_3,brs_4,brs_5,brs_6"
