@@ -409,8 +409,12 @@ def test_duplicated_columns_and_index_raise():
     dup_cols = pd.concat([data, data[["brs_1"]]], axis=1)
     with pytest.raises(DataError, match="more than one column named"):
         score(dup_cols, "brs")
-    with pytest.raises(DataError, match="duplicated labels \\('a'\\)"):
-        score(data.rename(index={"b": "a"}), "brs")
+    renamed = data.rename(index={"b": "a"})
+    repeated = [n for n, label in enumerate(renamed.index, start=1) if label == "a"]
+    with pytest.raises(DataError, match="duplicated labels") as err:
+        score(renamed, "brs")
+    assert f"rows {', '.join(map(str, repeated))} by position" in str(err.value)
+    assert "'a'" not in str(err.value)
 
 
 def test_unknown_instrument_option_cutoff_and_mapping_raise():

@@ -184,9 +184,17 @@ def _is_dask_frame(data: object) -> bool:
 
 def _check_index(data: pd.DataFrame) -> None:
     if data.index.has_duplicates:
-        dups = data.index[data.index.duplicated()].unique()[:_MAX_ROWS_SHOWN]
+        # rows by position: the labels are often ids, which messages never repeat
+        repeated = np.flatnonzero(data.index.duplicated(keep=False))
+        rows = ", ".join(str(int(p) + 1) for p in repeated[:_MAX_ROWS_SHOWN])
+        more = (
+            f" and {len(repeated) - _MAX_ROWS_SHOWN} more"
+            if len(repeated) > _MAX_ROWS_SHOWN
+            else ""
+        )
         raise DataError(
-            f"the data's index has duplicated labels ({', '.join(map(repr, dups))}); scores are "
+            f"the data's index has duplicated labels (rows {rows}{more} by position, counted "
+            "from 1); scores are "
             "aligned to the index, so give each row a unique label (e.g. set_index on an id + "
             "wave, or reset_index())"
         )

@@ -281,7 +281,8 @@ def read_records(
     ------
     DataError
         One error naming every column with values that are not a valid code or label (or not
-        a number/date where the dictionary says so), with the record ids, and every column
+        a number/date where the dictionary says so), with how many rows and the first of
+        them (as a spreadsheet numbers the file's rows; never the values), and every column
         that the dictionary does not describe. A file whose checkbox and form status columns
         mix codes and labels, or, with ``export="auto"``, hold neither while choice fields
         have answers.
@@ -366,10 +367,6 @@ def read_records(
             f"records have column(s) {unknown} that the data dictionary does not describe; "
             "export the dictionary of the same project (and version) as the records"
         )
-    ids = raw[record_id].astype(str)
-    if "redcap_event_name" in raw.columns:
-        ids = ids + " (" + raw["redcap_event_name"].astype(str) + ")"
-
     kind_of = {col: expected[col] for col in raw.columns}
     export = _export_kind(raw, kind_of, export)
     problems: list[str] = []
@@ -406,23 +403,22 @@ def read_records(
             values, bad = _typed(text, blank, kind, info.get("validation", ""))
             out[col] = values
         if bad.any():
-            shown = [
-                f"{v!r} ({ids.iloc[i]})"
-                for v, i in zip(
-                    text[bad].iloc[:_MAX_SHOWN], np.flatnonzero(bad)[:_MAX_SHOWN], strict=True
-                )
-            ]
-            more = f" and {int(bad.sum()) - _MAX_SHOWN} more" if bad.sum() > _MAX_SHOWN else ""
+            # rows as a spreadsheet shows the export (header row 1); never the values or
+            # record ids, which belong in REDCap, not in logs
+            n_bad = int(bad.sum())
+            rows = ", ".join(str(i + 2) for i in np.flatnonzero(bad)[:_MAX_SHOWN])
+            more = f" and {n_bad - _MAX_SHOWN} more" if n_bad > _MAX_SHOWN else ""
+            shown = f"{n_bad} {'row' if n_bad == 1 else 'rows'} ({rows}{more})"
             allowed = ""
             if kind == "choice":
                 allowed = f"; allowed {_ALLOWED[export]}: {_describe(info['choices'])}"
             elif kind == "checkbox":
                 allowed = f"; allowed: {'/'.join(_CHECKBOX[export])}"
-            problems.append(f"{col}: {', '.join(shown)}{more}{allowed}")
+            problems.append(f"{col}: {shown}{allowed}")
     if problems:
         raise DataError(
             f"REDCap records ({export} export) have values that do not fit the data dictionary "
-            "(record id and event in brackets):\n  "
+            "(rows of the file, the header being row 1):\n  "
             + "\n  ".join(problems)
             + "\nCorrect them in REDCap (or the file) and export again; nothing was changed."
         )
