@@ -252,6 +252,10 @@ def test_checkbox_opt_out_and_incomplete_forms_are_missing(tmp_path):
     assert kept[item_cols].iloc[2].tolist() == [0] * 10
     assert kept[item_cols].iloc[5].sum() == 1
     assert kept[item_cols].iloc[1].isna().all()
+    # the same from records read with labels=True (form status as a categorical of labels)
+    as_labels = redcap.read_records(_ace_records(rows), ACE_DICTIONARY, labels=True)
+    assert isinstance(as_labels["ace_form_complete"].dtype, pd.CategoricalDtype)
+    pd.testing.assert_frame_equal(redcap.to_items(as_labels, redcap.read_mapping(mapping)), items)
     # without opt-out options declared, a "Prefer not to say" record reads as no ACEs
     plain = redcap.to_items(
         records,

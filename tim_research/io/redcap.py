@@ -752,13 +752,11 @@ def _incomplete(
         status = f"{forms[col]}_complete" if col in forms else None
         if status is None or status not in records.columns:
             continue
-        values = pd.to_numeric(
-            records[status].astype("object").map({"Incomplete": 0}).fillna(records[status])
-            if isinstance(records[status].dtype, pd.CategoricalDtype)
-            else records[status],
-            errors="coerce",
-        )
-        zero = (values == 0).fillna(False).astype(bool)
+        values = records[status]
+        if isinstance(values.dtype, pd.CategoricalDtype):  # read with labels=True
+            zero = (values.astype("object") == _COMPLETE["0"]).fillna(False).astype(bool)
+        else:
+            zero = (pd.to_numeric(values, errors="coerce") == 0).fillna(False).astype(bool)
         out[col] = out[col] | zero if col in out else zero
     return out
 
