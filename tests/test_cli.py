@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import REFERENCE_VALUES
@@ -132,7 +133,45 @@ def test_warnings_are_printed_as_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "tim score: warning: brs: brs_2 has values outside codes 1-5" in err
     # rows are numbered as in a spreadsheet: the header is row 1, so index 3 is row 5
-    assert "8 (row 5) (treated as unanswered)" in err
+    assert "in 1 row (row 5)" in err and "(treated as unanswered)" in err
+    assert "8 (" not in err
+
+
+def test_invalid_responses_name_rows_not_ids(tmp_path, capsys):
+    items, csv = _brs_input(tmp_path)
+    items.loc[3, "brs_2"] = 8
+    items.to_csv(csv, index=False)
+    out = tmp_path / "o.csv"
+    code = main(["score", str(csv), "-i", "brs", "--id-column", "row_id", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    # the header is row 1, so the fourth data row (index 3) is spreadsheet row 5
+    assert "in 1 row (row 5)" in err
+    assert f"'{items.loc[3, 'row_id']}'" not in err and "8 (" not in err
+
+
+def test_score_codes_ignores_label_wording(tmp_path, capsys):
+    pyreadstat = pytest.importorskip("pyreadstat")
+    items, _ = _brs_input(tmp_path)
+    items = items.head(20)
+    item_cols = [f"brs_{i}" for i in range(1, 7)]
+    src = tmp_path / "in.sav"
+    wording = {1: "1 - STRONGLY DISAGREE", 2: "2 - DISAGREE", 3: "3 - NEUTRAL", 4: "4 - AGREE"}
+    wording[5] = "5 - STRONGLY AGREE"
+    pyreadstat.write_sav(items, str(src), variable_value_labels={c: wording for c in item_cols})
+    out = tmp_path / "o.csv"
+    # without --codes the labels are read as answers and their wording is not the instrument's
+    assert main(["score", str(src), "-i", "brs", "--out", str(out)]) == 2
+    assert "has values outside" in capsys.readouterr().err
+    assert main(["score", str(src), "-i", "brs", "--codes", "--out", str(out)]) == 0
+    got = pd.read_csv(out)
+    # the BRS: mean of the six items, items 2, 4 and 6 reverse keyed (6 - code)
+    answered = items[item_cols].copy()
+    for c in ("brs_2", "brs_4", "brs_6"):
+        answered[c] = 6 - answered[c]
+    enough = answered.notna().sum(axis=1) >= 5
+    expected = answered.mean(axis=1).where(enough)
+    np.testing.assert_allclose(got["brs_score"], expected, equal_nan=True)
 
 
 def test_keygen_and_pseudonymise_a_file(tmp_path, monkeypatch, capsys):
@@ -154,6 +193,26 @@ def test_keygen_and_pseudonymise_a_file(tmp_path, monkeypatch, capsys):
     # without any key the command stops with an explanation
     assert main(["pseudonymise", str(src), str(out), "-c", "youth_id"]) == 2
     assert "TIM_PSEUDONYM_KEY" in capsys.readouterr().err
+
+
+def test_pseudonymise_sav_keeps_codes_and_labels(tmp_path, monkeypatch):
+    pyreadstat = pytest.importorskip("pyreadstat")
+    monkeypatch.delenv("TIM_PSEUDONYM_KEY", raising=False)
+    monkeypatch.delenv("TIM_PSEUDONYM_KEY_FILE", raising=False)
+    key = tmp_path / "key"
+    assert main(["keygen", str(key)]) == 0
+    src, out = tmp_path / "in.sav", tmp_path / "out.sav"
+    labels = {"q1": {1.0: "No", 2.0: "Yes", 9.0: "Refused"}}
+    frame = pd.DataFrame({"rid": [11.0, 12.0, 13.0], "q1": [1.0, 9.0, 2.0]})
+    pyreadstat.write_sav(
+        frame, str(src), variable_value_labels=labels, missing_ranges={"q1": [9.0]}
+    )
+    args = ["pseudonymise", str(src), str(out), "-c", "rid", "--key-file", str(key)]
+    assert main(args) == 0
+    got, meta = pyreadstat.read_sav(str(out), user_missing=True)
+    assert got["q1"].tolist() == frame["q1"].tolist()
+    assert meta.variable_value_labels == labels
+    assert meta.missing_ranges == {"q1": [{"lo": 9.0, "hi": 9.0}]}
 
 
 # ------------------------------------------------------------------ real exports, real errors
@@ -241,7 +300,7 @@ ERROR_CASES = [
         "invalid response advice in CLI terms",
         f"{BRS_HEADER}\nA,1,2,3,4,5,9\n",
         [],
-        r"brs: brs_6 has values outside .*\(row 2\)\. Recode them, or run again with "
+        r"brs: brs_6 has values outside .* in 1 row \(row 2\) .*\. Recode them, or run again with "
         r"--on-invalid missing",
     ),
     (

@@ -574,3 +574,31 @@ def test_write_table_under_a_file_is_a_data_error(tmp_path):
     ):
         write_table(_scores(), tmp_path / "data.csv" / "sub" / "o.csv")
     assert (tmp_path / "data.csv").read_text() == "x\n"
+
+
+@pytest.mark.parametrize("suffix", [".sav", ".dta"])
+def test_write_table_metadata_round_trip(tmp_path, suffix):
+    import pyreadstat
+
+    src, dst = tmp_path / f"in{suffix}", tmp_path / f"out{suffix}"
+    frame = pd.DataFrame({"q1": [1.0, 2.0, 1.0], "q2": [3.0, 1.0, 2.0], "x": [0.5, 1.5, 2.5]})
+    labels = {"q1": {1: "No", 2: "Yes"}, "q2": {1: "Low", 2: "Mid", 3: "High"}}
+    writer = pyreadstat.write_dta if suffix == ".dta" else pyreadstat.write_sav
+    writer(
+        frame, str(src), column_labels={"q1": "Question 1", "x": "X"}, variable_value_labels=labels
+    )
+    data = read_table(src, value_labels="codes", user_missing=True)
+    write_table(data, dst, metadata=data.attrs)
+    reader = pyreadstat.read_dta if suffix == ".dta" else pyreadstat.read_sav
+    (got, meta), (want, meta_want) = reader(str(dst)), reader(str(src))
+    pd.testing.assert_frame_equal(got, want)
+    assert meta.variable_value_labels == meta_want.variable_value_labels
+    assert meta.column_labels == meta_want.column_labels
+    assert meta.original_variable_types == meta_want.original_variable_types
+    # a categorical column is written as its label text: its value labels are not kept
+    labelled = read_table(src)
+    assert isinstance(labelled["q1"].dtype, pd.CategoricalDtype)
+    write_table(labelled, dst, metadata=labelled.attrs)
+    got, meta = reader(str(dst))
+    assert got["q1"].tolist() == ["No", "Yes", "No"] and "q1" not in meta.variable_value_labels
+    assert dict(zip(meta.column_names, meta.column_labels))["q1"] == "Question 1"

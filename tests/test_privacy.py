@@ -881,3 +881,99 @@ def test_hidden_cells_of_a_line_never_add_up_to_zero():
     for line_v, line_h in [*zip(values, mask), *zip(values.T, mask.T)]:
         if line_h.any():
             assert line_v[line_h].sum() > 0
+
+
+def _stat_meta(path):
+    """Data and metadata of an SPSS/Stata file as pyreadstat reads it, missing values kept."""
+    import pyreadstat
+
+    reader = pyreadstat.read_dta if path.suffix == ".dta" else pyreadstat.read_sav
+    return reader(str(path), user_missing=True)
+
+
+def _compare_untouched(src, dst, id_column):
+    before, meta_before = _stat_meta(src)
+    after, meta_after = _stat_meta(dst)
+    others = [c for c in before.columns if c != id_column]
+    assert after.columns.tolist() == before.columns.tolist()
+    pd.testing.assert_frame_equal(after[others], before[others])
+    for attr in [
+        "variable_value_labels",
+        "missing_ranges",
+        "missing_user_values",
+        "variable_measure",
+        "original_variable_types",
+    ]:
+        want = {c: v for c, v in (getattr(meta_before, attr) or {}).items() if c != id_column}
+        got = {c: v for c, v in (getattr(meta_after, attr) or {}).items() if c != id_column}
+        assert got == want, attr
+    labels_before = dict(zip(meta_before.column_names, meta_before.column_labels, strict=True))
+    labels_after = dict(zip(meta_after.column_names, meta_after.column_labels, strict=True))
+    assert labels_after == labels_before
+    return before, after
+
+
+def test_pseudonymise_file_sav_keeps_codes_labels_and_missing_values(tmp_path, no_key_env):
+    import pyreadstat
+
+    src, dst = tmp_path / "in.sav", tmp_path / "out.sav"
+    frame = pd.DataFrame(
+        {
+            "rid": [101.0, 102.0, 103.0, 101.0],
+            "q1": [1.0, 2.0, 99.0, 1.0],  # 99 "Refused" is user-missing
+            "q2": [5.0, 95.0, 3.0, np.nan],  # 90-99 user-missing
+            "score": [1.5, np.nan, 2.25, 3.0],
+            "site": ["North", "South", "", "North"],
+        }
+    )
+    pyreadstat.write_sav(
+        frame,
+        str(src),
+        column_labels={"rid": "Record", "q1": "Question 1", "score": "Score", "site": "Site"},
+        variable_value_labels={
+            "q1": {1.0: "No", 2.0: "Yes", 99.0: "Refused"},
+            "q2": {1.0: "Low", 5.0: "High", 95.0: "Not asked"},
+        },
+        missing_ranges={"q1": [99.0], "q2": [{"lo": 90.0, "hi": 99.0}]},
+        variable_format={"rid": "F8.0", "q1": "F2.0", "q2": "F3.0", "score": "F8.2"},
+        variable_measure={"q1": "nominal", "q2": "ordinal", "score": "scale"},
+    )
+    pseudonymise_file(src, dst, columns="rid", key=KEY)
+    before, after = _compare_untouched(src, dst, "rid")
+    # the coded columns are still codes (not label text), user-missing values kept as values
+    assert after["q1"].tolist() == frame["q1"].tolist()
+    expected = pseudonymise(pd.Series(["101", "102", "103", "101"]), key=KEY)
+    assert after["rid"].tolist() == expected.tolist()
+
+
+def test_pseudonymise_file_dta_keeps_codes_labels_and_missing_values(tmp_path, no_key_env):
+    import pyreadstat
+
+    src, dst = tmp_path / "in.dta", tmp_path / "out.dta"
+    frame = pd.DataFrame(
+        {
+            "mrn": ["A1", "B2", "A1", "C3"],
+            "q1": pd.Series([1.0, "a", 2.0, np.nan], dtype=object),  # .a: extended missing
+            "score": [1.5, 2.5, np.nan, 4.0],
+        }
+    )
+    pyreadstat.write_dta(
+        frame,
+        str(src),
+        column_labels={"mrn": "Record number", "q1": "Question 1"},
+        variable_value_labels={"q1": {1: "No", 2: "Yes"}},
+        missing_user_values={"q1": ["a"]},
+    )
+    pseudonymise_file(src, dst, columns="mrn", key=KEY)
+    _, after = _compare_untouched(src, dst, "mrn")
+    assert after["mrn"].tolist() == pseudonymise(frame["mrn"], key=KEY).tolist()
+
+
+def test_pseudonymise_file_sav_to_csv_writes_codes(tmp_path, no_key_env):
+    import pyreadstat
+
+    src, dst = tmp_path / "in.sav", tmp_path / "out.csv"
+    frame = pd.DataFrame({"rid": [1.0, 2.0], "q1": [1.0, 2.0]})
+    pyreadstat.write_sav(frame, str(src), variable_value_labels={"q1": {1.0: "No", 2.0: "Yes"}})
+    pseudonymise_file(src, dst, columns="rid", key=KEY)
+    assert pd.read_csv(dst)["q1"].tolist() == [1, 2]

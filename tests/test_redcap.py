@@ -84,9 +84,12 @@ def test_invalid_codes_are_reported_with_records(tmp_path):
     with pytest.raises(DataError) as info:
         redcap.read_records(path, DICTIONARY)
     message = str(info.value)
-    assert "brs_q1: '7' (1 (baseline_arm_1))" in message
+    # spreadsheet rows: the header is row 1, so index 0 is row 2
+    assert "brs_q1: 1 row (2)" in message
     assert "1 = Strongly disagree" in message
-    assert "race___2: 'yes'" in message and "age: 'fifteen'" in message
+    assert "race___2: 1 row (5)" in message and "age: 1 row (7)" in message
+    for value in ["'7'", "yes", "fifteen", "baseline_arm_1"]:
+        assert value not in message
 
 
 def test_columns_outside_the_dictionary_are_refused(tmp_path):
@@ -179,3 +182,147 @@ def test_dictionary_errors(tmp_path):
     pd.concat([raw, raw.iloc[[2]]]).to_csv(path, index=False)
     with pytest.raises(DataError, match="more than once"):
         redcap.read_dictionary(path)
+
+
+# --------------------------------------------------------------------------- issue 13
+
+# A project asking the ten ACE questions as one checkbox field, with "Prefer not to say" (99).
+ACE_CODES = [str(k) for k in range(1, 11)]
+ACE_CHOICES = " | ".join(f"{k}, ACE {k}" for k in ACE_CODES) + " | 99, Prefer not to say"
+ACE_DICTIONARY = pd.DataFrame(
+    {
+        "Variable / Field Name": ["record_id", "aces"],
+        "Form Name": ["ace_form", "ace_form"],
+        "Field Type": ["text", "checkbox"],
+        "Field Label": ["Record ID", "Which of these happened?"],
+        "Choices, Calculations, OR Slider Labels": ["", ACE_CHOICES],
+    }
+)
+ACE_MAPPING = (
+    "[items]\n"
+    + "".join(f'ace10_{k} = "aces___{k}"\n' for k in ACE_CODES)
+    + '\n[checkboxes.aces]\nopt_out = ["99"]\n'
+)
+
+
+def _ace_records(rows: dict[str, tuple[set[str], str]]) -> pd.DataFrame:
+    """Raw export: record id -> (ticked option codes, ace_form_complete)."""
+    table = []
+    for rid, (ticked, status) in rows.items():
+        row = {"record_id": rid}
+        row |= {f"aces___{c}": "1" if c in ticked else "0" for c in [*ACE_CODES, "99"]}
+        row["ace_form_complete"] = status
+        table.append(row)
+    return pd.DataFrame(table)
+
+
+def test_checkbox_opt_out_and_incomplete_forms_are_missing(tmp_path):
+    from tim_research import score
+
+    rows = {
+        "1": ({"1", "2"}, "2"),  # two ACEs, complete
+        "2": ({"99"}, "2"),  # only "Prefer not to say"
+        "3": (set(), "0"),  # form never filled in: REDCap exports every option as 0
+        "4": (set(), "1"),  # no ACE ticked, Unverified: a real 0
+        "5": ({"3", "99"}, "2"),  # one ACE, then declined the rest
+        "6": ({"4"}, "0"),  # Incomplete, even with an option ticked
+    }
+    mapping = tmp_path / "map.toml"
+    mapping.write_text(ACE_MAPPING)
+    records = redcap.read_records(_ace_records(rows), ACE_DICTIONARY)
+    assert records.attrs["forms"]["aces___1"] == "ace_form"
+    items = redcap.to_items(records, redcap.read_mapping(mapping))
+    item_cols = [f"ace10_{k}" for k in ACE_CODES]
+    # expected answers per record, from the rules: opt-out -> unticked unknown; status 0 ->
+    # all unknown; otherwise ticked 1, unticked 0
+    for pos, (ticked, status) in enumerate(rows.values()):
+        for code, col in zip(ACE_CODES, item_cols, strict=True):
+            got = items[col].iloc[pos]
+            if status == "0" or ("99" in ticked and code not in ticked):
+                assert pd.isna(got), (pos, col)
+            else:
+                assert got == (1 if code in ticked else 0), (pos, col)
+    scored = score(items, "ace10")
+    assert scored["ace10_n_answered"].tolist() == [10, 0, 0, 10, 1, 0]
+    # ace10 needs all ten answered: only the complete answers give a score
+    assert scored["ace10_score"].iloc[[0, 3]].tolist() == [2.0, 0.0]
+    assert scored["ace10_score"].iloc[[1, 2, 4, 5]].isna().all()
+    # incomplete="keep" keeps REDCap's zeros of incomplete forms (opt-out still applies)
+    kept = redcap.to_items(records, redcap.read_mapping(mapping), incomplete="keep")
+    assert kept[item_cols].iloc[2].tolist() == [0] * 10
+    assert kept[item_cols].iloc[5].sum() == 1
+    assert kept[item_cols].iloc[1].isna().all()
+    # the same from records read with labels=True (form status as a categorical of labels)
+    as_labels = redcap.read_records(_ace_records(rows), ACE_DICTIONARY, labels=True)
+    assert isinstance(as_labels["ace_form_complete"].dtype, pd.CategoricalDtype)
+    pd.testing.assert_frame_equal(redcap.to_items(as_labels, redcap.read_mapping(mapping)), items)
+    # without opt-out options declared, a "Prefer not to say" record reads as no ACEs
+    plain = redcap.to_items(
+        records,
+        redcap.RedcapMapping(items=dict(zip(item_cols, [f"aces___{k}" for k in ACE_CODES]))),
+    )
+    assert plain[item_cols].iloc[1].tolist() == [0] * 10
+
+
+def test_opt_out_errors(tmp_path):
+    records = redcap.read_records(_ace_records({"1": ({"1"}, "2")}), ACE_DICTIONARY)
+    with pytest.raises(DataError, match="no option"):
+        redcap.to_items(
+            records, redcap.RedcapMapping(items={"ace10_1": "aces___1"}, opt_out={"aces": ["98"]})
+        )
+    with pytest.raises(DataError, match="non-empty list"):
+        redcap.RedcapMapping(items={"ace10_1": "aces___1"}, opt_out={"aces": "99"})
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[items]\nace10_1 = "aces___1"\n[checkboxes.aces]\noptout = ["99"]\n')
+    with pytest.raises(DataError, match="only opt_out"):
+        redcap.read_mapping(bad)
+    good = tmp_path / "good.toml"
+    good.write_text('[items]\nace10_1 = "aces___1"\n[checkboxes.aces]\nopt_out = [99]\n')
+    assert redcap.read_mapping(good).opt_out == {"aces": ("99",)}
+
+
+def test_labels_export_with_numeric_labels_is_read_by_label():
+    # codes 1-3 labelled "0", "1", "2": a labels export holds the labels
+    meta = pd.DataFrame(
+        {
+            "Variable / Field Name": ["record_id", "count", "ticks"],
+            "Form Name": ["f", "f", "f"],
+            "Field Type": ["text", "radio", "checkbox"],
+            "Choices, Calculations, OR Slider Labels": ["", "1, 0 | 2, 1 | 3, 2", "1, A"],
+        }
+    )
+    labels_to_codes = {"0": 1, "1": 2, "2": 3}
+    answers = ["0", "1", "2", "1"]
+    labelled = pd.DataFrame(
+        {
+            "record_id": ["1", "2", "3", "4"],
+            "count": answers,
+            "ticks___1": ["Checked", "Unchecked", "Unchecked", "Checked"],
+            "f_complete": ["Complete"] * 4,
+        }
+    )
+    got = redcap.read_records(labelled, meta)
+    assert got.attrs["export"] == "labels"
+    assert got["count"].tolist() == [labels_to_codes[a] for a in answers]
+    # the same answers as a raw export are their codes
+    raw = labelled.assign(
+        count=[str(labels_to_codes[a]) for a in answers],
+        ticks___1=["1", "0", "0", "1"],
+        f_complete=["2"] * 4,
+    )
+    read_raw = redcap.read_records(raw, meta)
+    assert read_raw.attrs["export"] == "raw"
+    pd.testing.assert_frame_equal(read_raw, got)
+    # no checkbox or status columns: the caller says which export it is
+    bare = labelled[["record_id", "count"]]
+    with pytest.raises(DataError, match="export='raw'.*export='labels'"):
+        redcap.read_records(bare, meta)
+    told = redcap.read_records(bare, meta, export="labels")
+    assert told["count"].tolist() == [labels_to_codes[a] for a in answers]
+    # read as codes, the label "0" is no code of the field: refused, not shifted
+    with pytest.raises(DataError, match=r"count: 1 row \(2\); allowed codes"):
+        redcap.read_records(bare, meta, export="raw")
+    # a file mixing the two is refused
+    mixed = labelled.assign(f_complete=["2"] * 4)
+    with pytest.raises(DataError, match="mix"):
+        redcap.read_records(mixed, meta)

@@ -303,10 +303,32 @@ def test_out_of_range_values_raise_one_error_naming_everything():
         score(data, "brs")
     msg = str(err.value)
     assert msg.startswith("brs: ")
+    # rows by position counted from 1: y014, y027, y101 are the first three rows
+    bad_1 = [n for n, v in enumerate(data["brs_1"], start=1) if v not in range(1, 6)]
+    assert bad_1 == [1, 2, 3]
     assert "brs_1 has values outside codes 1-5" in msg
-    assert "0 (rows 'y014', 'y027')" in msg and "9 (row 'y101')" in msg
-    assert "brs_3" in msg and "'maybe' (row 'y102')" in msg
+    assert f"in 3 rows (rows {', '.join(map(str, bad_1))})" in msg
+    assert "brs_3 has values outside" in msg and "in 1 row (row 4)" in msg
     assert 'on_invalid="missing"' in msg
+    # neither the values nor the index labels (ids) are repeated
+    for secret in ["y014", "y027", "y101", "y102", "maybe", "9", "0 ("]:
+        assert secret not in msg
+
+
+def test_invalid_rows_are_counted_and_capped_by_position():
+    values = [1, 7, 1, 7, 7, 7, 7, 7, 7]  # seven invalid answers
+    data = pd.DataFrame(
+        {f"brs_{i}": 1 for i in range(1, 7)}, index=[f"youth{k:03d}" for k in range(9)]
+    )
+    data["brs_4"] = values
+    with pytest.raises(InvalidResponseError) as err:
+        score(data, "brs", first_row=2)
+    msg = str(err.value)
+    rows = [k + 2 for k, v in enumerate(values) if v == 7]
+    assert f"in {len(rows)} rows (rows {', '.join(map(str, rows[:5]))} and 2 more)" in msg
+    assert "first data row being 2" in msg and "youth" not in msg
+    with pytest.raises(DataError, match="first_row"):
+        score(data, "brs", first_row="2")
 
 
 def test_non_integer_and_gap_codes_are_invalid():
@@ -314,17 +336,66 @@ def test_non_integer_and_gap_codes_are_invalid():
     data = pd.DataFrame([row | {"brfss_ace_6": 5}, row | {"brfss_ace_7": 1.5}], index=["g", "h"])
     with pytest.raises(
         InvalidResponseError,
-        match=r"brfss_ace_6 .*: 5 \(row 'g'\).*brfss_ace_7 .*: 1\.5 \(row 'h'\)",
+        match=r"brfss_ace_6 .* in 1 row \(row 1\).*brfss_ace_7 .* in 1 row \(row 2\)",
     ):
         score(data, "brfss_ace")
 
 
 def test_on_invalid_missing_warns_and_scores_the_rest():
     data = _brs_rows({"a": [9, 1, 5, 1, 5, 1], "b": [5, 1, 5, 1, 5, 1]})
-    with pytest.warns(InvalidResponseWarning, match="brs_1.*: 9 \\(row 'a'\\)"):
+    with pytest.warns(InvalidResponseWarning, match=r"brs_1 .* in 1 row \(row 1\)"):
         out = score(data, "brs", on_invalid="missing")
     assert out["brs_score"].tolist() == [5.0, 5.0]
     assert out["brs_n_answered"].tolist() == [5, 6]
+
+
+def test_unused_categories_are_not_invalid():
+    # an SPSS label set with "Refused" (code 9) that no respondent chose
+    cats = ["Strongly disagree", "Disagree", "Neutral", "Agree", "Strongly agree", "Refused"]
+    answers = ["Agree", "Neutral", "Strongly agree"]
+    data = pd.DataFrame(
+        {f"brs_{i}": pd.Categorical(answers, categories=cats) for i in range(1, 7)},
+        index=["a", "b", "c"],
+    )
+    out = score(data, "brs")
+    # items 2, 4, 6 are reverse keyed (6 - code); codes Agree 4, Neutral 3, Strongly agree 5
+    codes = [4, 3, 5]
+    expected = [(3 * c + 3 * (6 - c)) / 6 for c in codes]
+    assert out["brs_score"].tolist() == expected
+    assert out["brs_n_answered"].tolist() == [6, 6, 6]
+    # a row that did choose "Refused" is invalid: column and number of rows, not the value
+    data.loc["b", "brs_5"] = "Refused"
+    with pytest.raises(InvalidResponseError) as err:
+        score(data, "brs")
+    msg = str(err.value)
+    assert "brs_5 has values outside" in msg and "in 1 row (row 2)" in msg
+    assert "brs_1" not in msg and "Refused" not in msg
+
+
+def test_numbers_are_codes_even_where_labels_are_numbers(tmp_path):
+    # a custom scale whose response labels are numbers: codes 1-3 labelled "0", "1", "2"
+    text = (
+        'id = "numlab"\nname = "Numeric labels"\nversion = "1"\ncitation = "A (2026)"\n'
+        'licence = "CC BY 4.0"\nitem_text_shipped = false\nresponse_set = "r"\n'
+        '[response_sets.r]\ncodes = [1, 2, 3]\nlabels = ["0", "1", "2"]\n'
+        '[[items]]\nid = "numlab_1"\n[[items]]\nid = "numlab_2"\n'
+        '[[scales]]\nid = "score"\nmethod = "sum"\nitems = ["numlab_1", "numlab_2"]\n'
+    )
+    path = tmp_path / "numlab.toml"
+    path.write_text(text)
+    answers = {"numlab_1": [1, 2], "numlab_2": [2, 3]}
+    expected = [1 + 2, 2 + 3]  # sums of the codes as written
+    as_int = score(pd.DataFrame(answers), path)
+    as_text = score(pd.DataFrame({k: [str(v) for v in vs] for k, vs in answers.items()}), path)
+    as_cat = score(
+        pd.DataFrame({k: pd.Categorical([str(v) for v in vs]) for k, vs in answers.items()}),
+        path,
+    )
+    for out in (as_int, as_text, as_cat):
+        assert out["numlab_score"].tolist() == expected
+    # text that is not a number is still matched against the labels (none here match)
+    with pytest.raises(InvalidResponseError, match="numlab_1"):
+        score(pd.DataFrame({"numlab_1": ["two"], "numlab_2": ["1"]}), path)
 
 
 def test_missing_columns_are_named_with_the_fix():
@@ -338,8 +409,12 @@ def test_duplicated_columns_and_index_raise():
     dup_cols = pd.concat([data, data[["brs_1"]]], axis=1)
     with pytest.raises(DataError, match="more than one column named"):
         score(dup_cols, "brs")
-    with pytest.raises(DataError, match="duplicated labels \\('a'\\)"):
-        score(data.rename(index={"b": "a"}), "brs")
+    renamed = data.rename(index={"b": "a"})
+    repeated = [n for n, label in enumerate(renamed.index, start=1) if label == "a"]
+    with pytest.raises(DataError, match="duplicated labels") as err:
+        score(renamed, "brs")
+    assert f"rows {', '.join(map(str, repeated))} by position" in str(err.value)
+    assert "'a'" not in str(err.value)
 
 
 def test_unknown_instrument_option_cutoff_and_mapping_raise():

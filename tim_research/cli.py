@@ -155,8 +155,11 @@ def _check_input(path: Path) -> None:
         raise TimResearchError(f"input file {path} is a folder, not a file")
 
 
-def _read_input(text: str, id_columns: Sequence[str]) -> pd.DataFrame:
-    """Read the input file, ids as text; say on stderr how an unusual CSV was read."""
+def _read_input(text: str, id_columns: Sequence[str], *, codes: bool = False) -> pd.DataFrame:
+    """Read the input file, ids as text; say on stderr how an unusual CSV was read.
+
+    ``codes``: SPSS/Stata value codes instead of their labels (``tim score --codes``).
+    """
     from tim_research.io import READERS, read_table
 
     path = Path(text)
@@ -165,7 +168,7 @@ def _read_input(text: str, id_columns: Sequence[str]) -> pd.DataFrame:
             f"cannot read {text}: the input file must end in one of {', '.join(READERS)}"
         )
     _check_input(path)
-    data = read_table(path, text=id_columns)
+    data = read_table(path, text=id_columns, value_labels="codes" if codes else "categorical")
     encoding, delimiter = data.attrs.get("encoding"), data.attrs.get("delimiter")
     if encoding not in (None, "utf-8", "utf-8-sig") or delimiter not in (None, ","):
         names = {",": "comma", ";": "semicolon", "\t": "tab"}
@@ -177,12 +180,17 @@ def _read_input(text: str, id_columns: Sequence[str]) -> pd.DataFrame:
     return data
 
 
+def _first_row(path: str) -> int:
+    """Row number of the first data row, as the user's program shows it."""
+    # CSV and Excel have a header in row 1; SPSS, Stata and Parquet number cases from 1
+    return 2 if Path(path).suffix.lower() in (".csv", ".xlsx", ".xlsm") else 1
+
+
 def _index_rows(data: pd.DataFrame, args: argparse.Namespace) -> pd.DataFrame:
     """Index by --id-column, else by spreadsheet row number, so messages name rows alike."""
     import pandas as pd
 
-    # CSV and Excel have a header in row 1; SPSS, Stata and Parquet number cases from 1
-    first = 2 if Path(args.input).suffix.lower() in (".csv", ".xlsx", ".xlsm") else 1
+    first = _first_row(args.input)
     rows = pd.RangeIndex(first, first + len(data))
     if not args.id_column:
         data.index = rows.rename(None if "row" in data.columns else "row")
@@ -264,7 +272,9 @@ def _cmd_score(args: argparse.Namespace) -> int:
     columns = _column_map(args.columns) if args.columns else None
     cutoffs = _pairs(args.cutoffs, "--cutoffs") if args.cutoffs else None
     keep = list(dict.fromkeys(args.keep or ()))
-    data = _index_rows(_read_input(args.input, [*(args.id_column or ()), *keep]), args)
+    data = _index_rows(
+        _read_input(args.input, [*(args.id_column or ()), *keep], codes=args.codes), args
+    )
     absent = [c for c in keep if c not in data.columns]
     if absent:
         raise TimResearchError(
@@ -282,6 +292,8 @@ def _cmd_score(args: argparse.Namespace) -> int:
         options=options,
         cutoffs=cutoffs,
         on_invalid=args.on_invalid,
+        # messages name rows as the user's spreadsheet or SPSS/Stata shows them, never ids
+        first_row=_first_row(args.input),
     )
     if keep:
         result = data[keep].join(result)
@@ -592,6 +604,12 @@ def _parser() -> argparse.ArgumentParser:
         choices=("raise", "missing"),
         default="raise",
         help="invalid responses: stop with an error (default) or treat as unanswered",
+    )
+    p.add_argument(
+        "--codes",
+        action="store_true",
+        help="SPSS/Stata input: score the value codes and ignore the value labels' wording "
+        "(for labels such as '4 - AGREE'); CSV, Excel and Parquet are read as they are",
     )
     p.add_argument(
         "--instruments-dir",

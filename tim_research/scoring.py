@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -23,7 +24,7 @@ __all__ = ["score", "resolve_instruments"]
 
 InstrumentLike = str | Path | Instrument
 _MAX_ROWS_SHOWN = 5
-_MAX_VALUES_SHOWN = 6
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 def resolve_instruments(
@@ -51,6 +52,7 @@ def score(
     cutoffs: Mapping[str, str] | None = None,
     on_invalid: Literal["raise", "missing"] = "raise",
     paths: Iterable[str | Path] = (),
+    first_row: int = 1,
 ) -> pd.DataFrame:
     """Score one or more instruments from item-level responses.
 
@@ -59,7 +61,8 @@ def score(
     data
         One row per respondent (and wave); item columns named ``<id>_<n>`` unless mapped
         with ``columns``. Numbers, numeric strings, response labels ("Yes", "Strongly agree",
-        case-insensitive), pandas nullable dtypes and categoricals are accepted.
+        case-insensitive), pandas nullable dtypes and categoricals are accepted; see Notes
+        for how text is read.
     instrument
         An instrument id (``"brs"``), a ``.toml`` file, an :class:`Instrument`, or a list.
     columns
@@ -73,11 +76,16 @@ def score(
         Map of output column to a non-default cut-off set, e.g. ``{"ace10_score": "cdc_2019"}``.
     on_invalid
         ``"raise"`` (default): out-of-range values or unknown labels raise one
-        :class:`InvalidResponseError` naming every column, value and first rows.
-        ``"missing"``: treat them as unanswered and report them in an
-        :class:`InvalidResponseWarning`.
+        :class:`InvalidResponseError` naming the instrument, every column, its number of
+        invalid rows and the first of them by position (never the values or the index
+        labels, which are often ids). ``"missing"``: treat them as unanswered and report
+        them alike in an :class:`InvalidResponseWarning`. Categories of a categorical
+        column that no row uses (an SPSS "Refused" label nobody chose) are never invalid.
     paths
         Extra folders holding user instrument files.
+    first_row
+        Number given to the first data row in messages: 1 (default) counts rows by position
+        from 1; 2 names spreadsheet rows of a file whose header is row 1.
 
     Returns
     -------
@@ -89,6 +97,15 @@ def score(
 
     Notes
     -----
+    Numbers are codes. A numeric value, or text that spells a number (``"2"``, ``" 2.0"``),
+    is always a response code, never matched against labels; text that is not a number is
+    matched against the response labels (case and surrounding spaces ignored). So a response
+    set whose labels are themselves numbers (codes 1-3 labelled "0", "1", "2") scores the
+    answer 2 and the text "2" alike, as code 2. Categorical columns are read by their
+    categories with the same rule; to score the codes of an SPSS/Stata file whose labels
+    are worded differently ("4 - AGREE"), read it with
+    ``read_table(path, value_labels="codes")``.
+
     ACE scores are population research measures, not screening tools for individuals.
 
     Banding of prorated sums: score sheets give whole-number bands (e.g. ProQOL 5 "42 or
@@ -124,11 +141,14 @@ def score(
             "cutoffs": cutoffs,
             "on_invalid": on_invalid,
             "paths": paths,
+            "first_row": first_row,
         }
         meta = score(data._meta, instrument, **options_kw)
         return data.map_partitions(score, instrument, meta=meta, **options_kw)
     if not isinstance(data, pd.DataFrame):
         raise DataError(f"score() needs a pandas DataFrame, got {type(data).__name__}")
+    if isinstance(first_row, bool) or not isinstance(first_row, int | np.integer):
+        raise DataError(f"first_row must be a whole number, got {type(first_row).__name__}")
     if on_invalid not in ("raise", "missing"):
         raise DataError(f"on_invalid must be 'raise' or 'missing', got {on_invalid!r}")
     _check_index(data)
@@ -147,7 +167,7 @@ def score(
     parts: list[pd.DataFrame] = []
     for inst in instruments:
         applied = inst.with_options(per_instrument.get(inst.id))
-        parts.append(_score_one(data, applied, columns, cutoffs, on_invalid))
+        parts.append(_score_one(data, applied, columns, cutoffs, on_invalid, first_row))
     stray_cut = sorted(set(cutoffs) - {c for p in parts for c in p.columns})
     if stray_cut:
         raise DataError(f"cutoffs= names columns that are not scored here: {stray_cut}")
@@ -164,9 +184,17 @@ def _is_dask_frame(data: object) -> bool:
 
 def _check_index(data: pd.DataFrame) -> None:
     if data.index.has_duplicates:
-        dups = data.index[data.index.duplicated()].unique()[:_MAX_ROWS_SHOWN]
+        # rows by position: the labels are often ids, which messages never repeat
+        repeated = np.flatnonzero(data.index.duplicated(keep=False))
+        rows = ", ".join(str(int(p) + 1) for p in repeated[:_MAX_ROWS_SHOWN])
+        more = (
+            f" and {len(repeated) - _MAX_ROWS_SHOWN} more"
+            if len(repeated) > _MAX_ROWS_SHOWN
+            else ""
+        )
         raise DataError(
-            f"the data's index has duplicated labels ({', '.join(map(repr, dups))}); scores are "
+            f"the data's index has duplicated labels (rows {rows}{more} by position, counted "
+            "from 1); scores are "
             "aligned to the index, so give each row a unique label (e.g. set_index on an id + "
             "wave, or reset_index())"
         )
@@ -272,8 +300,10 @@ def _as_codes(series: pd.Series, table: _ItemTable) -> tuple[np.ndarray, np.ndar
         cat_codes, bad_cats = _as_codes(cats, table)
         pos = series.cat.codes.to_numpy()
         out = np.where(pos >= 0, cat_codes[np.maximum(pos, 0)], np.nan)
+        # only categories somebody chose can be invalid: an SPSS "Refused" label that no
+        # row uses is part of the file's label set, not an answer
         bad = None if bad_cats is None else (pos >= 0) & bad_cats[np.maximum(pos, 0)]
-        return out, bad
+        return out, (bad if bad is not None and bad.any() else None)
     if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype):
         return series.to_numpy(dtype=float, na_value=np.nan), None
     # text: map each distinct value once, then broadcast
@@ -296,13 +326,12 @@ def _read_cell(value: object, table: _ItemTable) -> float | None:
     text = str(value).strip()
     if text == "":
         return np.nan
-    hit = table.labels.get(text.casefold())
-    if hit is not None:
-        return float(hit)
-    try:
+    # Numbers are codes: numeric text reads as the number it spells, as a numeric column
+    # does, so "2" and 2 score alike even where a response set's labels are numbers.
+    if _NUMBER.fullmatch(text):
         return float(text)
-    except ValueError:
-        return None
+    hit = table.labels.get(text.casefold())
+    return None if hit is None else float(hit)
 
 
 def _item_array(
@@ -319,25 +348,20 @@ def _item_array(
 
 
 def _invalid_message(
-    inst: Instrument, column: str, item: str, series: pd.Series, mask: np.ndarray, table: _ItemTable
+    column: str, item: str, mask: np.ndarray, table: _ItemTable, first_row: int
 ) -> str:
-    bad = series[mask]
+    """Where the invalid responses of one column are: never their values or index labels.
+
+    Values and index labels (often ids) must not reach logs and shared outputs, so the rows
+    are named by position, numbered from ``first_row``.
+    """
     where = f"{column}" + (f" (item {item})" if column != item else "")
-    chunks = []
-    uniques = pd.unique(bad)
-    for k, value in enumerate(uniques):
-        if k == _MAX_VALUES_SHOWN:
-            chunks.append(f"... ({len(uniques) - k} more values)")
-            break
-        rows = bad.index[(bad == value).to_numpy()]
-        labels = ", ".join(repr(r) for r in rows[:_MAX_ROWS_SHOWN])
-        more = f" and {len(rows) - _MAX_ROWS_SHOWN} more" if len(rows) > _MAX_ROWS_SHOWN else ""
-        noun = "row" if len(rows) == 1 else "rows"
-        shown = value.item() if isinstance(value, np.generic) else value
-        if isinstance(shown, float) and shown.is_integer():
-            shown = int(shown)  # a float column shows 8, not 8.0
-        chunks.append(f"{shown!r} ({noun} {labels}{more})")
-    return f"{where} has values outside {table.describe}: {', '.join(chunks)}"
+    positions = np.flatnonzero(mask)
+    shown = ", ".join(str(int(p) + first_row) for p in positions[:_MAX_ROWS_SHOWN])
+    n = len(positions)
+    more = f" and {n - _MAX_ROWS_SHOWN} more" if n > _MAX_ROWS_SHOWN else ""
+    noun = "row" if n == 1 else "rows"
+    return f"{where} has values outside {table.describe} in {n} {noun} ({noun} {shown}{more})"
 
 
 # --------------------------------------------------------------------------- scales
@@ -438,6 +462,7 @@ def _score_one(
     columns: Mapping[str, str],
     cutoffs: Mapping[str, str],
     on_invalid: str,
+    first_row: int,
 ) -> pd.DataFrame:
     wanted = _resolve_columns(data, inst, columns)
     n = len(data)
@@ -450,11 +475,7 @@ def _score_one(
         table = _ItemTable(inst, item)
         arr, invalid = _item_array(data, wanted[item.id], table)
         if invalid is not None:
-            problems.append(
-                _invalid_message(
-                    inst, wanted[item.id], item.id, data[wanted[item.id]], invalid, table
-                )
-            )
+            problems.append(_invalid_message(wanted[item.id], item.id, invalid, table, first_row))
             arr = np.where(invalid, np.nan, arr)
         values[item.id] = arr
         answered[item.id] = ~np.isnan(arr)
@@ -465,7 +486,11 @@ def _score_one(
             np.where(answered[item.id], arr, hi),
         )
     if problems:
-        text = f"{inst.id}: " + "; ".join(problems)
+        text = (
+            f"{inst.id}: "
+            + "; ".join(problems)
+            + f" (rows by position, the first data row being {first_row})"
+        )
         if on_invalid == "raise":
             raise InvalidResponseError(
                 text + '. Recode them, or pass on_invalid="missing" to treat them as unanswered.'

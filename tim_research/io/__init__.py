@@ -15,7 +15,7 @@ import io
 import os
 import re
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,7 @@ def read_table(
     sheet: int | str = 0,
     value_labels: str = "categorical",
     text: Sequence[str] | bool = (),
+    user_missing: bool = False,
 ) -> pd.DataFrame:
     r"""Read one table from a CSV, Excel, SPSS, Stata or Parquet file.
 
@@ -59,12 +60,21 @@ def read_table(
         keep their codes. ``"codes"``: keep all codes. In both cases the label sets are in
         ``df.attrs["value_labels"]`` and variable labels in ``df.attrs["column_labels"]``.
         User-defined missing values (SPSS) and extended missing values ``.a``-``.z`` (Stata)
-        are read as missing; numeric columns stored with no decimals become ``Int64``.
+        are read as missing (see ``user_missing``); numeric columns stored with no decimals
+        become ``Int64``. The display formats are in ``df.attrs["variable_formats"]`` and,
+        for SPSS, the measures and display widths in ``df.attrs["variable_measure"]`` and
+        ``df.attrs["variable_display_width"]``: :func:`write_table` given
+        ``metadata=df.attrs`` writes them back.
     text
         CSV and Excel only: columns read as text, as written in the file, so that ids such as
         ``007`` or ``1e3`` keep their spelling. Names absent from the file are ignored.
         ``True``: every CSV cell as text, an empty cell as ``""`` (nothing is reinterpreted,
         so a table can be copied unchanged); for Excel, every column as text.
+    user_missing
+        SPSS/Stata only. True: user-defined missing values are read as what they are (SPSS
+        ``99`` stays 99; Stata ``.a``-``.z`` become the letters ``"a"``-``"z"``), with their
+        definitions in ``df.attrs["missing_ranges"]`` (SPSS) and
+        ``df.attrs["missing_user_values"]`` (Stata), so that a file can be copied unchanged.
 
     Returns
     -------
@@ -133,7 +143,7 @@ def read_table(
             # a pandas index stored in the file comes back as columns: files carry no index
             named = any(name is not None for name in frame.index.names)
             return frame.reset_index() if named else frame
-        return _read_stat(path, suffix, value_labels)
+        return _read_stat(path, suffix, value_labels, user_missing)
     except DataError:
         raise
     except (ValueError, OSError, pyreadstat.ReadstatError, pyreadstat.PyreadstatError) as exc:
@@ -235,10 +245,13 @@ def _read_excel(path: Path, sheet: int | str, text: Sequence[str] | bool) -> pd.
     return pd.read_excel(path, sheet_name=sheet, dtype=wanted or None)
 
 
-def _read_stat(path: Path, suffix: str, value_labels: str) -> pd.DataFrame:
+def _read_stat(path: Path, suffix: str, value_labels: str, user_missing: bool) -> pd.DataFrame:
     reader = pyreadstat.read_dta if suffix == ".dta" else pyreadstat.read_sav
     df, meta = reader(
-        str(path), user_missing=False, apply_value_formats=False, dates_as_pandas_datetime=True
+        str(path),
+        user_missing=user_missing,
+        apply_value_formats=False,
+        dates_as_pandas_datetime=True,
     )
     labels: dict[str, dict[Any, str]] = dict(meta.variable_value_labels)
     formats = dict(meta.original_variable_types)
@@ -266,6 +279,15 @@ def _read_stat(path: Path, suffix: str, value_labels: str) -> pd.DataFrame:
             df[col] = pd.Categorical(values, categories=names)
     df.attrs["value_labels"] = labels
     df.attrs["column_labels"] = dict(zip(meta.column_names, meta.column_labels, strict=True))
+    df.attrs["variable_formats"] = formats
+    if suffix != ".dta":
+        df.attrs["variable_measure"] = dict(getattr(meta, "variable_measure", {}) or {})
+        df.attrs["variable_display_width"] = dict(getattr(meta, "variable_display_width", {}) or {})
+    if user_missing:
+        if suffix == ".dta":
+            df.attrs["missing_user_values"] = dict(meta.missing_user_values or {})
+        else:
+            df.attrs["missing_ranges"] = dict(meta.missing_ranges or {})
     return df
 
 
@@ -275,7 +297,13 @@ _NAME_LIMITS = {".dta": 32, ".sav": 64}
 _STATA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def write_table(frame: pd.DataFrame, path: str | Path, *, index: bool | None = None) -> Path:
+def write_table(
+    frame: pd.DataFrame,
+    path: str | Path,
+    *,
+    index: bool | None = None,
+    metadata: Mapping[str, Any] | None = None,
+) -> Path:
     r"""Write a table to a CSV, Excel, Parquet, SPSS or Stata file, all or nothing.
 
     The table is written to a temporary file in the target's folder, which then replaces the
@@ -292,6 +320,15 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, index: bool | None = N
     index
         Write the index as column(s). Default: when the index has a name (such as an id column
         set with ``set_index``); a default unnamed index is not written.
+    metadata
+        SPSS/Stata only (ignored for other formats): the labels and definitions to write,
+        keyed as :func:`read_table` records them in ``df.attrs``: ``value_labels``,
+        ``column_labels``, ``variable_formats``, ``missing_ranges`` and, for SPSS,
+        ``variable_measure`` and ``variable_display_width``; for Stata
+        ``missing_user_values``. Pass ``metadata=df.attrs`` to write a file read with
+        ``value_labels="codes", user_missing=True`` back with its labels. Entries for
+        columns not in the table are ignored, and so are value labels, missing values and
+        formats of categorical columns, which are written as their label text.
 
     Returns
     -------
@@ -330,7 +367,7 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, index: bool | None = N
     flat = frame.reset_index() if index else frame.reset_index(drop=True)
     _check_names(flat, path.name, suffix)
     # Parquet keeps a named index as columns plus pandas metadata, so pandas restores it
-    write = _writer(frame if index and suffix == ".parquet" else flat, suffix)
+    write = _writer(frame if index and suffix == ".parquet" else flat, suffix, metadata)
     existing = next(p for p in path.absolute().parents if p.exists())
     if not existing.is_dir():
         raise DataError(f"cannot write {path.name}: {existing} is a file, not a folder")
@@ -375,7 +412,50 @@ def _check_names(flat: pd.DataFrame, name: str, suffix: str) -> None:
             )
 
 
-def _writer(flat: pd.DataFrame, suffix: str) -> Callable[[str], None]:
+_STAT_METADATA = {
+    ".sav": {
+        "value_labels": "variable_value_labels",
+        "column_labels": "column_labels",
+        "variable_formats": "variable_format",
+        "missing_ranges": "missing_ranges",
+        "variable_measure": "variable_measure",
+        "variable_display_width": "variable_display_width",
+    },
+    ".dta": {
+        "value_labels": "variable_value_labels",
+        "column_labels": "column_labels",
+        "variable_formats": "variable_format",
+        "missing_user_values": "missing_user_values",
+    },
+}
+_TEXT_SAFE = frozenset({"column_labels"})  # what a categorical (written as text) keeps
+
+
+def _stat_keywords(
+    flat: pd.DataFrame, suffix: str, metadata: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """Keyword arguments of pyreadstat's writers: the metadata of the columns ``flat`` has."""
+    if not metadata:
+        return {}
+    categorical = {c for c in flat.columns if isinstance(flat[c].dtype, pd.CategoricalDtype)}
+    out: dict[str, Any] = {}
+    for key, keyword in _STAT_METADATA[suffix].items():
+        given = metadata.get(key) or {}
+        kept = {
+            str(c): v
+            for c, v in dict(given).items()
+            if c in flat.columns
+            and v not in (None, {}, [])
+            and (key in _TEXT_SAFE or c not in categorical)
+        }
+        if kept:
+            out[keyword] = kept
+    return out
+
+
+def _writer(
+    flat: pd.DataFrame, suffix: str, metadata: Mapping[str, Any] | None = None
+) -> Callable[[str], None]:
     if suffix == ".csv":
         return lambda target: flat.to_csv(target, index=False)
     if suffix == ".xlsx":
@@ -389,9 +469,10 @@ def _writer(flat: pd.DataFrame, suffix: str) -> Callable[[str], None]:
         if isinstance(labelled[col].dtype, pd.CategoricalDtype):
             # SPSS and Stata files hold codes or text; the labels are what readers want
             labelled[col] = labelled[col].astype(object)
+    keywords = _stat_keywords(flat, suffix, metadata)
     if suffix == ".sav":
-        return lambda target: pyreadstat.write_sav(labelled, target)
-    return lambda target: pyreadstat.write_dta(labelled, target)
+        return lambda target: pyreadstat.write_sav(labelled, target, **keywords)
+    return lambda target: pyreadstat.write_dta(labelled, target, **keywords)
 
 
 def _mode_for(path: Path) -> int:

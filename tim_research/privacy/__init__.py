@@ -347,9 +347,12 @@ def pseudonymise_file(
     All files are read with :func:`tim_research.io.read_table`. CSV files are read as text
     (in the encoding and with the delimiter it finds) and written as UTF-8 with commas, so
     every other column is copied unchanged (ids such as ``007`` keep their leading zeros, an
-    empty cell stays empty). The output is written all or nothing by
-    :func:`tim_research.io.write_table`. Column names and
-    order are kept. After pseudonymising, the other columns are checked with
+    empty cell stays empty). SPSS and Stata files are read as codes with their user-defined
+    missing values, and written back with the other columns' value labels, variable labels,
+    display formats and missing-value definitions; written to the other of the two formats,
+    they keep their value and variable labels, and user-defined missing values are missing.
+    The output is written all or nothing by :func:`tim_research.io.write_table`. Column
+    names and order are kept. After pseudonymising, the other columns are checked with
     :func:`find_identifiers` and an :class:`IdentifierWarning` names any that still look
     like direct identifiers.
 
@@ -396,7 +399,16 @@ def pseudonymise_file(
     _resolve_key(key, key_env, key_file)
     # read_table finds a CSV's encoding and delimiter and refuses duplicated headers and
     # ragged rows; text=True keeps every CSV cell as written
-    data = read_table(src_p, text=src_p.suffix.lower() == ".csv")
+    family = {".sav": "spss", ".zsav": "spss", ".dta": "stata"}
+    same = family.get(src_p.suffix.lower(), "") == family.get(dst_p.suffix.lower())
+    # SPSS/Stata: codes rather than labels, and user-missing values as they are when the
+    # output can define them again, so the other columns are copied as stored
+    data = read_table(
+        src_p,
+        text=src_p.suffix.lower() == ".csv",
+        value_labels="codes",
+        user_missing=same,
+    )
     missing = [c for c in names if c not in data.columns]
     if missing:
         raise DataError(
@@ -423,8 +435,18 @@ def pseudonymise_file(
             IdentifierWarning,
             stacklevel=2,
         )
-    # one writer for the package: all or nothing, so a failed write keeps an older copy
-    write_table(out, dst_p, index=False)
+    # one writer for the package: all or nothing, so a failed write keeps an older copy.
+    # The pseudonymised columns are new text: their labels, formats and missing values
+    # described the ids, so only their variable labels go with them.
+    # Formats and missing-value definitions are the input format's own; another format
+    # gets the labels only.
+    keys = set(data.attrs) if same else {"value_labels", "column_labels"}
+    metadata = {
+        key: {c: v for c, v in dict(value).items() if key == "column_labels" or c not in names}
+        for key, value in data.attrs.items()
+        if isinstance(value, dict) and key in keys
+    }
+    write_table(out, dst_p, index=False, metadata=metadata)
     return out
 
 
