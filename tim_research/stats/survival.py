@@ -37,6 +37,8 @@ __all__ = [
     "logrank",
     "match_durations",
     "median_survival",
+    "nelson_aalen",
+    "survival_quantiles",
 ]
 
 DAYS_PER_MONTH = 365.25 / 12
@@ -591,12 +593,18 @@ def early_closure(
 # ---------------------------------------------------------------------------------------------
 # Kaplan-Meier
 # ---------------------------------------------------------------------------------------------
-def _km_one(t: np.ndarray, e: np.ndarray, z: float, conf_type: str) -> dict[str, np.ndarray]:
-    """Kaplan-Meier table of one group at every distinct time (events and censorings)."""
+def _risk_table(t: np.ndarray, e: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Distinct times with the number at risk, events and rows (events and censorings) at each."""
     times, inverse = np.unique(t, return_inverse=True)
     total = np.bincount(inverse, minlength=times.size)
     d = np.bincount(inverse, weights=e, minlength=times.size)
     at_risk = t.size - np.concatenate(([0], np.cumsum(total)[:-1]))
+    return times, at_risk, d, total
+
+
+def _km_one(t: np.ndarray, e: np.ndarray, z: float, conf_type: str) -> dict[str, np.ndarray]:
+    """Kaplan-Meier table of one group at every distinct time (events and censorings)."""
+    times, at_risk, d, total = _risk_table(t, e)
     with np.errstate(divide="ignore", invalid="ignore"):
         surv = np.cumprod(1.0 - d / at_risk)
         greenwood = np.cumsum(np.where(d > 0, d / (at_risk * (at_risk - d)), 0.0))
@@ -703,16 +711,118 @@ def kaplan_meier(
     return pd.concat(parts, ignore_index=True)
 
 
-def _minmin(y: np.ndarray, x: np.ndarray) -> float:
-    """First x where y <= 0.5 (averaging over a flat stretch at exactly 0.5), as R's print."""
+def _na_one(t: np.ndarray, e: np.ndarray, z: float) -> dict[str, np.ndarray]:
+    """Nelson-Aalen table of one group at every distinct time (events and censorings)."""
+    times, at_risk, d, total = _risk_table(t, e)
+    cumhaz = np.cumsum(d / at_risk)
+    se = np.sqrt(np.cumsum(d / at_risk**2))  # survfit's std.chaz (ctype = 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # log-transformed interval: log H +- z se(H) / H (delta method); none while H = 0
+        spread = np.where(cumhaz > 0, np.exp(z * se / cumhaz), np.nan)
+    return {
+        "time": times,
+        "at_risk": at_risk.astype("int64"),
+        "events": d.astype("int64"),
+        "censored": (total - d).astype("int64"),
+        "cumhaz": cumhaz,
+        "se": se,
+        "ci_lower": cumhaz / spread,
+        "ci_upper": cumhaz * spread,
+    }
+
+
+def nelson_aalen(
+    durations: Any, events: Any, *, by: Any = None, conf_level: float = 0.95
+) -> pd.DataFrame:
+    """Nelson-Aalen cumulative hazard with its standard error and CI, as ``survival::survfit``.
+
+    H(t) is the sum over event times up to t of (events / at risk); its standard error is
+    the square root of the sum of (events / at risk squared), ``survfit``'s ``cumhaz`` and
+    ``std.chaz`` with ``ctype = 1``. The interval is computed on the log scale,
+    H(t) exp(+- z se / H(t)), so it stays positive.
+
+    Parameters
+    ----------
+    durations, events, by, conf_level
+        As for :func:`kaplan_meier`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per distinct time (event or censoring) per group: ``group`` (when ``by`` is
+        given), ``time``, ``at_risk``, ``events``, ``censored``, ``cumhaz``, ``se``,
+        ``ci_lower``, ``ci_upper`` (NaN while H(t) = 0, before the first event).
+
+    Examples
+    --------
+    >>> na = nelson_aalen([2, 3, 3, 5, 8], [1, 1, 0, 1, 0])
+    >>> na[["time", "at_risk", "events", "cumhaz"]]
+       time  at_risk  events    cumhaz
+    0   2.0        5       1  0.200000
+    1   3.0        4       1  0.450000
+    2   5.0        2       1  0.950000
+    3   8.0        1       0  0.950000
+
+    R: ``survfit(Surv(time, status) ~ 1, ctype = 1)[c("cumhaz", "std.chaz")]``.
+    """
+    z = _z(conf_level)
+    t, e, codes, labels = _km_inputs(durations, events, by)
+    if codes is None:
+        return pd.DataFrame(_na_one(t, e, z))
+    parts = []
+    for k, label in enumerate(labels):
+        sel = codes == k
+        part = pd.DataFrame(_na_one(t[sel], e[sel], z))
+        part.insert(0, "group", pd.Series([label] * len(part), dtype=object))
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
+
+
+def _quantile_time(
+    y: np.ndarray, x: np.ndarray, level: float = 0.5, *, end: float | None = None
+) -> float:
+    """First time ``x`` where the curve ``y`` falls to ``level`` or below, as R reports it.
+
+    Where the curve sits at exactly ``level`` (within sqrt(machine epsilon)) over a flat
+    stretch, the answer is the midpoint of that stretch: from the time it reaches ``level``
+    to the time of the next drop. With ``end=None`` this is ``print.survfit``'s median rule
+    (``minmin``): a curve that never drops below ``level`` again gives the time it reached
+    it. With ``end`` (the curve's last time) it is ``quantile.survfit``'s rule (``findq``):
+    such a curve gives the midpoint of that time and ``end``. NaN means "not reached"; NaN
+    values of ``y`` (CI limits that R reports as NA) never reach it.
+    """
     tol = math.sqrt(np.finfo(float).eps)
-    keep = ~np.isnan(y) & (y < 0.5 + tol)
-    if not keep.any():
-        return math.nan
-    xk, yk = x[keep], y[keep]
-    if abs(yk[0] - 0.5) < tol and (yk < yk[0]).any():
-        return float((xk[0] + xk[np.flatnonzero(yk < yk[0])[0]]) / 2)
-    return float(xk[0])
+    if end is None:
+        keep = ~np.isnan(y) & (y < level + tol)
+        if not keep.any():
+            return math.nan
+        xk, yk = x[keep], y[keep]
+        if abs(yk[0] - level) < tol and (yk < yk[0]).any():
+            return float((xk[0] + xk[np.flatnonzero(yk < yk[0])[0]]) / 2)
+        return float(xk[0])
+    # findq works on 1 - y with (0, 0) prepended, keeps the first of repeated values, and
+    # looks values up with approx(method = "constant", f = 1): the smallest value at or
+    # beyond the target, which is the first crossing while the curve only falls (a CI limit
+    # may rise a little)
+    xs = np.concatenate(([0.0], x))
+    ys = np.concatenate(([0.0], 1.0 - y))
+    _, first = np.unique(ys, return_index=True)  # NaN sorts last; repeated NaN kept once
+    first.sort()
+    xs, ys = xs[first], ys[first]
+    target = 1.0 - level
+    valid = ~np.isnan(ys)
+
+    def lookup(shift: float) -> float:
+        cand = np.flatnonzero(valid & (ys + shift >= target))
+        if not cand.size:
+            return math.nan
+        return float(xs[cand[np.argmin(ys[cand])]])
+
+    hi = lookup(tol)
+    out = (hi + lookup(-tol)) / 2
+    if valid[-1] and abs(target - ys[-1]) < tol:
+        out = (hi + end) / 2
+    return out
 
 
 def median_survival(
@@ -764,12 +874,17 @@ def median_survival(
         row.update(
             n=int(part["at_risk"].iloc[0]),
             events=int(part["events"].sum()),
-            median=_minmin(part["survival"].to_numpy(), x),
-            ci_lower=_minmin(part["ci_lower"].to_numpy(), x),
-            ci_upper=_minmin(part["ci_upper"].to_numpy(), x),
+            median=_quantile_time(part["survival"].to_numpy(), x),
+            ci_lower=_quantile_time(part["ci_lower"].to_numpy(), x),
+            ci_upper=_quantile_time(part["ci_upper"].to_numpy(), x),
         )
         rows.append(row)
     out = pd.DataFrame(rows)
+    return _mask_groups(out, min_cell, ["median", "ci_lower", "ci_upper"], "median_survival")
+
+
+def _mask_groups(out: pd.DataFrame, min_cell: int, values: list[str], caller: str) -> pd.DataFrame:
+    """Mask the rows of groups with small counts: n, events and ``values`` set to NaN."""
     n, d = out["n"].to_numpy(), out["events"].to_numpy()
     mask = np.zeros(len(out), dtype=bool)
     if min_cell > 0:
@@ -780,14 +895,82 @@ def median_survival(
     out["suppressed"] = mask
     if mask.any():
         out[["n", "events"]] = out[["n", "events"]].astype(float)
-        out.loc[mask, ["n", "events", "median", "ci_lower", "ci_upper"]] = np.nan
+        out.loc[mask, ["n", "events", *values]] = np.nan
         warnings.warn(
-            f"median_survival: {int(mask.sum())} group(s) with fewer than min_cell={min_cell} "
+            f"{caller}: {int(mask.sum())} group(s) with fewer than min_cell={min_cell} "
             "matches or events (or masked to protect one) were suppressed",
             SmallCellWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
     return out
+
+
+def survival_quantiles(
+    durations: Any,
+    events: Any,
+    *,
+    probs: Sequence[float] = (0.25, 0.5, 0.75),
+    by: Any = None,
+    conf_type: ConfType = "log",
+    conf_level: float = 0.95,
+    min_cell: int = 5,
+) -> pd.DataFrame:
+    """Times by which given shares of matches have closed, with CIs, as ``quantile.survfit``.
+
+    The ``p`` quantile is the first time S(t) <= 1 - p; where S(t) sits at exactly 1 - p
+    over a flat stretch it is the midpoint of that stretch (to the next drop, or to the
+    curve's last time when S(t) never drops again: ``quantile.survfit``'s rule, which
+    differs there from the median that :func:`median_survival` reports as ``print``
+    does). CI limits are the same quantiles of the pointwise lower and upper limits, so
+    they depend on ``conf_type``. NaN means "not reached".
+
+    Parameters
+    ----------
+    durations, events, by, conf_type, conf_level
+        As for :func:`kaplan_meier`.
+    probs
+        Shares closed, each strictly between 0 and 1 (0.5 gives the median).
+    min_cell
+        As for :func:`median_survival`: groups with small counts are masked.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group (when ``by`` is given) and probability: ``group``, ``n``,
+        ``events``, ``prob``, ``time``, ``ci_lower``, ``ci_upper``, ``suppressed``.
+
+    Examples
+    --------
+    >>> q = survival_quantiles([2, 3, 3, 5, 8], [1, 1, 0, 1, 0], probs=[0.25, 0.5], min_cell=0)
+    >>> q[["prob", "time", "ci_lower", "ci_upper"]]
+       prob  time  ci_lower  ci_upper
+    0  0.25   3.0       2.0       NaN
+    1  0.50   5.0       3.0       NaN
+
+    R: ``quantile(survfit(Surv(time, status) ~ 1), probs = c(0.25, 0.5))``.
+    """
+    min_cell = check_min_cell(min_cell)
+    if isinstance(probs, int | float):
+        probs = [probs]
+    levels = [float(p) for p in probs]
+    if not levels or any(not 0 < p < 1 for p in levels):
+        raise DataError(f"probs must be numbers strictly between 0 and 1, got {list(probs)}")
+    km = kaplan_meier(durations, events, by=by, conf_type=conf_type, conf_level=conf_level)
+    groups = [(None, km)] if by is None else list(km.groupby("group", sort=False))
+    rows = []
+    for label, part in groups:
+        x = part["time"].to_numpy()
+        end = float(x[-1])
+        curves = [part[c].to_numpy() for c in ("survival", "ci_lower", "ci_upper")]
+        n = int(part["at_risk"].iloc[0])
+        d = int(part["events"].sum())
+        for p in levels:
+            q, lo, hi = (_quantile_time(y, x, 1 - p, end=end) for y in curves)
+            row = {} if by is None else {"group": label}
+            row.update(n=n, events=d, prob=p, time=q, ci_lower=lo, ci_upper=hi)
+            rows.append(row)
+    out = pd.DataFrame(rows)
+    return _mask_groups(out, min_cell, ["time", "ci_lower", "ci_upper"], "survival_quantiles")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -795,7 +978,11 @@ def median_survival(
 # ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class LogRankResult:
-    """Log-rank test of equal survival across groups (``survival::survdiff``, rho = 0)."""
+    """Log-rank test of equal survival across groups (``survival::survdiff``).
+
+    With Fleming-Harrington weights (``rho``, ``gamma`` not both 0) ``observed``,
+    ``expected`` and ``variance`` are the weighted sums, as ``survdiff`` reports them.
+    """
 
     chisq: float
     df: int
@@ -805,6 +992,8 @@ class LogRankResult:
     observed: tuple[float, ...] = field(repr=False)
     expected: tuple[float, ...] = field(repr=False)
     variance: tuple[float, ...] = field(repr=False)  # diagonal of the variance of O - E
+    rho: float = 0.0
+    gamma: float = 0.0
 
     def to_frame(self) -> pd.DataFrame:
         """Per-group table: n, observed, expected, (O-E)^2/E, (O-E)^2/V."""
@@ -824,9 +1013,10 @@ class LogRankResult:
             )
 
     def __str__(self) -> str:
+        weights = f" with G({self.rho:g}, {self.gamma:g}) weights" if self.rho or self.gamma else ""
         return (
-            f"Log-rank test of {len(self.groups)} groups: chi-square {self.chisq:.2f} "
-            f"on {self.df} df, p = {self.p:.3f}"
+            f"Log-rank test of {len(self.groups)} groups{weights}: chi-square "
+            f"{self.chisq:.2f} on {self.df} df, p = {self.p:.3f}"
         )
 
     def _repr_html_(self) -> str:
@@ -834,8 +1024,16 @@ class LogRankResult:
         return head + self.to_frame().to_html()
 
 
-def logrank(durations: Any, events: Any, groups: Any) -> LogRankResult:
+def logrank(
+    durations: Any, events: Any, groups: Any, *, rho: float = 0.0, gamma: float = 0.0
+) -> LogRankResult:
     """Log-rank test comparing survival between two or more groups, as ``survdiff``.
+
+    With ``rho`` or ``gamma`` this is the weighted (Fleming-Harrington G(rho, gamma)) test:
+    each event time t counts with weight S(t-)^rho (1 - S(t-))^gamma, S the Kaplan-Meier
+    curve of all groups pooled. ``rho=1`` is the Peto-Peto test (``survdiff(rho = 1)``),
+    which stresses early differences; ``gamma > 0`` stresses late ones (``survdiff`` has
+    no ``gamma``).
 
     Parameters
     ----------
@@ -843,6 +1041,8 @@ def logrank(durations: Any, events: Any, groups: Any) -> LogRankResult:
         As for :func:`kaplan_meier`.
     groups
         Group label per observation; at least two groups are needed.
+    rho, gamma
+        Non-negative exponents of the weights; both 0 (the default) is the log-rank test.
 
     Returns
     -------
@@ -870,6 +1070,9 @@ def logrank(durations: Any, events: Any, groups: Any) -> LogRankResult:
         )
     if not e.any():
         raise DataError("logrank: no events (all observations censored); there is nothing to test")
+    for name, value in (("rho", rho), ("gamma", gamma)):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+            raise DataError(f"{name} must be a number of 0 or more, got {value!r}")
     times, inverse = np.unique(t, return_inverse=True)
     m = times.size
     cell = codes * m + inverse
@@ -880,12 +1083,18 @@ def logrank(durations: Any, events: Any, groups: Any) -> LogRankResult:
     n_t = n_g.sum(axis=0)
     d_t = died.sum(axis=0)
     use = d_t > 0
-    n_g, n_t, d_t = n_g[:, use], n_t[use], d_t[use]
+    n_g, n_t, d_t, died = n_g[:, use], n_t[use], d_t[use], died[:, use]
+    weight = np.ones(d_t.size)
+    if rho or gamma:
+        # pooled Kaplan-Meier just before each event time (censor-only times change nothing)
+        s_after = np.cumprod(1.0 - d_t / n_t)
+        s_before = np.concatenate(([1.0], s_after[:-1]))
+        weight = s_before**rho * (1.0 - s_before) ** gamma
     frac = n_g / n_t
-    expected = (frac * d_t).sum(axis=1)
-    observed = died.sum(axis=1)
+    expected = (frac * (weight * d_t)).sum(axis=1)
+    observed = (died * weight).sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        w = np.where(n_t > 1, d_t * (n_t - d_t) / (n_t - 1), 0.0)
+        w = np.where(n_t > 1, weight**2 * d_t * (n_t - d_t) / (n_t - 1), 0.0)
     var = np.diag((frac * w).sum(axis=1)) - (frac * w) @ frac.T
     keep = np.flatnonzero(expected > 0)
     if keep.size < 2:
@@ -909,6 +1118,8 @@ def logrank(durations: Any, events: Any, groups: Any) -> LogRankResult:
         observed=tuple(float(x) for x in observed),
         expected=tuple(float(x) for x in expected),
         variance=tuple(float(x) for x in np.diag(var)),
+        rho=float(rho),
+        gamma=float(gamma),
     )
 
 

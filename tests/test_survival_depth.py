@@ -1,0 +1,215 @@
+"""Tests of the deeper survival estimators in tim_research.stats.survival.
+
+Reference values come from tests/reference/survival_depth_reference.R via
+tests/reference/values/survival_depth.json: survfit(ctype = 1) cumulative hazards,
+survdiff(rho) and an independent base-R loop for Fleming-Harrington G(rho, gamma),
+quantile.survfit, and concordance() of coxph fits.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tim_research.errors import DataError
+from tim_research.stats.survival import (
+    logrank,
+    median_survival,
+    nelson_aalen,
+    survival_quantiles,
+)
+
+RTOL = 1e-6
+
+
+def as_array(values) -> np.ndarray:
+    """R vectors of length one arrive unboxed, NA as null."""
+    values = values if isinstance(values, list) else [values]
+    return np.array([np.nan if v is None else v for v in values], dtype=float)
+
+
+def assert_close(actual, expected, *, rtol: float = RTOL) -> None:
+    np.testing.assert_allclose(
+        np.asarray(actual, dtype=float), as_array(expected), rtol=rtol, atol=1e-10
+    )
+
+
+@pytest.fixture(scope="module")
+def ref(reference_values) -> dict:
+    return reference_values("survival_depth")
+
+
+@pytest.fixture(scope="module")
+def datasets(read_external, ref) -> dict[str, pd.DataFrame]:
+    rossi = read_external("lifelines_rossi.csv")
+    # rows in a shuffled order with a string index: nothing may depend on the input order
+    rossi = rossi.sample(frac=1, random_state=3)
+    rossi.index = [f"r{i}" for i in range(len(rossi))]
+    return {
+        "rossi": rossi,
+        "lung": pd.DataFrame(ref["data"]["lung"]),
+        "veteran": pd.DataFrame(ref["data"]["veteran"]),
+    }
+
+
+def columns(name: str) -> tuple[str, str, str | None]:
+    """Data set, duration, event and group columns of a reference case."""
+    data = name.split("_")[0]
+    group = None
+    for g in ("celltype", "trt", "sex", "fin"):
+        if f"_{g}" in name:
+            group = g
+    duration = "week" if data == "rossi" else "time"
+    event = "arrest" if data == "rossi" else "status"
+    return data, duration, event, group
+
+
+# ---------------------------------------------------------------------------------------------
+# Nelson-Aalen against survfit(ctype = 1)
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("case", ["rossi_fin", "lung", "veteran_celltype"])
+def test_nelson_aalen_matches_survfit(case, ref, datasets):
+    r = ref["nelson_aalen"][case]
+    data, duration, event, group = columns(case)
+    d = datasets[data]
+    out = nelson_aalen(d[duration], d[event], by=None if group is None else d[group])
+    assert_close(out["time"], r["time"])
+    assert_close(out["at_risk"], r["n_risk"])
+    assert_close(out["events"], r["n_event"])
+    assert_close(out["cumhaz"], r["cumhaz"])
+    assert_close(out["se"], r["std_chaz"])
+    assert_close(out["ci_lower"], r["lower"])
+    assert_close(out["ci_upper"], r["upper"])
+    if group is not None:
+        labels = [s.split("=", 1)[1] for s in r["strata"]]
+        assert [str(g) for g in out["group"]] == labels
+
+
+def test_nelson_aalen_conf_level_and_shape():
+    out = nelson_aalen([1, 2, 2, 4], [0, 1, 1, 0], conf_level=0.9)
+    assert np.isnan(out["ci_lower"].iloc[0])  # H(t) = 0 before the first event
+    assert (out["ci_lower"].iloc[1:] < out["cumhaz"].iloc[1:]).all()
+    wide = nelson_aalen([1, 2, 2, 4], [0, 1, 1, 0], conf_level=0.99)
+    assert (wide["ci_upper"].iloc[1:] > out["ci_upper"].iloc[1:]).all()
+    with pytest.raises(DataError, match="conf_level"):
+        nelson_aalen([1, 2], [1, 1], conf_level=95)
+
+
+# ---------------------------------------------------------------------------------------------
+# weighted log-rank against survdiff(rho) and a base-R loop for G(rho, gamma)
+# ---------------------------------------------------------------------------------------------
+def logrank_cases(ref_json: dict) -> list[str]:
+    return list(ref_json["logrank"])
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        f"{d}_{tag}"
+        for d in ("rossi_fin", "veteran_celltype")
+        for tag in ("rho0", "rho1", "rho0.5", "rho0_gamma1", "rho1_gamma1", "rho0.5_gamma2")
+    ],
+)
+def test_weighted_logrank_matches_r(case, ref, datasets):
+    r = ref["logrank"][case]
+    d = datasets[r["data"]]
+    data_t, data_e = ("week", "arrest") if r["data"] == "rossi" else ("time", "status")
+    res = logrank(d[data_t], d[data_e], d[r["group"]], rho=r["rho"], gamma=r["gamma"])
+    assert res.df == r["df"]
+    assert_close(res.chisq, r["chisq"])
+    assert_close(res.p, r["p"])
+    assert_close(res.observed, r["observed"])
+    assert_close(res.expected, r["expected"])
+    assert_close(res.variance, r["var_diag"])
+    assert (res.rho, res.gamma) == (r["rho"], r["gamma"])
+
+
+def test_weighted_logrank_defaults_and_checks(datasets):
+    d = datasets["rossi"]
+    plain = logrank(d["week"], d["arrest"], d["fin"])
+    same = logrank(d["week"], d["arrest"], d["fin"], rho=0, gamma=0)
+    assert plain == same
+    assert "G(" not in str(plain)
+    assert "G(1, 0) weights" in str(logrank(d["week"], d["arrest"], d["fin"], rho=1))
+    for bad in ({"rho": -1}, {"gamma": float("nan")}, {"rho": True}, {"gamma": "1"}):
+        with pytest.raises(DataError, match="0 or more"):
+            logrank(d["week"], d["arrest"], d["fin"], **bad)
+
+
+# ---------------------------------------------------------------------------------------------
+# quantiles against quantile.survfit
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "case",
+    [
+        "rossi_fin_log",
+        "lung_sex_log",
+        "lung_loglog",
+        "veteran_trt_plain",
+        "veteran_celltype_log",
+        "flat",
+        "flat_end",
+    ],
+)
+def test_quantiles_match_quantile_survfit(case, ref, datasets):
+    r = ref["quantiles"][case]
+    data, duration, event, group = columns(case)
+    d = pd.DataFrame(ref["data"][case]) if case.startswith("flat") else datasets[data]
+    out = survival_quantiles(
+        d[duration],
+        d[event],
+        probs=r["probs"],
+        by=None if group is None else d[group],
+        conf_type=r["conf_type"],
+        min_cell=0,
+    )
+    k = len(r["probs"])
+    assert len(out) == k * len(r["quantile"])
+    for g, (q, lo, hi) in enumerate(zip(r["quantile"], r["lower"], r["upper"], strict=True)):
+        part = out.iloc[g * k : (g + 1) * k]
+        assert_close(part["prob"], r["probs"])
+        assert_close(part["time"], q)
+        assert_close(part["ci_lower"], lo)
+        assert_close(part["ci_upper"], hi)
+        if group is not None:
+            assert str(part["group"].iloc[0]) == r["strata"][g].split("=", 1)[1]
+
+
+def test_quantiles_median_agrees_with_median_survival(datasets):
+    d = datasets["veteran"]
+    q = survival_quantiles(d["time"], d["status"], probs=[0.5], by=d["celltype"], min_cell=0)
+    m = median_survival(d["time"], d["status"], by=d["celltype"], min_cell=0)
+    # same rule wherever the curve does not end flat at exactly 0.5
+    np.testing.assert_array_equal(q["time"].to_numpy(), m["median"].to_numpy())
+    np.testing.assert_array_equal(q["ci_lower"].to_numpy(), m["ci_lower"].to_numpy())
+
+
+def test_median_survival_keeps_print_rule_at_a_flat_end(ref):
+    # the curve ends at exactly 0.5: print.survfit's median is the time it got there,
+    # quantile.survfit's the midpoint to the last time
+    d = pd.DataFrame(ref["data"]["flat_end"])
+    med = median_survival(d["time"], d["status"], min_cell=0)
+    assert_close(med["median"], ref["quantiles"]["flat_end"]["print_median"])
+    q = survival_quantiles(d["time"], d["status"], probs=[0.5], min_cell=0)
+    assert_close(q["time"], ref["quantiles"]["flat_end"]["quantile"][0][1])
+
+
+def test_quantiles_checks_and_masking(datasets):
+    d = datasets["lung"]
+    for bad in ([0], [1], [0.5, 1.2], []):
+        with pytest.raises(DataError, match="probs"):
+            survival_quantiles(d["time"], d["status"], probs=bad)
+    one = survival_quantiles(d["time"], d["status"], probs=0.5, min_cell=0)
+    assert list(one["prob"]) == [0.5]
+    small = pd.DataFrame(
+        {
+            "t": [1, 2, 3, 4, 5, 6, 7],
+            "e": [1, 1, 0, 1, 1, 1, 0],
+            "g": ["a", "a", "a", "a", "a", "b", "b"],
+        }
+    )
+    with pytest.warns(Warning, match="survival_quantiles"):
+        out = survival_quantiles(small["t"], small["e"], by=small["g"], min_cell=3)
+    assert out["suppressed"].all() or out.loc[out["group"] == "b", "suppressed"].all()
+    assert out.loc[out["suppressed"], "time"].isna().all()
