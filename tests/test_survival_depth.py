@@ -14,6 +14,9 @@ import pytest
 
 from tim_research.errors import DataError
 from tim_research.stats.survival import (
+    ConcordanceResult,
+    concordance,
+    cox,
     logrank,
     median_survival,
     nelson_aalen,
@@ -213,3 +216,75 @@ def test_quantiles_checks_and_masking(datasets):
         out = survival_quantiles(small["t"], small["e"], by=small["g"], min_cell=3)
     assert out["suppressed"].all() or out.loc[out["group"] == "b", "suppressed"].all()
     assert out.loc[out["suppressed"], "time"].isna().all()
+
+
+# ---------------------------------------------------------------------------------------------
+# concordance against survival::concordance(coxph fit)
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("case", ["rossi_fin_age_prio", "lung_sex", "veteran_trt"])
+def test_concordance_of_cox_matches_r(case, ref, datasets):
+    r = ref["concordance"][case]
+    data, duration, event, _ = columns(case)
+    d = datasets[data]
+    covariates = r["covariates"] if isinstance(r["covariates"], list) else [r["covariates"]]
+    fit = cox(d, duration=duration, event=event, covariates=covariates)
+    assert_close(fit["coef"], r["coef"])
+    lp = d[covariates] @ fit["coef"].to_numpy()
+    c = concordance(d[duration], d[event], lp)
+    assert isinstance(c, ConcordanceResult)
+    assert_close(c.concordance, r["concordance"])
+    assert_close(c.se, r["se"])
+    counts = r["count"]
+    assert (c.concordant, c.discordant, c.tied_risk, c.tied_time, c.tied_both) == (
+        counts["concordant"],
+        counts["discordant"],
+        counts["tied.x"],
+        counts["tied.y"],
+        counts["tied.xy"],
+    )
+    assert c.n == len(d)
+
+
+def brute_force(t, e, x):
+    """Pairs and influence by looping over all ordered pairs (the definition)."""
+    comp = e[:, None] & ((t[None, :] > t[:, None]) | ((t[None, :] == t[:, None]) & ~e[None, :]))
+    conc = comp & (x[:, None] > x[None, :])
+    disc = comp & (x[:, None] < x[None, :])
+    tied = comp & (x[:, None] == x[None, :])
+    c, d, k = conc.sum(), disc.sum(), tied.sum()
+    somers = (c - d) / (c + d + k)
+    ic, idd, it = (m.sum(0) + m.sum(1) for m in (conc, disc, tied))
+    dfbeta = (ic - idd) / (c + d + k) - somers / (c + d + k) * (ic + idd + it)
+    return (somers + 1) / 2, np.sqrt((dfbeta**2).sum() / 4), c, d, k
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_concordance_agrees_with_the_pairwise_definition(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 300))
+    t = rng.integers(1, 12, n).astype(float)  # many tied times
+    e = rng.random(n) < 0.6
+    e[0] = True
+    x = rng.integers(0, 5, n).astype(float)  # many tied scores
+    c = concordance(t, e, x)
+    conc, se, nc, nd, nt = brute_force(t, e, x)
+    assert (c.concordant, c.discordant, c.tied_risk) == (nc, nd, nt)
+    np.testing.assert_allclose([c.concordance, c.se], [conc, se], rtol=1e-12)
+
+
+def test_concordance_strata_and_checks():
+    rng = np.random.default_rng(5)
+    t = rng.integers(1, 20, 200).astype(float)
+    e = rng.random(200) < 0.7
+    x = rng.normal(size=200)
+    g = np.repeat(["a", "b"], 100)
+    both = concordance(t, e, x, strata=g)
+    parts = [concordance(t[g == k], e[g == k], x[g == k]) for k in ("a", "b")]
+    assert both.concordant == sum(p.concordant for p in parts)
+    assert both.discordant == sum(p.discordant for p in parts)
+    with pytest.raises(DataError, match="risk has missing"):
+        concordance([1, 2, 3], [1, 1, 0], [0.1, np.nan, 0.3])
+    with pytest.raises(DataError, match="numeric"):
+        concordance([1, 2, 3], [1, 1, 0], ["a", "b", "c"])
+    with pytest.raises(DataError, match="no comparable pairs"):
+        concordance([1, 2, 3], [0, 0, 1], [1.0, 2.0, 3.0])
