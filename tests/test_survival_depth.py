@@ -288,3 +288,86 @@ def test_concordance_strata_and_checks():
         concordance([1, 2, 3], [1, 1, 0], ["a", "b", "c"])
     with pytest.raises(DataError, match="no comparable pairs"):
         concordance([1, 2, 3], [0, 0, 1], [1.0, 2.0, 3.0])
+
+
+def test_concordance_of_stratified_cox_matches_r(ref, datasets):
+    r = ref["concordance"]["rossi_strata_wexp"]
+    d = datasets["rossi"]
+    fit = cox(d, duration="week", event="arrest", covariates=r["covariates"], strata="wexp")
+    assert_close(fit["coef"], r["coef"])
+    lp = d[r["covariates"]] @ fit["coef"].to_numpy()
+    c = concordance(d["week"], d["arrest"], lp, strata=d["wexp"])
+    assert_close(c.concordance, r["concordance"])
+    assert_close(c.se, r["se"])
+    # R keeps the counts per stratum (a 2 x 5 matrix, column-major in the JSON)
+    per_stratum = np.asarray(r["count"], dtype=float).reshape(5, 2).sum(axis=1)
+    np.testing.assert_array_equal(
+        [c.concordant, c.discordant, c.tied_risk, c.tied_time, c.tied_both], per_stratum
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# stratified Cox and cluster-robust standard errors against coxph
+# ---------------------------------------------------------------------------------------------
+COX_CASES = [
+    f"{kind}_{ties}"
+    for kind in ("strata_wexp", "strata_wexp_mar", "cluster", "strata_cluster")
+    for ties in ("efron", "breslow")
+]
+
+
+@pytest.fixture(scope="module")
+def rossi_cl(read_external, ref) -> pd.DataFrame:
+    d = read_external("lifelines_rossi.csv")
+    d["cl"] = ref["rossi_cluster"]  # the made-up cluster, in file order
+    return d.sample(frac=1, random_state=11)  # shuffled: nothing may depend on row order
+
+
+@pytest.mark.parametrize("case", COX_CASES)
+def test_stratified_and_clustered_cox_match_coxph(case, ref, rossi_cl):
+    r = ref["cox"][case]
+    strata = r["strata"] or None
+    cluster = r["cluster"] or None
+    fit = cox(
+        rossi_cl,
+        duration="week",
+        event="arrest",
+        covariates=r["covariates"],
+        ties=r["ties"],
+        strata=strata,
+        cluster=cluster,
+    )
+    assert_close(fit["coef"], r["coef"])
+    assert_close(fit["se"], r["se"])
+    assert_close(fit.attrs["loglik"], r["loglik"])
+    if cluster is not None:
+        assert_close(fit["se_naive"], r["se_naive"])
+        assert fit.attrs["n_clusters"] == len(set(ref["rossi_cluster"]))
+    else:
+        assert "se_naive" not in fit.columns
+    z = fit["coef"] / fit["se"]
+    np.testing.assert_allclose(fit["z"], z, rtol=1e-12)
+    n_strata = 1 if strata is None else len(rossi_cl.groupby(strata))
+    assert fit.attrs["n_strata"] == n_strata
+
+
+def test_cox_strata_and_cluster_checks(rossi_cl):
+    d = rossi_cl
+    kw = {"duration": "week", "event": "arrest"}
+    with pytest.raises(DataError, match="as covariates and as strata"):
+        cox(d, covariates=["fin", "wexp"], strata="wexp", **kw)
+    with pytest.raises(DataError, match="no column"):
+        cox(d, covariates=["fin"], strata="site", **kw)
+    with pytest.raises(DataError, match="strata is empty"):
+        cox(d, covariates=["fin"], strata=[], **kw)
+    holes = d.assign(wexp=d["wexp"].where(d["age"] != 20), cl=d["cl"].where(d["age"] != 21))
+    with pytest.raises(DataError, match="strata column"):
+        cox(holes, covariates=["fin"], strata="wexp", **kw)
+    with pytest.raises(DataError, match="cluster column"):
+        cox(holes, covariates=["fin"], cluster="cl", **kw)
+    dropped = cox(holes, covariates=["fin"], strata="wexp", cluster="cl", missing="drop", **kw)
+    assert dropped.attrs["n_dropped"] == int(((d["age"] == 20) | (d["age"] == 21)).sum())
+    # one row per cluster: the robust SE is the plain (ungrouped) sandwich
+    own = cox(d.assign(cl=np.arange(len(d))), covariates=["fin"], cluster="cl", **kw)
+    assert own.attrs["n_clusters"] == len(d)
+    assert abs(own["se"].iloc[0] / own["se_naive"].iloc[0] - 1) < 0.2

@@ -1,6 +1,7 @@
 # Reference values for the deeper survival estimators of tim_research.stats.survival
 # (tests/test_survival_depth.py): Nelson-Aalen cumulative hazard, weighted log-rank tests,
-# quantiles of survival with CIs, and the concordance of a Cox model.
+# quantiles of survival with CIs, the concordance of a Cox model, stratified Cox models and
+# cluster-robust (grouped sandwich) standard errors.
 #
 # Run from the repository root:  Rscript tests/reference/survival_depth_reference.R
 # Needs R with the survival and jsonlite packages.  Writes
@@ -136,15 +137,47 @@ concord <- list(
     coxph(Surv(time, status) ~ trt, data = vet)))
 )
 
+# --- 5./6. stratified Cox and cluster-robust standard errors -----------------------------------
+# a made-up cluster on rossi: rows in file order, three to a cluster
+rossi$cl <- (seq_len(nrow(rossi)) - 1) %/% 3
+cox_case <- function(fit) {
+  list(coef = unname(coef(fit)), se = unname(sqrt(diag(fit$var))),
+       se_naive = unname(sqrt(diag(if (is.null(fit$naive.var)) fit$var else fit$naive.var))),
+       loglik = fit$loglik, n = fit$n, n_events = fit$nevent)
+}
+cox_cases <- list()
+for (ties in c("efron", "breslow")) {
+  cox_cases[[paste0("strata_wexp_", ties)]] <- c(
+    list(covariates = c("fin", "age"), strata = "wexp", cluster = NULL, ties = ties),
+    cox_case(coxph(Surv(week, arrest) ~ fin + age + strata(wexp), data = rossi, ties = ties)))
+  cox_cases[[paste0("strata_wexp_mar_", ties)]] <- c(
+    list(covariates = c("fin", "age", "prio"), strata = c("wexp", "mar"), cluster = NULL,
+         ties = ties),
+    cox_case(coxph(Surv(week, arrest) ~ fin + age + prio + strata(wexp, mar), data = rossi,
+                   ties = ties)))
+  cox_cases[[paste0("cluster_", ties)]] <- c(
+    list(covariates = c("fin", "age", "prio"), strata = NULL, cluster = "cl", ties = ties),
+    cox_case(coxph(Surv(week, arrest) ~ fin + age + prio, data = rossi, ties = ties,
+                   cluster = cl)))
+  cox_cases[[paste0("strata_cluster_", ties)]] <- c(
+    list(covariates = c("fin", "age"), strata = "wexp", cluster = "cl", ties = ties),
+    cox_case(coxph(Surv(week, arrest) ~ fin + age + strata(wexp), data = rossi, ties = ties,
+                   cluster = cl)))
+}
+concord$rossi_strata_wexp <- c(
+  list(covariates = c("fin", "age"), strata = "wexp"),
+  concordance_case(coxph(Surv(week, arrest) ~ fin + age + strata(wexp), data = rossi)))
+
 write_values(
   list(
     data = list(lung = as.list(lung_d), veteran = as.list(vet), flat = as.list(flat),
                 flat_end = as.list(flat_end)),
     nelson_aalen = nelson_aalen, logrank = logrank_cases, quantiles = quantiles,
-    concordance = concord
+    concordance = concord, cox = cox_cases, rossi_cluster = rossi$cl
   ),
   "survival_depth",
   paste("survival::survfit(ctype = 1) cumhaz/std.chaz, survdiff(rho), a base-R loop for",
-        "G(rho, gamma), quantile.survfit, concordance(coxph); lung status recoded 2 -> 1")
+        "G(rho, gamma), quantile.survfit, concordance(coxph), coxph with strata() and cluster;",
+        "lung status recoded 2 -> 1")
 )
 cat("wrote tests/reference/values/survival_depth.json\n")

@@ -1331,6 +1331,7 @@ class _CoxData:
         self.basis1 = xt
         self.basis2 = xt[self.iu] * xt[self.ju]  # x_i * x_j, upper triangle
         ev = np.flatnonzero(e[order])
+        self.order, self.ev = order, ev
         self.n_events = ev.size
         self.x_events_sum = xt[:, ev].sum(axis=1)
         d = np.bincount(self.block[ev], minlength=self.n_blocks)
@@ -1351,6 +1352,62 @@ class _CoxData:
             self.rep = np.repeat(np.arange(k.size), extra)
             offsets = np.repeat(np.cumsum(extra) - extra, extra)
             self.frac = (np.arange(extra.sum()) - offsets + 1) / k[self.rep]
+
+    def score_residuals(self, beta: np.ndarray) -> np.ndarray:
+        """Score residuals (rows in the input order, one column per covariate) at ``beta``.
+
+        As ``residuals(coxph_fit, type = "score")``: row i gets its event term
+        (x_i minus the risk-set mean) less the sum, over the event times at which it was
+        at risk, of w_i (x_i - mean) times the hazard increment. With Efron's ties the l-th
+        of d tied events has the risk set with l/d of the tied events' weight removed, and
+        the tied events themselves count with weight 1 - l/d.
+        """
+        eta = beta @ self.basis1
+        w = np.exp(eta - float(eta.max()))
+        eb = self.event_blocks
+        s0 = np.cumsum(self._per_block(w))[eb]
+        s1 = np.cumsum(self._per_block(self.basis1 * w), axis=1)[:, eb]
+        mult = 1.0 if self.efron else self.d
+        xbar0 = s1 / s0
+        hazard = mult / s0  # summed hazard increments of each event block
+        mean_hazard = xbar0 * hazard  # summed increments times the risk-set mean
+        xbar_sum = xbar0 * mult  # sum over the d tied terms of the risk-set mean
+        frac_h = np.zeros(eb.size)  # sum over l of (l / d) h_l (Efron)
+        frac_hx = np.zeros((self.p, eb.size))  # sum over l of (l / d) h_l mean_l
+        if self.efron:
+            tp, f, rep = self.tied_pos, self.frac, self.rep
+            w_t = w[self.tied_ev]
+            a0 = np.add.reduceat(w_t, self.tied_starts)
+            a1 = np.add.reduceat(self.tied_basis1 * w_t, self.tied_starts, axis=1)
+            den = s0[tp][rep] - f * a0[rep]
+            h = 1.0 / den
+            xbar = (s1[:, tp][:, rep] - f * a1[:, rep]) / den
+            m = tp.size
+            hazard[tp] += np.bincount(rep, weights=h, minlength=m)
+            frac_h[tp] = np.bincount(rep, weights=f * h, minlength=m)
+            for j in range(self.p):
+                mean_hazard[j, tp] += np.bincount(rep, weights=h * xbar[j], minlength=m)
+                xbar_sum[j, tp] += np.bincount(rep, weights=xbar[j], minlength=m)
+                frac_hx[j, tp] = np.bincount(rep, weights=f * h * xbar[j], minlength=m)
+        # rows are at risk at every event block from their own onwards (descending time)
+        big_h = np.zeros(self.n_blocks)
+        big_m = np.zeros((self.p, self.n_blocks))
+        big_h[eb] = hazard
+        big_m[:, eb] = mean_hazard
+        big_h = np.cumsum(big_h[::-1])[::-1][self.block]
+        big_m = np.cumsum(big_m[:, ::-1], axis=1)[:, ::-1][:, self.block]
+        x = self.basis1
+        res = w * (big_m - x * big_h)
+        # the events: + x_i - mean over the tied terms, and (Efron) the weight they keep
+        # only in part in the later tied terms
+        of_event = np.searchsorted(eb, self.block[self.ev])
+        counts = self.d[of_event]
+        xe = x[:, self.ev]
+        res[:, self.ev] += xe - xbar_sum[:, of_event] / counts
+        res[:, self.ev] += w[self.ev] * (xe * frac_h[of_event] - frac_hx[:, of_event])
+        out = np.empty_like(res)
+        out[:, self.order] = res
+        return out.T
 
     def _per_block(self, values: np.ndarray) -> np.ndarray:
         return values if self.no_ties else np.add.reduceat(values, self.starts, axis=-1)
@@ -1409,6 +1466,33 @@ class _CoxData:
         return loglik, score, info
 
 
+class _StrataCoxData:
+    """A stratified partial likelihood: one :class:`_CoxData` (own baseline hazard) per stratum."""
+
+    def __init__(self, t: np.ndarray, e: np.ndarray, x: np.ndarray, ties: str, codes: np.ndarray):
+        self.rows = [np.flatnonzero(codes == k) for k in range(int(codes.max()) + 1)]
+        self.parts = [_CoxData(t[r], e[r], x[r], ties) for r in self.rows]
+        self.n = t.size
+
+    def evaluate(self, beta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        loglik, score, info = 0.0, np.zeros(beta.size), np.zeros((beta.size, beta.size))
+        for part in self.parts:
+            if part.n_events == 0:  # a stratum without events adds nothing
+                continue
+            ll, sc, inf = part.evaluate(beta)
+            loglik += ll
+            score = score + sc
+            info = info + inf
+        return loglik, score, info
+
+    def score_residuals(self, beta: np.ndarray) -> np.ndarray:
+        out = np.zeros((self.n, beta.size))
+        for rows, part in zip(self.rows, self.parts, strict=True):
+            if part.n_events:
+                out[rows] = part.score_residuals(beta)
+        return out
+
+
 def _check_information(info: np.ndarray, covariates: list[str]) -> None:
     """Refuse covariates that are collinear (or constant) over the risk sets."""
     diag = np.diag(info)
@@ -1429,7 +1513,7 @@ def _check_information(info: np.ndarray, covariates: list[str]) -> None:
 
 
 def _newton_raphson(
-    cd: _CoxData, covariates: list[str], *, max_iter: int, eps: float
+    cd: _CoxData | _StrataCoxData, covariates: list[str], *, max_iter: int, eps: float
 ) -> tuple[np.ndarray, float, float, np.ndarray, int, bool]:
     """Maximise the partial likelihood from zero; return beta, logliks, covariance, ..."""
     beta = np.zeros(len(covariates))
@@ -1507,6 +1591,8 @@ def cox(
     covariates: Sequence[str],
     ties: Literal["efron", "breslow"] = "efron",
     per: Mapping[str, float] | None = None,
+    strata: str | Sequence[str] | None = None,
+    cluster: str | None = None,
     missing: Literal["raise", "drop"] = "raise",
     conf_level: float = 0.95,
     max_iter: int = 30,
@@ -1534,6 +1620,15 @@ def cox(
         hazard ratio per 10 hours: the covariate is divided by its unit before fitting (as
         ``coxph(... ~ I(training_hours / 10))``) and its row is labelled
         ``"training_hours (per 10)"``.
+    strata
+        Column(s) whose combinations are strata with separate baseline hazards (as
+        ``coxph(... + strata(site))``): risk sets are formed within strata and the
+        coefficients are shared. Use it for a variable whose effect is not proportional.
+    cluster
+        Column identifying groups of correlated rows (e.g. the mentor, who has several
+        matches): ``se`` is then the grouped robust sandwich estimate of ``coxph(...,
+        cluster = mentor)``, built from the score residuals summed per group, and the
+        model-based one is kept in ``se_naive``. CIs, ``z`` and ``p`` use the robust one.
     missing
         ``"raise"`` (default) on a missing duration, event or covariate; ``"drop"`` leaves
         those rows out (as ``coxph``'s default ``na.omit``) and records how many in
@@ -1547,9 +1642,10 @@ def cox(
     -------
     pandas.DataFrame
         Indexed by covariate: ``coef``, ``se``, ``hr`` (exp(coef)), ``ci_lower`` and
-        ``ci_upper`` (of the hazard ratio), ``z``, ``p`` (Wald). ``attrs`` holds ``n``,
-        ``n_events``, ``n_dropped``, ``loglik`` (at zero and at the estimate),
-        ``iterations``, ``ties``.
+        ``ci_upper`` (of the hazard ratio), ``z``, ``p`` (Wald), and ``se_naive`` when
+        ``cluster`` is given. ``attrs`` holds ``n``, ``n_events``, ``n_dropped``,
+        ``loglik`` (at zero and at the estimate), ``iterations``, ``ties``, ``strata``
+        (the column names, or None), ``n_strata``, ``cluster`` and ``n_clusters``.
 
     Examples
     --------
@@ -1571,7 +1667,15 @@ def cox(
     covariates = list(covariates)
     if not covariates:
         raise DataError("covariates is empty: name at least one column")
-    wanted = [duration, event, *covariates]
+    strata_cols = [] if strata is None else [strata] if isinstance(strata, str) else list(strata)
+    if strata is not None and not strata_cols:
+        raise DataError("strata is empty: name at least one column, or pass None")
+    overlap = [c for c in [*strata_cols, cluster] if c is not None and c in covariates]
+    if overlap:
+        raise DataError(f"{overlap} are named as covariates and as strata or cluster")
+    wanted = [duration, event, *covariates, *strata_cols]
+    if cluster is not None:
+        wanted.append(cluster)
     absent = [c for c in wanted if c not in data.columns]
     if absent:
         raise DataError(f"data has no column(s) {absent}; found {list(data.columns)}")
@@ -1622,12 +1726,46 @@ def cox(
     if constant:
         raise DataError(f"covariate(s) {constant} do not vary: remove them from covariates")
 
-    cd = _CoxData(t, e, x, ties)
+    n_strata = 1
+    cd: _CoxData | _StrataCoxData
+    if strata_cols:
+        labels = data[strata_cols]
+        absent_rows = np.flatnonzero(labels.isna().any(axis=1).to_numpy())
+        if absent_rows.size:
+            raise DataError(
+                f"strata column(s) {strata_cols} have missing labels at "
+                f"{_labels(data.index, absent_rows)}; give those rows a stratum or drop them"
+            )
+        codes = labels.groupby(strata_cols, sort=True).ngroup().to_numpy()
+        n_strata = int(codes.max()) + 1
+        cd = _StrataCoxData(t, e, x, ties, codes)
+    else:
+        cd = _CoxData(t, e, x, ties)
+    n_clusters = None
+    if cluster is not None:
+        groups = data[cluster]
+        absent_rows = np.flatnonzero(groups.isna().to_numpy())
+        if absent_rows.size:
+            raise DataError(
+                f"cluster column {cluster} is missing at {_labels(data.index, absent_rows)}; "
+                "give every row its group"
+            )
+        cluster_codes = pd.factorize(groups)[0]
+        n_clusters = int(cluster_codes.max()) + 1
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         beta, loglik0, loglik, cov, iterations, converged = _newton_raphson(
             cd, covariates, max_iter=max_iter, eps=eps
         )
         se = np.sqrt(np.diag(cov))
+        se_naive = se
+        if cluster is not None:
+            # grouped sandwich: dfbeta = score residuals times the inverse information,
+            # summed within clusters (coxph's robust variance)
+            resid = cd.score_residuals(beta)
+            summed = np.zeros((n_clusters, len(covariates)))
+            np.add.at(summed, cluster_codes, resid)
+            dfbeta = summed @ cov
+            se = np.sqrt(np.diag(dfbeta.T @ dfbeta))
         zval = beta / se
         p = np.array([math.erfc(abs(v) / math.sqrt(2)) for v in zval])
         out = pd.DataFrame(
@@ -1645,6 +1783,8 @@ def cox(
                 name="covariate",
             ),
         )
+        if cluster is not None:
+            out["se_naive"] = se_naive
     out.attrs.update(
         n=int(len(data)),
         n_events=int(e.sum()),
@@ -1653,5 +1793,9 @@ def cox(
         iterations=iterations,
         ties=ties,
         converged=converged,
+        strata=strata_cols or None,
+        n_strata=n_strata,
+        cluster=cluster,
+        n_clusters=n_clusters,
     )
     return out
