@@ -15,8 +15,10 @@ import pytest
 from tim_research.errors import DataError
 from tim_research.stats.survival import (
     ConcordanceResult,
+    ZphResult,
     concordance,
     cox,
+    cox_zph,
     logrank,
     median_survival,
     nelson_aalen,
@@ -371,3 +373,87 @@ def test_cox_strata_and_cluster_checks(rossi_cl):
     own = cox(d.assign(cl=np.arange(len(d))), covariates=["fin"], cluster="cl", **kw)
     assert own.attrs["n_clusters"] == len(d)
     assert abs(own["se"].iloc[0] / own["se_naive"].iloc[0] - 1) < 0.2
+
+
+# ---------------------------------------------------------------------------------------------
+# proportional-hazards check against cox.zph
+# ---------------------------------------------------------------------------------------------
+ZPH_CASES = [
+    "rossi_efron",
+    "rossi_breslow",
+    "veteran_km",
+    "veteran_rank",
+    "veteran_identity",
+    "veteran_log",
+    "lung_sex",
+]
+
+
+@pytest.mark.parametrize("case", ZPH_CASES)
+def test_cox_zph_matches_r(case, ref, datasets):
+    r = ref["zph"][case]
+    data = datasets[r["data"]]
+    duration, event = ("week", "arrest") if r["data"] == "rossi" else ("time", "status")
+    covariates = r["covariates"] if isinstance(r["covariates"], list) else [r["covariates"]]
+    z = cox_zph(
+        data,
+        duration=duration,
+        event=event,
+        covariates=covariates,
+        ties=r["ties"],
+        transform=r["transform"],
+    )
+    assert isinstance(z, ZphResult)
+    assert list(z.table.index) == [*covariates, "GLOBAL"]
+    assert_close(z.table["chisq"], r["chisq"])
+    assert_close(z.table["df"], r["df"])
+    assert_close(z.table["p"], r["p"])
+    assert_close(z.residuals.index.get_level_values("time"), r["time"])
+    assert_close(z.residuals.index.get_level_values("x"), r["x"])
+    expected = np.asarray(r["y"], dtype=float).reshape(len(r["time"]), -1)
+    # R's residual rows follow the input order within tied times; the rows of a tied time
+    # are compared as sets, since the shuffled input changes that order
+    got = z.residuals.to_numpy()
+    times = np.asarray(r["time"], dtype=float)
+    for t in np.unique(times):
+        sel = times == t
+        np.testing.assert_allclose(
+            np.sort(got[sel], axis=0), np.sort(expected[sel], axis=0), rtol=RTOL, atol=1e-10
+        )
+    assert "GLOBAL" in str(z) or "global" in str(z)
+
+
+def test_cox_zph_checks(datasets):
+    d = datasets["rossi"]
+    with pytest.raises(DataError, match="transform"):
+        cox_zph(d, duration="week", event="arrest", covariates=["fin"], transform="loglog")
+    # a covariate named like the index levels does not clash with them
+    z = cox_zph(
+        d.rename(columns={"age": "x", "prio": "time"}),
+        duration="week",
+        event="arrest",
+        covariates=["fin", "x", "time"],
+    )
+    assert list(z.residuals.columns) == ["fin", "x", "time"]
+
+
+def test_zph_residual_plot(datasets):
+    from matplotlib.figure import Figure
+
+    from tim_research.plots import zph_residuals
+
+    d = datasets["rossi"]
+    z = cox_zph(d, duration="week", event="arrest", covariates=["fin", "age"])
+    fit = cox(d, duration="week", event="arrest", covariates=["fin", "age"])
+    fig = zph_residuals(z.residuals, "age", coef=float(fit.loc["age", "coef"]))
+    assert isinstance(fig, Figure)
+    ax = fig.axes[0]
+    points, smooth, flat = ax.lines
+    np.testing.assert_allclose(points.get_ydata(), z.residuals["age"].to_numpy())
+    assert len(smooth.get_xdata()) == len(z.residuals)
+    assert flat.get_ydata()[0] == pytest.approx(fit.loc["age", "coef"])
+    assert "age" in ax.get_ylabel()
+    with pytest.raises(DataError, match="not a covariate"):
+        zph_residuals(z.residuals, "prio")
+    with pytest.raises(DataError, match="residuals table"):
+        zph_residuals(z.residuals.reset_index(), "age")

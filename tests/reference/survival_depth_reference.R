@@ -1,7 +1,7 @@
 # Reference values for the deeper survival estimators of tim_research.stats.survival
 # (tests/test_survival_depth.py): Nelson-Aalen cumulative hazard, weighted log-rank tests,
 # quantiles of survival with CIs, the concordance of a Cox model, stratified Cox models and
-# cluster-robust (grouped sandwich) standard errors.
+# cluster-robust (grouped sandwich) standard errors, and cox.zph.
 #
 # Run from the repository root:  Rscript tests/reference/survival_depth_reference.R
 # Needs R with the survival and jsonlite packages.  Writes
@@ -16,7 +16,8 @@ write_values <- make_writer(reference_versions(c("survival", "jsonlite")))
 rossi <- read.csv(file.path(external, "lifelines_rossi.csv"))
 lung_d <- data.frame(time = lung$time, status = as.integer(lung$status == 2), sex = lung$sex)
 vet <- data.frame(time = veteran$time, status = veteran$status, trt = veteran$trt,
-                  celltype = as.character(veteran$celltype))
+                  celltype = as.character(veteran$celltype), karno = veteran$karno,
+                  age = veteran$age)
 z95 <- qnorm(0.975)
 
 # --- 1. Nelson-Aalen: survfit(ctype = 1) $cumhaz and $std.chaz, log-transformed CI -------------
@@ -168,16 +169,42 @@ concord$rossi_strata_wexp <- c(
   list(covariates = c("fin", "age"), strata = "wexp"),
   concordance_case(coxph(Surv(week, arrest) ~ fin + age + strata(wexp), data = rossi)))
 
+# --- 7. proportional-hazards check: cox.zph ------------------------------------------------------
+zph_case <- function(fit, transform = "km") {
+  z <- cox.zph(fit, transform = transform)
+  list(transform = transform, terms = rownames(z$table), chisq = unname(z$table[, "chisq"]),
+       df = unname(z$table[, "df"]), p = unname(z$table[, "p"]), time = z$time, x = z$x,
+       y = unname(z$y))
+}
+zph <- list()
+for (ties in c("efron", "breslow")) {
+  zph[[paste0("rossi_", ties)]] <- c(
+    list(data = "rossi", covariates = c("fin", "age", "prio"), ties = ties),
+    zph_case(coxph(Surv(week, arrest) ~ fin + age + prio, data = rossi, ties = ties)))
+}
+for (tr in c("rank", "identity", "log")) {
+  zph[[paste0("veteran_", tr)]] <- c(
+    list(data = "veteran", covariates = c("trt", "karno", "age"), ties = "efron"),
+    zph_case(coxph(Surv(time, status) ~ trt + karno + age, data = vet), tr))
+}
+zph$veteran_km <- c(
+  list(data = "veteran", covariates = c("trt", "karno", "age"), ties = "efron"),
+  zph_case(coxph(Surv(time, status) ~ trt + karno + age, data = vet)))
+zph$lung_sex <- c(
+  list(data = "lung", covariates = "sex", ties = "efron"),
+  zph_case(coxph(Surv(time, status) ~ sex, data = lung_d)))
+
 write_values(
   list(
     data = list(lung = as.list(lung_d), veteran = as.list(vet), flat = as.list(flat),
                 flat_end = as.list(flat_end)),
     nelson_aalen = nelson_aalen, logrank = logrank_cases, quantiles = quantiles,
-    concordance = concord, cox = cox_cases, rossi_cluster = rossi$cl
+    concordance = concord, cox = cox_cases, rossi_cluster = rossi$cl,
+    zph = zph
   ),
   "survival_depth",
   paste("survival::survfit(ctype = 1) cumhaz/std.chaz, survdiff(rho), a base-R loop for",
-        "G(rho, gamma), quantile.survfit, concordance(coxph), coxph with strata() and cluster;",
+        "G(rho, gamma), quantile.survfit, concordance(coxph), coxph with strata() and cluster, cox.zph;",
         "lung status recoded 2 -> 1")
 )
 cat("wrote tests/reference/values/survival_depth.json\n")

@@ -31,9 +31,11 @@ from tim_research.vocabulary import PLANNED_REASONS
 __all__ = [
     "ConcordanceResult",
     "LogRankResult",
+    "ZphResult",
     "closure_reasons",
     "concordance",
     "cox",
+    "cox_zph",
     "early_closure",
     "kaplan_meier",
     "logrank",
@@ -1353,6 +1355,49 @@ class _CoxData:
             offsets = np.repeat(np.cumsum(extra) - extra, extra)
             self.frac = (np.arange(extra.sum()) - offsets + 1) / k[self.rep]
 
+    def block_moments(self, beta: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Per event time at ``beta``: summed Schoenfeld residual, information, risk-set means.
+
+        Returns ``resid`` (p x m: the events' x minus the risk-set means, summed over the
+        d tied events), ``info`` (p x p x m: that time's term of the information),
+        ``mean`` (p x m: the average over the d tied terms of the risk-set mean; Efron's
+        l-th term removes l/d of the tied events' weight) for the m event times, latest
+        first, and ``event_block`` (per event, in :attr:`ev` order, its event time).
+        """
+        p, iu, ju = self.p, self.iu, self.ju
+        eta = beta @ self.basis1
+        w = np.exp(eta - float(eta.max()))
+        eb = self.event_blocks
+        s0 = np.cumsum(self._per_block(w))[eb]
+        s1 = np.cumsum(self._per_block(self.basis1 * w), axis=1)[:, eb]
+        s2 = np.cumsum(self._per_block(self.basis2 * w), axis=1)[:, eb]
+        mult = 1.0 if self.efron else self.d
+        xbar0 = s1 / s0
+        mean_sum = xbar0 * mult
+        second = (s2 / s0 - xbar0[iu] * xbar0[ju]) * mult
+        if self.efron:
+            tp, f, rep = self.tied_pos, self.frac, self.rep
+            w_t = w[self.tied_ev]
+            a0 = np.add.reduceat(w_t, self.tied_starts)
+            a1 = np.add.reduceat(self.tied_basis1 * w_t, self.tied_starts, axis=1)
+            a2 = np.add.reduceat(self.tied_basis2 * w_t, self.tied_starts, axis=1)
+            den = s0[tp][rep] - f * a0[rep]
+            xbar = (s1[:, tp][:, rep] - f * a1[:, rep]) / den
+            var = (s2[:, tp][:, rep] - f * a2[:, rep]) / den - xbar[iu] * xbar[ju]
+            m = tp.size
+            for j in range(p):
+                mean_sum[j, tp] += np.bincount(rep, weights=xbar[j], minlength=m)
+            for k in range(iu.size):
+                second[k, tp] += np.bincount(rep, weights=var[k], minlength=m)
+        event_block = np.searchsorted(eb, self.block[self.ev])
+        x_sum = np.zeros((p, eb.size))
+        for j in range(p):
+            x_sum[j] = np.bincount(event_block, weights=self.basis1[j, self.ev], minlength=eb.size)
+        info = np.empty((p, p, eb.size))
+        info[iu, ju] = second
+        info[ju, iu] = second
+        return x_sum - mean_sum, info, mean_sum / self.d, event_block
+
     def score_residuals(self, beta: np.ndarray) -> np.ndarray:
         """Score residuals (rows in the input order, one column per covariate) at ``beta``.
 
@@ -1799,3 +1844,135 @@ def cox(
         n_clusters=n_clusters,
     )
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# proportional-hazards check
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ZphResult:
+    """Test of proportional hazards from scaled Schoenfeld residuals (``survival::cox.zph``)."""
+
+    table: pd.DataFrame = field(repr=False)  # chisq, df, p per covariate and GLOBAL
+    residuals: pd.DataFrame = field(repr=False)  # one row per event, (time, x) index
+    transform: str = "km"
+
+    def __str__(self) -> str:
+        g = self.table.loc["GLOBAL"]
+        return (
+            f"Proportional-hazards test ({self.transform} time): global chi-square "
+            f"{g['chisq']:.2f} on {int(g['df'])} df, p = {g['p']:.3f}"
+        )
+
+    def _repr_html_(self) -> str:
+        return f"<p>{self}</p>" + self.table.to_html()
+
+
+def _transformed_time(t: np.ndarray, e: np.ndarray, transform: str) -> np.ndarray:
+    if transform == "km":
+        # 1 - S(t-), S the Kaplan-Meier curve of all rows pooled (strata ignored, as cox.zph)
+        times, at_risk, d, _ = _risk_table(t, e)
+        before = np.concatenate(([1.0], np.cumprod(1.0 - d / at_risk)[:-1]))
+        return 1.0 - before[np.searchsorted(times, t)]
+    if transform == "rank":
+        return pd.Series(t).rank(method="average").to_numpy()
+    if transform == "log":
+        if (t <= 0).any():
+            raise DataError("transform='log' needs positive durations")
+        return np.log(t)
+    return t.astype(float)
+
+
+def cox_zph(
+    data: pd.DataFrame,
+    *,
+    duration: str,
+    event: str,
+    covariates: Sequence[str],
+    ties: Literal["efron", "breslow"] = "efron",
+    transform: Literal["km", "rank", "identity", "log"] = "km",
+) -> ZphResult:
+    """Check the proportional-hazards assumption of a Cox model, as ``survival::cox.zph``.
+
+    The model of :func:`cox` is fitted, then each covariate is given a coefficient that
+    changes linearly in transformed time g(t): the score test of those extra coefficients
+    being zero is the test for that covariate, and of all of them together the GLOBAL test.
+    A small p says the hazard ratio changes over the life of a match; look at the residual
+    plot (:func:`tim_research.plots.zph_residuals`) to see how.
+
+    Parameters
+    ----------
+    data, duration, event, covariates, ties
+        As for :func:`cox` (complete rows only; no strata).
+    transform
+        g(t): ``"km"`` (R's default: 1 - the pooled Kaplan-Meier curve just before t,
+        which spreads the events evenly), ``"rank"``, ``"identity"`` or ``"log"``.
+
+    Returns
+    -------
+    ZphResult
+        ``table``: ``chisq``, ``df``, ``p`` per covariate and a ``GLOBAL`` row;
+        ``residuals``: one row per event, in time order, indexed by ``time`` and ``x``
+        (the transformed time g(t), R's ``$x``), with one column per covariate: its
+        scaled Schoenfeld residual plus its coefficient (R's ``$y``), whose trend against
+        ``x`` estimates how the coefficient changes over time.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"t": [5, 8, 3, 9, 12, 4, 7, 10, 6, 11],
+    ...                   "e": [1, 1, 1, 0, 1, 1, 0, 1, 1, 1],
+    ...                   "x": [1, 0, 1, 0, 0, 1, 0, 1, 0, 0]})
+    >>> z = cox_zph(d, duration="t", event="e", covariates=["x"])
+    >>> z.table.round(4)
+                chisq  df       p
+    covariate
+    x          0.6478   1  0.4209
+    GLOBAL     0.6478   1  0.4209
+
+    R: ``cox.zph(coxph(Surv(t, e) ~ x, data = d))``.
+    """
+    if transform not in ("km", "rank", "identity", "log"):
+        raise DataError(f"transform must be 'km', 'rank', 'identity' or 'log', got {transform!r}")
+    if isinstance(covariates, str):
+        covariates = [covariates]
+    covariates = list(covariates)
+    fit = cox(data, duration=duration, event=event, covariates=covariates, ties=ties)
+    beta = fit["coef"].to_numpy()
+    t = data[duration].to_numpy(dtype="float64")
+    e = _events_array(data[event], event)
+    x = data[covariates].to_numpy(dtype="float64")
+    x = x - x.mean(axis=0)
+    cd = _CoxData(t, e, x, ties)
+    resid, info, mean, event_block = cd.block_moments(beta)
+    p = len(covariates)
+    tt = _transformed_time(t, e, transform)
+    rows = cd.order[cd.ev]  # the events, as input rows
+    g_event = tt[rows]
+    g = g_event - g_event.mean()
+    g_block = np.zeros(cd.event_blocks.size)
+    g_block[event_block] = g  # one g per event time: tied events share their time
+    full = np.empty((2 * p, 2 * p))
+    full[:p, :p] = info.sum(axis=2)
+    full[:p, p:] = full[p:, :p] = (info * g_block).sum(axis=2)
+    full[p:, p:] = (info * g_block**2).sum(axis=2)
+    u = np.concatenate((np.zeros(p), resid @ g_block))  # the score of beta is 0 at the fit
+    tests = []
+    for j in range(p):
+        kk = [*range(p), p + j]
+        tests.append(float(u[kk] @ np.linalg.solve(full[np.ix_(kk, kk)], u[kk])))
+    tests.append(float(u @ np.linalg.solve(full, u)))
+    df = [1] * p + [p]
+    table = pd.DataFrame(
+        {"chisq": tests, "df": df, "p": [float(chdtrc(k, c)) for k, c in zip(df, tests)]},
+        index=pd.Index([*covariates, "GLOBAL"], name="covariate"),
+    )
+    # scaled Schoenfeld residuals: each event's residual times the inverse of the average
+    # information per event, plus the coefficient
+    schoenfeld = x[rows] - mean[:, event_block].T
+    vmean = full[:p, :p] / rows.size
+    scaled = np.linalg.solve(vmean, schoenfeld.T).T + beta
+    by_time = np.lexsort((rows, t[rows]))  # time order, ties in input order (as R)
+    # the times go in the index, so that no covariate name can clash with them
+    index = pd.MultiIndex.from_arrays([t[rows][by_time], tt[rows][by_time]], names=["time", "x"])
+    residuals = pd.DataFrame(scaled[by_time], columns=covariates, index=index)
+    return ZphResult(table=table, residuals=residuals, transform=transform)
