@@ -1165,19 +1165,27 @@ def _prefix_counts(
     scale = np.int64(max(int(values.max()), int(query.max())) + 2)
     position = np.arange(n, dtype=np.int64)
     within = values.astype(np.int64)  # sorted within blocks of 2**level
+    # the queries are kept sorted by (length >> level, query), so each level's searches
+    # walk the keys in order (far fewer cache misses); from one level to the next that
+    # order only merges neighbouring runs, which a stable sort does cheaply
+    by = np.lexsort((query, length))
     level = 0
     while (1 << level) <= n:
         block = position >> level
         keys = block * scale + within
         keys.sort(kind="stable")  # blocks of the last level are sorted runs: a cheap merge
         within = keys - block * scale
-        used = ((length >> level) & 1).astype(bool)
+        shifted = length[by] >> level
+        step = np.argsort(shifted * scale + query[by], kind="stable")
+        by, shifted = by[step], shifted[step]
+        used = (shifted & 1).astype(bool)
         if used.any():
-            b = (length[used] >> level) - 1  # block [b 2**level, (b + 1) 2**level) of the prefix
-            target = b * scale + query[used]
+            rows = by[used]
+            b = shifted[used] - 1  # block [b 2**level, (b + 1) 2**level) of the prefix
+            target = b * scale + query[rows]
             before = b << level  # the full blocks before it, all counted by the search
-            less[used] += np.searchsorted(keys, target, side="left") - before
-            less_eq[used] += np.searchsorted(keys, target, side="right") - before
+            less[rows] += np.searchsorted(keys, target, side="left") - before
+            less_eq[rows] += np.searchsorted(keys, target, side="right") - before
         level += 1
     return less, less_eq
 
