@@ -6,7 +6,12 @@ and notebooks call it.
 Every estimator here is checked against R's ``survival`` package (``survfit``, ``survdiff``,
 ``coxph``); see ``tests/reference/survival_survey_reference.R``. Early-closure shares are
 checked against ``prop.test`` and the Cox options ``per``/``missing`` against ``coxph`` in
-``tests/reference/outcomes_extra_reference.R``.
+``tests/reference/outcomes_extra_reference.R``. The Nelson-Aalen cumulative hazard
+(:func:`nelson_aalen`), weighted log-rank tests (``logrank(rho=, gamma=)``),
+:func:`survival_quantiles`, :func:`concordance`, stratified and cluster-robust Cox fits
+(``cox(strata=, cluster=)``) and :func:`cox_zph` are checked against ``survfit``,
+``survdiff``, ``quantile.survfit``, ``concordance``, ``coxph`` and ``cox.zph`` in
+``tests/reference/survival_depth_reference.R``.
 """
 
 from __future__ import annotations
