@@ -190,6 +190,14 @@ for (tr in c("rank", "identity", "log")) {
 zph$veteran_km <- c(
   list(data = "veteran", covariates = c("trt", "karno", "age"), ties = "efron"),
   zph_case(coxph(Surv(time, status) ~ trt + karno + age, data = vet)))
+zph$rossi_strata_wexp <- c(
+  list(data = "rossi", covariates = c("fin", "age", "prio"), ties = "efron", strata = "wexp"),
+  zph_case(coxph(Surv(week, arrest) ~ fin + age + prio + strata(wexp), data = rossi)))
+zph$rossi_strata_wexp_mar_breslow <- c(
+  list(data = "rossi", covariates = c("fin", "age"), ties = "breslow",
+       strata = c("wexp", "mar")),
+  zph_case(coxph(Surv(week, arrest) ~ fin + age + strata(wexp, mar), data = rossi,
+                 ties = "breslow")))
 zph$lung_sex <- c(
   list(data = "lung", covariates = "sex", ties = "efron"),
   zph_case(coxph(Surv(time, status) ~ sex, data = lung_d)))

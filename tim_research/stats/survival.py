@@ -1903,6 +1903,7 @@ def cox_zph(
     event: str,
     covariates: Sequence[str],
     ties: Literal["efron", "breslow"] = "efron",
+    strata: str | Sequence[str] | None = None,
     transform: Literal["km", "rank", "identity", "log"] = "km",
 ) -> ZphResult:
     """Check the proportional-hazards assumption of a Cox model, as ``survival::cox.zph``.
@@ -1915,8 +1916,9 @@ def cox_zph(
 
     Parameters
     ----------
-    data, duration, event, covariates, ties
-        As for :func:`cox` (complete rows only; no strata).
+    data, duration, event, covariates, ties, strata
+        As for :func:`cox` (complete rows only). With strata, risk sets are formed within
+        strata and g(t) still comes from all rows pooled, as in ``cox.zph``.
     transform
         g(t): ``"km"`` (R's default: 1 - the pooled Kaplan-Meier curve just before t,
         which spreads the events evenly), ``"rank"``, ``"identity"`` or ``"log"``.
@@ -1925,8 +1927,9 @@ def cox_zph(
     -------
     ZphResult
         ``table``: ``chisq``, ``df``, ``p`` per covariate and a ``GLOBAL`` row;
-        ``residuals``: one row per event, in time order, indexed by ``time`` and ``x``
-        (the transformed time g(t), R's ``$x``), with one column per covariate: its
+        ``residuals``: one row per event, in time order (within strata), indexed by
+        ``time`` and ``x`` (the transformed time g(t), R's ``$x``), with one column per
+        covariate: its
         scaled Schoenfeld residual plus its coefficient (R's ``$y``), whose trend against
         ``x`` estimates how the coefficient changes over time.
 
@@ -1949,26 +1952,39 @@ def cox_zph(
     if isinstance(covariates, str):
         covariates = [covariates]
     covariates = list(covariates)
-    fit = cox(data, duration=duration, event=event, covariates=covariates, ties=ties)
+    fit = cox(data, duration=duration, event=event, covariates=covariates, ties=ties, strata=strata)
     beta = fit["coef"].to_numpy()
     t = data[duration].to_numpy(dtype="float64")
     e = _events_array(data[event], event)
     x = data[covariates].to_numpy(dtype="float64")
     x = x - x.mean(axis=0)
-    cd = _CoxData(t, e, x, ties)
-    resid, info, mean, event_block = cd.block_moments(beta)
+    codes = np.zeros(t.size, dtype=np.int64)
+    if strata is not None:
+        cols = [strata] if isinstance(strata, str) else list(strata)
+        codes = data[cols].groupby(cols, sort=True).ngroup().to_numpy()
     p = len(covariates)
-    tt = _transformed_time(t, e, transform)
-    rows = cd.order[cd.ev]  # the events, as input rows
-    g_event = tt[rows]
-    g = g_event - g_event.mean()
-    g_block = np.zeros(cd.event_blocks.size)
-    g_block[event_block] = g  # one g per event time: tied events share their time
-    full = np.empty((2 * p, 2 * p))
-    full[:p, :p] = info.sum(axis=2)
-    full[:p, p:] = full[p:, :p] = (info * g_block).sum(axis=2)
-    full[p:, p:] = (info * g_block**2).sum(axis=2)
-    u = np.concatenate((np.zeros(p), resid @ g_block))  # the score of beta is 0 at the fit
+    tt = _transformed_time(t, e, transform)  # pooled over strata, as cox.zph
+    g_mean = float(tt[e].mean())
+    full = np.zeros((2 * p, 2 * p))
+    u = np.zeros(2 * p)  # the score of beta is 0 at the fit
+    event_rows, schoenfeld = [], []
+    for k in range(int(codes.max()) + 1):
+        part_rows = np.flatnonzero(codes == k)
+        cd = _CoxData(t[part_rows], e[part_rows], x[part_rows], ties)
+        if cd.n_events == 0:
+            continue
+        resid, info, mean, event_block = cd.block_moments(beta)
+        rows = part_rows[cd.order[cd.ev]]  # the events, as input rows
+        g_block = np.zeros(cd.event_blocks.size)
+        g_block[event_block] = tt[rows] - g_mean  # tied events share their time
+        full[:p, :p] += info.sum(axis=2)
+        full[:p, p:] += (info * g_block).sum(axis=2)
+        full[p:, p:] += (info * g_block**2).sum(axis=2)
+        u[p:] += resid @ g_block
+        event_rows.append(rows)
+        schoenfeld.append(x[rows] - mean[:, event_block].T)
+    full[p:, :p] = full[:p, p:].T
+    rows = np.concatenate(event_rows)
     tests = []
     for j in range(p):
         kk = [*range(p), p + j]
@@ -1981,10 +1997,10 @@ def cox_zph(
     )
     # scaled Schoenfeld residuals: each event's residual times the inverse of the average
     # information per event, plus the coefficient
-    schoenfeld = x[rows] - mean[:, event_block].T
     vmean = full[:p, :p] / rows.size
-    scaled = np.linalg.solve(vmean, schoenfeld.T).T + beta
-    by_time = np.lexsort((rows, t[rows]))  # time order, ties in input order (as R)
+    scaled = np.linalg.solve(vmean, np.concatenate(schoenfeld).T).T + beta
+    # stratum, then time order, ties in input order (as R)
+    by_time = np.lexsort((rows, t[rows], codes[rows]))
     # the times go in the index, so that no covariate name can clash with them
     index = pd.MultiIndex.from_arrays([t[rows][by_time], tt[rows][by_time]], names=["time", "x"])
     residuals = pd.DataFrame(scaled[by_time], columns=covariates, index=index)
