@@ -1929,9 +1929,8 @@ def cox_zph(
         ``table``: ``chisq``, ``df``, ``p`` per covariate and a ``GLOBAL`` row;
         ``residuals``: one row per event, in time order (within strata), indexed by
         ``time`` and ``x`` (the transformed time g(t), R's ``$x``), with one column per
-        covariate: its
-        scaled Schoenfeld residual plus its coefficient (R's ``$y``), whose trend against
-        ``x`` estimates how the coefficient changes over time.
+        covariate: its scaled Schoenfeld residual plus its coefficient (R's ``$y``), whose
+        trend against ``x`` estimates how the coefficient changes over time.
 
     Examples
     --------
