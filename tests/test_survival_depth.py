@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tim_research.errors import DataError
+from tim_research.errors import DataError, SmallCellWarning
 from tim_research.stats.survival import (
     ConcordanceResult,
     ZphResult,
@@ -214,10 +214,13 @@ def test_quantiles_checks_and_masking(datasets):
             "g": ["a", "a", "a", "a", "a", "b", "b"],
         }
     )
-    with pytest.warns(Warning, match="survival_quantiles"):
+    with pytest.warns(SmallCellWarning, match="survival_quantiles: 2 group"):
         out = survival_quantiles(small["t"], small["e"], by=small["g"], min_cell=3)
-    assert out["suppressed"].all() or out.loc[out["group"] == "b", "suppressed"].all()
-    assert out.loc[out["suppressed"], "time"].isna().all()
+    # the same groups as median_survival masks, every probability of a masked group
+    with pytest.warns(SmallCellWarning):
+        med = median_survival(small["t"], small["e"], by=small["g"], min_cell=3)
+    np.testing.assert_array_equal(out["suppressed"], np.repeat(med["suppressed"], 3))
+    assert out.loc[out["suppressed"], ["n", "events", "time", "ci_lower"]].isna().all().all()
 
 
 # ---------------------------------------------------------------------------------------------

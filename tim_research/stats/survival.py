@@ -979,7 +979,14 @@ def survival_quantiles(
             row.update(n=n, events=d, prob=p, time=q, ci_lower=lo, ci_upper=hi)
             rows.append(row)
     out = pd.DataFrame(rows)
-    return _mask_groups(out, min_cell, ["time", "ci_lower", "ci_upper"], "survival_quantiles")
+    # the mask is decided on one row per group (repeated rows would look like more groups)
+    per_group = out[["n", "events"]].iloc[:: len(levels)].reset_index(drop=True)
+    mask = _mask_groups(per_group, min_cell, [], "survival_quantiles")["suppressed"].to_numpy()
+    out["suppressed"] = np.repeat(mask, len(levels))
+    if mask.any():
+        out[["n", "events"]] = out[["n", "events"]].astype(float)
+        out.loc[out["suppressed"], ["n", "events", "time", "ci_lower", "ci_upper"]] = np.nan
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
