@@ -35,6 +35,7 @@ __all__ = [
     "survival_curves",
     "themed",
     "trajectories",
+    "zph_residuals",
 ]
 
 # Okabe & Ito (2008) colour-universal-design palette: distinguishable with the common colour-vision
@@ -437,3 +438,45 @@ def reliability(
         ax.plot([], [], "o-", color=PALETTE[0], label="this sample (95% CI)")
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9)
     return fig
+
+
+def zph_residuals(
+    residuals: pd.DataFrame,
+    covariate: str,
+    *,
+    coef: float | None = None,
+    frac: float = 2 / 3,
+    title: str | None = None,
+    xlabel: str = "Transformed time g(t)",
+    ylabel: str | None = None,
+    ax: Axes | None = None,
+) -> Figure:
+    """Scaled Schoenfeld residuals of one covariate against transformed time, with a smooth.
+
+    ``residuals`` is ``cox_zph(...).residuals`` (index levels ``time`` and ``x``, one
+    column per covariate), as R's ``plot(cox.zph(fit)[i])``. Each point is an event; the
+    lowess line (span ``frac``) estimates the coefficient at each point in time, so a flat
+    line at ``coef`` (drawn dashed when given: the model's coefficient) means proportional
+    hazards and a trend means the effect grows or fades over the life of a match.
+    """
+    if not isinstance(residuals, pd.DataFrame) or "x" not in residuals.index.names:
+        raise DataError("zph_residuals needs the residuals table of cox_zph (index level 'x')")
+    if covariate not in residuals.columns:
+        raise DataError(
+            f"zph_residuals: {covariate!r} is not a covariate of the table; choose one of "
+            f"{list(residuals.columns)}"
+        )
+    from statsmodels.nonparametric.smoothers_lowess import lowess
+
+    x = residuals.index.get_level_values("x").to_numpy(float)
+    y = residuals[covariate].to_numpy(float)
+    with themed():
+        fig, ax = _axes(ax)
+        ax.plot(x, y, "o", color=PALETTE[0], alpha=0.5, ms=4, label="events")
+        if x.size >= 3:
+            smooth = lowess(y, x, frac=frac, return_sorted=True)
+            ax.plot(smooth[:, 0], smooth[:, 1], color=PALETTE[5], lw=2, label="lowess")
+        if coef is not None:
+            ax.axhline(coef, color=PALETTE[7], ls="--", lw=1, label="Cox coefficient")
+        ax.legend()
+        return _finish(fig, ax, title, xlabel, ylabel or f"Beta(t) for {covariate}")

@@ -7,7 +7,8 @@ checked against R in ``tests/reference/``.
 - :mod:`~tim_research.stats.measurement`: the same for a catalogued instrument's scales.
 - :mod:`~tim_research.stats.prevalence`: shares with design-based intervals.
 - :mod:`~tim_research.stats.survival`: match durations, early closure, Kaplan-Meier,
-  log-rank, Cox.
+  Nelson-Aalen, quantiles, (weighted) log-rank, Cox (strata, cluster-robust SE),
+  concordance, proportional-hazards checks.
 - :mod:`~tim_research.stats.outcomes`: change, group comparisons, growth models, pooling.
 - :mod:`~tim_research.stats.associations`: correlation and linear regression.
 """
