@@ -1,0 +1,109 @@
+"""Competing risks: cumulative incidence, Gray's test, Fine-Gray, checked against R.
+
+Reference values: ``tests/reference/competing_reference.R`` (survival::survfit, cmprsk::cuminc,
+cmprsk::crr, coxph) on survival::mgus2 and on a synthetic program's matches.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tim_research.errors import DataError, SmallCellWarning
+from tim_research.stats import competing
+
+TOL = 1e-6
+VALUES = "tests/reference/values/competing_synthetic_matches.csv"
+
+
+@pytest.fixture(scope="module")
+def mgus2(reference_values):
+    ref = reference_values("competing_mgus2")
+    return ref, pd.DataFrame(ref["data"])
+
+
+@pytest.fixture(scope="module")
+def synthetic(reference_values):
+    from tests.conftest import REPO
+
+    matches = pd.read_csv(REPO / VALUES, keep_default_na=False, na_values=[""])
+    return reference_values("competing_synthetic"), matches
+
+
+def _check_aj(table: pd.DataFrame, ref: dict, *, by: bool, codes: dict | None = None) -> None:
+    """Compare a cumulative_incidence table with one aj_summary block of the R script.
+
+    ``codes`` maps R's state names to the cause labels of the table (default: the same).
+    """
+    for block in ref["causes"]:
+        label = (codes or {}).get(block["cause"], block["cause"])
+        sub = table[table["cause"] == label]
+        assert sub["time"].tolist() == pytest.approx(ref["time"], abs=0)
+        if by:
+            assert sub["group"].astype(str).tolist() == ref["strata"]
+        assert sub["at_risk"].tolist() == ref["n_risk"]
+        assert sub["events"].tolist() == block["n_event"]
+        for ours, theirs in (
+            ("cif", "pstate"),
+            ("se", "std_err"),
+            ("ci_lower", "lower"),
+            ("ci_upper", "upper"),
+        ):
+            expected = np.array([np.nan if v is None else v for v in block[theirs]], float)
+            np.testing.assert_allclose(sub[ours].to_numpy(float), expected, atol=TOL, rtol=0)
+
+
+@pytest.mark.parametrize("key", ["aj_overall", "aj_by_sex"])
+def test_cumulative_incidence_matches_survfit_on_mgus2(mgus2, key):
+    ref, d = mgus2
+    by = d["sex"] if key == "aj_by_sex" else None
+    table = competing.cumulative_incidence(
+        d["etime"], d["event"], by=by, times=ref["times"], censored=0, min_cell=0
+    )
+    # codes 1 and 2 are the states "pcm" and "death" of the R script
+    _check_aj(table, ref[key], by=by is not None, codes={"pcm": 1, "death": 2})
+
+
+@pytest.mark.parametrize("key", ["aj_reasons_overall", "aj_reasons_by_site"])
+def test_cumulative_incidence_matches_survfit_on_six_closure_reasons(synthetic, key):
+    ref, m = synthetic
+    by = m["site"] if key.endswith("by_site") else None
+    table = competing.cumulative_incidence(
+        m["duration_months"], m["ending"], by=by, times=ref["times"], min_cell=0
+    )
+    _check_aj(table, ref[key], by=by is not None)
+
+
+def test_cumulative_incidences_and_share_still_open_add_to_one(mgus2):
+    _, d = mgus2
+    t = competing.cumulative_incidence(d["etime"], d["event"], censored=0, min_cell=0)
+    total = t.groupby("time")["cif"].sum()
+    assert (total <= 1 + 1e-12).all()
+    assert total.is_monotonic_increasing
+
+
+def test_cumulative_incidence_suppresses_small_counts():
+    rng = np.random.default_rng(1)
+    n = 60
+    durations = pd.Series(rng.exponential(10, n))
+    causes = pd.Series(rng.choice(["moved", "planned completion", None], n, p=[0.2, 0.5, 0.3]))
+    by = pd.Series(["a"] * 57 + ["b"] * 3)
+    with pytest.warns(SmallCellWarning):
+        t = competing.cumulative_incidence(durations, causes, by=by, times=[1, 5, 10, 40])
+    small_group = t[t["group"] == "b"]
+    assert small_group[["at_risk", "events", "cif", "se"]].isna().all().all()
+    assert small_group["suppressed"].all()
+    shown = t[~t["suppressed"]]
+    assert ((shown["at_risk"] >= 5) | (shown["at_risk"] == 0)).all()
+    few = t["events"].between(1, 4)
+    assert not few.any()
+
+
+def test_cumulative_incidence_refuses_bad_input():
+    with pytest.raises(DataError, match="every row is censored"):
+        competing.cumulative_incidence([1, 2], [None, None], min_cell=0)
+    with pytest.raises(DataError, match="negative"):
+        competing.cumulative_incidence([1, -2], ["a", None], min_cell=0)
+    with pytest.raises(DataError, match="same length|values but"):
+        competing.cumulative_incidence([1, 2, 3], ["a", None], min_cell=0)

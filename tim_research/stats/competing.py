@@ -1,0 +1,327 @@
+"""Match endings as competing risks: cumulative incidence, Gray's test, Fine-Gray regression.
+
+A match ends in one of several ways (planned completion, the family moved, the mentor ran out
+of time, ...). ``1 - Kaplan-Meier`` with the other endings censored overstates the risk of
+any one ending, because it treats a match that completed as if it could still end early. The
+cumulative incidence (Aalen-Johansen) of each ending type instead counts the other endings as
+what they are: a match that completed as planned can no longer close early.
+
+- :func:`cumulative_incidence`: Aalen-Johansen cumulative incidence by ending type, with
+  standard errors and intervals, as ``summary(survfit(Surv(time, state) ~ group), times)``.
+- :func:`gray_test`: Gray's test of equal cumulative incidence across groups, per ending
+  type, as ``cmprsk::cuminc(...)$Tests``.
+- :func:`fine_gray`: Fine-Gray subdistribution hazards regression, as ``cmprsk::crr``;
+  :func:`competing_regression` sets it beside the cause-specific Cox model.
+- :func:`unplanned_closure_incidence`: the cumulative incidence of unplanned endings at
+  ``N`` months, planned completion competing.
+
+Every estimate is checked against R in ``tests/reference/competing_reference.R``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Hashable, Sequence
+from statistics import NormalDist
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tim_research._checks import check_conf_level, check_min_cell
+from tim_research.errors import DataError, SmallCellWarning
+from tim_research.privacy import suppression_mask
+from tim_research.stats.survival import (
+    _as_series,
+    _durations_array,
+    _groups_codes,
+)
+
+__all__ = ["cumulative_incidence"]
+
+
+# ---------------------------------------------------------------------------------------------
+# inputs
+# ---------------------------------------------------------------------------------------------
+def _cause_codes(causes: pd.Series, censored: Hashable | None) -> tuple[np.ndarray, list[Any]]:
+    """Integer code per row (-1 = censored) and the sorted ending types."""
+    missing = causes.isna().to_numpy().copy()
+    if censored is not None:
+        missing |= (causes == censored).fillna(False).to_numpy(dtype=bool)
+    present = causes[~missing]
+    try:
+        codes, labels = pd.factorize(present.astype(object), sort=True)
+    except TypeError as exc:
+        raise DataError(f"the ending types cannot be sorted: {exc}") from exc
+    out = np.full(len(causes), -1, dtype=np.int64)
+    out[~missing] = codes
+    return out, list(labels)
+
+
+def _inputs(
+    durations: Any, causes: Any, by: Any, censored: Hashable | None
+) -> tuple[np.ndarray, np.ndarray, list[Any], np.ndarray | None, list[Any]]:
+    d = _as_series(durations, "durations")
+    t = _durations_array(d)
+    c = _as_series(causes, "causes", d.index)
+    codes, labels = _cause_codes(c, censored)
+    if not labels:
+        raise DataError(
+            "causes has no ending at all (every row is censored): there is no cumulative "
+            "incidence to estimate"
+        )
+    if by is None:
+        return t, codes, labels, None, []
+    g, glabels = _groups_codes(_as_series(by, "by", d.index))
+    return t, codes, labels, g, glabels
+
+
+# ---------------------------------------------------------------------------------------------
+# Aalen-Johansen
+# ---------------------------------------------------------------------------------------------
+def _aalen_johansen(t: np.ndarray, cause: np.ndarray, k: int) -> dict[str, np.ndarray]:
+    """Cumulative incidence of ``k`` causes at each distinct event time, with IJ std errors.
+
+    The standard errors are the infinitesimal-jackknife ones of ``survival::survfit`` for
+    multi-state data (``survfitci.c``): the influence of each match on the state
+    probabilities is carried through the product of the transition matrices, one event time
+    at a time, and the variance is the sum of squared influences.
+    """
+    n = t.size
+    event = cause >= 0
+    times = np.unique(t[event])
+    m = times.size
+    n_risk = np.empty(m)
+    d_k = np.zeros((m, k))
+    cif = np.zeros((m, k))
+    se = np.zeros((m, k))
+    u = np.zeros((n, k + 1))  # influence on (still open, cause 1, ..., cause k)
+    surv = 1.0
+    f = np.zeros(k)
+    for i, s in enumerate(times):
+        at_risk = t >= s
+        here = event & (t == s)
+        nr = float(at_risk.sum())
+        dk = np.bincount(cause[here], minlength=k).astype(float)
+        h = dk / nr
+        h0 = 1.0 - h.sum()
+        u0 = u[:, 0].copy()
+        u[:, 0] = u0 * h0
+        u[:, 1:] += u0[:, None] * h
+        step = surv / nr
+        u[at_risk, 0] -= h0 * step
+        u[at_risk, 1:] -= h * step
+        stay = at_risk & ~here
+        u[stay, 0] += step
+        moved = np.flatnonzero(here)
+        u[moved, cause[moved] + 1] += step
+        f = f + surv * h
+        surv = surv * h0
+        n_risk[i] = nr
+        d_k[i] = dk
+        cif[i] = f
+        se[i] = np.sqrt((u[:, 1:] ** 2).sum(axis=0))
+    return {"time": times, "n_risk": n_risk, "events": d_k, "cif": cif, "se": se}
+
+
+def _log_ci(p: np.ndarray, se: np.ndarray, z: float) -> tuple[np.ndarray, np.ndarray]:
+    """The log-transformed interval for a state probability, as survfit (upper capped at 1)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p_ok = np.where(p == 0, np.nan, p)
+        se_log = np.where(se == 0, 0.0, se / p_ok)
+        return p_ok * np.exp(-z * se_log), np.minimum(p_ok * np.exp(z * se_log), 1.0)
+
+
+def _at_times(
+    t: np.ndarray, cause: np.ndarray, k: int, times: np.ndarray | None, z: float
+) -> dict[str, np.ndarray]:
+    """One group's cumulative incidence at ``times`` (default: every event time)."""
+    aj = _aalen_johansen(t, cause, k)
+    grid = aj["time"] if times is None else times[times <= t.max()]
+    # the estimate at t is that of the last event time on or before t
+    pos = np.searchsorted(aj["time"], grid, side="right") - 1
+    before = pos < 0
+    take = np.maximum(pos, 0)
+    cif = (
+        np.where(before[:, None], 0.0, aj["cif"][take])
+        if aj["time"].size
+        else np.zeros((grid.size, k))
+    )
+    se = (
+        np.where(before[:, None], 0.0, aj["se"][take])
+        if aj["time"].size
+        else np.zeros((grid.size, k))
+    )
+    lower, upper = _log_ci(cif, se, z)
+    # before the first observed time (event or censoring) survfit reports the starting
+    # state, whose interval is [0, 0]
+    start = grid < t.min()
+    lower[start] = 0.0
+    upper[start] = 0.0
+    at_risk = (t[None, :] >= grid[:, None]).sum(axis=1)
+    # events in (previous time, this time], as summary.survfit counts them
+    edges = np.concatenate(([-np.inf], grid))
+    events = np.zeros((grid.size, k))
+    for j in range(k):
+        tj = np.sort(t[cause == j])
+        cum = np.searchsorted(tj, edges, side="right")
+        events[:, j] = np.diff(cum)
+    cum_events = np.cumsum(events, axis=0)
+    return {
+        "time": grid,
+        "at_risk": at_risk,
+        "events": events,
+        "cum_events": cum_events,
+        "cif": cif,
+        "se": se,
+        "ci_lower": lower,
+        "ci_upper": upper,
+    }
+
+
+def _suppress_cif(table: pd.DataFrame, n_group: pd.Series, min_cell: int) -> np.ndarray:
+    """Mask counts and the estimates built on them; return the ``suppressed`` flags."""
+    small = (table["at_risk"] > 0) & (table["at_risk"] < min_cell)
+    few = (table["cum_events"] > 0) & (table["cum_events"] < min_cell)
+    tiny_group = n_group.reindex(table["_g"]).to_numpy() < min_cell
+    hide_events = np.zeros(len(table), dtype=bool)
+    for _, rows in table.groupby(["_g", "cause"], sort=False).groups.items():
+        block = table.loc[rows, ["events"]].astype(int)
+        if (block["events"] > 0).any():
+            hide_events[table.index.get_indexer(rows)] = suppression_mask(block, min_cell=min_cell)[
+                "events"
+            ].to_numpy()
+    hide_estimate = small.to_numpy() | few.to_numpy() | tiny_group
+    hide_events |= tiny_group
+    table["events"] = table["events"].where(~hide_events)
+    table["at_risk"] = table["at_risk"].where(~(small.to_numpy() | tiny_group))
+    for col in ("cif", "se", "ci_lower", "ci_upper"):
+        table[col] = table[col].where(~hide_estimate)
+    return hide_estimate | hide_events | small.to_numpy()
+
+
+def cumulative_incidence(
+    durations: Any,
+    causes: Any,
+    *,
+    by: Any = None,
+    times: Sequence[float] | None = None,
+    censored: Hashable | None = None,
+    conf_level: float = 0.95,
+    min_cell: int = 5,
+) -> pd.DataFrame:
+    """Cumulative incidence of each ending type (Aalen-Johansen), overall or by group.
+
+    The cumulative incidence of an ending type at ``t`` is the share of matches that had
+    ended *that way* by ``t``, the other endings competing: a match that completed as
+    planned is no longer at risk of an early closure (``1 - Kaplan-Meier`` with the other
+    endings censored would count it as still at risk, and overstates the risk). The
+    incidences of all ending types and the share still open add up to 1.
+
+    Standard errors are survfit's infinitesimal-jackknife ones; the intervals are survfit's
+    default for multi-state curves, ``conf.type = "log"``: ``cif * exp(+/- z se / cif)``,
+    the upper limit capped at 1 (no interval where the incidence is 0; before the first
+    follow-up time, the starting state, ``[0, 0]``).
+
+    Parameters
+    ----------
+    durations
+        Follow-up time per match (Series or array), e.g. ``duration_months`` from
+        :func:`~tim_research.stats.survival.match_durations`; finite and non-negative.
+    causes
+        Ending type per match, same length (and index); missing (NaN/None) means the match
+        is censored (still open at the cut-off).
+    by
+        Optional group labels: one set of curves per group, groups in sorted order.
+    times
+        Times at which to report, as ``summary(fit, times = ...)``; times after a group's
+        last follow-up are left out (as R does). Default: every event time of the group.
+    censored
+        A value of ``causes`` that also means censored (as ``cmprsk``'s ``cencode``), e.g.
+        ``0`` for 0/1/2 coded endings.
+    conf_level
+        Coverage of the pointwise intervals.
+    min_cell
+        ``at_risk`` from 1 to ``min_cell - 1`` is masked; ``events`` per group and ending
+        type as :func:`tim_research.privacy.suppression_mask` decides on the column of
+        counts over the times (its total taken as known); the estimate, its se and interval
+        are masked where fewer than ``min_cell`` matches are at risk, where 1 to
+        ``min_cell - 1`` matches have ended that way so far, and for a whole group of fewer
+        than ``min_cell`` matches (its counts too). A
+        :class:`~tim_research.errors.SmallCellWarning` says how many rows. ``0`` shows all.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group, time and ending type: ``group`` (when ``by`` is given), ``time``,
+        ``cause``, ``at_risk`` (matches still open just before ``time``), ``events``
+        (endings of that type since the previous reported time, as ``summary.survfit``
+        counts them), ``cif``, ``se``, ``ci_lower``, ``ci_upper``, ``suppressed``. Counts
+        are floats so that they can be masked.
+
+    Examples
+    --------
+    >>> t = cumulative_incidence(
+    ...     [1, 2, 2, 3, 4, 5], ["moved", "planned", None, "moved", "planned", None],
+    ...     times=[2, 4], min_cell=0)
+    >>> t[["time", "cause", "at_risk", "events", "cif"]]
+       time    cause  at_risk  events       cif
+    0   2.0    moved      5.0     1.0  0.166667
+    1   2.0  planned      5.0     1.0  0.166667
+    2   4.0    moved      2.0     1.0  0.388889
+    3   4.0  planned      2.0     1.0  0.388889
+
+    At 3 months 3 matches were still open and one of them moved: ``1/6 + (4/6) (1/3)``.
+
+    R: ``summary(survfit(Surv(time, state) ~ 1), times = c(2, 4))`` with ``state`` a factor
+    whose first level is the censoring.
+    """
+    min_cell = check_min_cell(min_cell)
+    check_conf_level(conf_level)
+    z = NormalDist().inv_cdf(1 - (1 - conf_level) / 2)
+    t, codes, labels, groups, glabels = _inputs(durations, causes, by, censored)
+    grid = None
+    if times is not None:
+        grid = np.sort(np.asarray(times, dtype=float).ravel())
+        if grid.size == 0 or not np.isfinite(grid).all():
+            raise DataError("times must be finite numbers (at least one)")
+    k = len(labels)
+    parts = [(None, np.ones(t.size, dtype=bool))]
+    if groups is not None:
+        parts = [(g, groups == i) for i, g in enumerate(glabels)]
+    blocks = []
+    for i, (label, sel) in enumerate(parts):
+        r = _at_times(t[sel], codes[sel], k, grid, z)
+        nt = r["time"].size
+        block = pd.DataFrame(
+            {
+                "_g": i,
+                "time": np.repeat(r["time"], k),
+                "cause": pd.Series(labels * nt, dtype=object),
+                "at_risk": np.repeat(r["at_risk"], k).astype(float),
+                "events": r["events"].ravel(),
+                "cum_events": r["cum_events"].ravel(),
+                "cif": r["cif"].ravel(),
+                "se": r["se"].ravel(),
+                "ci_lower": r["ci_lower"].ravel(),
+                "ci_upper": r["ci_upper"].ravel(),
+            }
+        )
+        if groups is not None:
+            block.insert(0, "group", pd.Series([label] * len(block), dtype=object))
+        blocks.append(block)
+    out = pd.concat(blocks, ignore_index=True)
+    if min_cell > 0 and len(out):
+        n_group = pd.Series([int(sel.sum()) for _, sel in parts])
+        out["suppressed"] = _suppress_cif(out, n_group, min_cell)
+        n_masked = int(out["suppressed"].sum())
+        if n_masked:
+            warnings.warn(
+                f"cumulative_incidence: {n_masked} row(s) masked (fewer than "
+                f"min_cell={min_cell} matches at risk or ended that way, or to protect one)",
+                SmallCellWarning,
+                stacklevel=2,
+            )
+    else:
+        out["suppressed"] = False
+    return out.drop(columns=["_g", "cum_events"])
