@@ -107,3 +107,35 @@ def test_cumulative_incidence_refuses_bad_input():
         competing.cumulative_incidence([1, -2], ["a", None], min_cell=0)
     with pytest.raises(DataError, match="same length|values but"):
         competing.cumulative_incidence([1, 2, 3], ["a", None], min_cell=0)
+
+
+@pytest.mark.parametrize("key", ["gray", "gray_strata", "gray_rho1"])
+def test_gray_test_matches_cuminc_on_mgus2(mgus2, key):
+    ref, d = mgus2
+    options = {"strata": d["age"] >= 70} if key == "gray_strata" else {}
+    if key == "gray_rho1":
+        options["rho"] = 1.0
+    r = competing.gray_test(d["etime"], d["event"], d["sex"], censored=0, **options)
+    assert [str(c) for c in r["cause"]] == ref[key]["cause"]
+    np.testing.assert_allclose(r["stat"], ref[key]["stat"], atol=TOL, rtol=0)
+    np.testing.assert_allclose(r["p"], ref[key]["pv"], atol=TOL, rtol=0)
+    assert r["df"].tolist() == ref[key]["df"]
+
+
+@pytest.mark.parametrize("key", ["gray_reasons", "gray_unplanned"])
+def test_gray_test_matches_cuminc_on_synthetic_sites(synthetic, key):
+    ref, m = synthetic
+    causes = m["ending"]
+    if key == "gray_unplanned":
+        planned = causes == "planned completion"
+        causes = causes.where(causes.isna(), np.where(planned, "planned", "unplanned"))
+    r = competing.gray_test(m["duration_months"], causes, m["site"])
+    assert r["cause"].tolist() == ref[key]["cause"]
+    np.testing.assert_allclose(r["stat"], ref[key]["stat"], atol=TOL, rtol=0)
+    np.testing.assert_allclose(r["p"], ref[key]["pv"], atol=TOL, rtol=0)
+    assert r["df"].tolist() == ref[key]["df"]
+
+
+def test_gray_test_needs_two_groups():
+    with pytest.raises(DataError, match="two groups"):
+        competing.gray_test([1, 2, 3], ["a", None, "a"], ["x", "x", "x"])

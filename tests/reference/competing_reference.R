@@ -45,8 +45,8 @@ aj_summary <- function(formula, data, times) {
   out
 }
 
-gray_tests <- function(ftime, fstatus, group, cencode) {
-  tests <- cuminc(ftime, fstatus, group, cencode = cencode)$Tests
+gray_tests <- function(ftime, fstatus, group, cencode, ...) {
+  tests <- cuminc(ftime, fstatus, group, cencode = cencode, ...)$Tests
   list(cause = rownames(tests), stat = unname(tests[, "stat"]), pv = unname(tests[, "pv"]),
        df = unname(tests[, "df"]))
 }
@@ -85,6 +85,9 @@ write_values(
     aj_overall = aj_summary(Surv(etime, state) ~ 1, mg, mg_times),
     aj_by_sex = aj_summary(Surv(etime, state) ~ sex, mg, mg_times),
     gray = gray_tests(mg$etime, mg$event, mg$sex, cencode = 0),
+    # stratified by age 70 or over, and with rho = 1 (early differences weighted up)
+    gray_strata = gray_tests(mg$etime, mg$event, mg$sex, cencode = 0, strata = mg$age >= 70),
+    gray_rho1 = gray_tests(mg$etime, mg$event, mg$sex, cencode = 0, rho = 1),
     crr = lapply(1:2, function(k) c(
       list(failcode = k),
       crr_fit(mg$etime, mg$event, cbind(age = mg$age, male = mg$male), k, 0)
