@@ -139,3 +139,80 @@ def test_gray_test_matches_cuminc_on_synthetic_sites(synthetic, key):
 def test_gray_test_needs_two_groups():
     with pytest.raises(DataError, match="two groups"):
         competing.gray_test([1, 2, 3], ["a", None, "a"], ["x", "x", "x"])
+
+
+@pytest.mark.parametrize("failcode", [1, 2])
+def test_fine_gray_matches_crr_on_mgus2(mgus2, failcode):
+    ref, d = mgus2
+    d = d.assign(male=(d["sex"] == "M").astype(float))
+    fit = competing.fine_gray(
+        d,
+        duration="etime",
+        cause="event",
+        covariates=["age", "male"],
+        failcode=failcode,
+        censored=0,
+    )
+    r = ref["crr"][failcode - 1]
+    assert fit.index.tolist() == r["covariate"]
+    for col in ("coef", "se", "p"):
+        np.testing.assert_allclose(fit[col], r[col], atol=1e-5, rtol=0)
+    np.testing.assert_allclose(fit.attrs["loglik"], [r["loglik_null"], r["loglik"]], rtol=1e-9)
+    assert fit.attrs["converged"] is r["converged"]
+
+
+def _two_endings(m: pd.DataFrame) -> pd.DataFrame:
+    planned = m["ending"] == "planned completion"
+    ending = m["ending"].where(m["ending"].isna(), np.where(planned, "planned", "unplanned"))
+    out = m.assign(two=ending)
+    for site in ("North", "South", "West"):
+        out[f"site{site}"] = (m["site"] == site).astype(float)
+    return out
+
+
+def test_fine_gray_and_cause_specific_cox_match_r_on_synthetic_sites(synthetic):
+    ref, m = synthetic
+    data = _two_endings(m)
+    table = competing.competing_regression(
+        data,
+        duration="duration_months",
+        cause="two",
+        covariates=["siteNorth", "siteSouth", "siteWest"],
+        failcode="unplanned",
+    )
+    for model, key in (
+        ("subdistribution (Fine-Gray)", "crr_unplanned"),
+        ("cause-specific (Cox)", "cox_unplanned"),
+    ):
+        part = table[table["model"] == model]
+        assert part["covariate"].tolist() == ref[key]["covariate"]
+        tol = 1e-5 if key.startswith("crr") else TOL
+        for col in ("coef", "se", "p"):
+            np.testing.assert_allclose(part[col], ref[key][col], atol=tol, rtol=0)
+        np.testing.assert_allclose(part["hr"], np.exp(part["coef"]), rtol=1e-12)
+
+
+@pytest.mark.parametrize("failcode", [1, 2])
+def test_cause_specific_cox_matches_coxph_on_mgus2(mgus2, failcode):
+    ref, d = mgus2
+    d = d.assign(male=(d["sex"] == "M").astype(float))
+    table = competing.competing_regression(
+        d,
+        duration="etime",
+        cause="event",
+        covariates=["age", "male"],
+        failcode=failcode,
+        censored=0,
+    )
+    part = table[table["model"] == "cause-specific (Cox)"]
+    r = ref["cox_cause_specific"][failcode - 1]
+    for col in ("coef", "se", "p"):
+        np.testing.assert_allclose(part[col], r[col], atol=TOL, rtol=0)
+
+
+def test_fine_gray_refuses_unknown_failcode_and_missing_covariates():
+    d = pd.DataFrame({"t": [1.0, 2, 3, 4], "c": ["a", "b", None, "a"], "x": [1.0, None, 0, 1]})
+    with pytest.raises(DataError, match="failcode"):
+        competing.fine_gray(d, duration="t", cause="c", covariates=["x"], failcode="z")
+    with pytest.raises(DataError, match="missing"):
+        competing.fine_gray(d, duration="t", cause="c", covariates=["x"], failcode="a")

@@ -30,16 +30,17 @@ import numpy as np
 import pandas as pd
 from scipy.special import chdtrc
 
-from tim_research._checks import check_conf_level, check_min_cell
-from tim_research.errors import DataError, SmallCellWarning
+from tim_research._checks import check_conf_level, check_frame, check_min_cell
+from tim_research.errors import ConvergenceWarning, DataError, SmallCellWarning
 from tim_research.privacy import suppression_mask
 from tim_research.stats.survival import (
     _as_series,
     _durations_array,
     _groups_codes,
+    cox,
 )
 
-__all__ = ["cumulative_incidence", "gray_test"]
+__all__ = ["competing_regression", "cumulative_incidence", "fine_gray", "gray_test"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -484,3 +485,366 @@ def gray_test(
         p = float(chdtrc(ng - 1, stat)) if math.isfinite(stat) else math.nan
         rows.append({"cause": label, "stat": stat, "df": ng - 1, "p": p})
     return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------------------------
+# Fine-Gray subdistribution hazards regression
+# ---------------------------------------------------------------------------------------------
+def _censoring_left_limits(t: np.ndarray, censored: np.ndarray) -> np.ndarray:
+    """Kaplan-Meier of the censoring distribution just before each time, G(t-)."""
+    times, inverse = np.unique(t, return_inverse=True)
+    total = np.bincount(inverse, minlength=times.size)
+    cens = np.bincount(inverse, weights=censored.astype(float), minlength=times.size)
+    at_risk = t.size - np.concatenate(([0], np.cumsum(total)[:-1]))
+    surv = np.cumprod(1.0 - cens / at_risk)
+    before = np.concatenate(([1.0], surv[:-1]))
+    return before[inverse]
+
+
+class _FineGrayData:
+    """Sorted data and the weighted risk sets of Fine and Gray (1999), as ``cmprsk::crr``.
+
+    At each distinct time ``T_a`` of the ending of interest the risk set holds every match
+    still open (weight 1) and every match that ended *another way* before ``T_a``, with
+    weight ``G(T_a-) / G(t_j-)``, G the Kaplan-Meier of the censoring distribution.
+    """
+
+    def __init__(self, t: np.ndarray, status: np.ndarray, x: np.ndarray) -> None:
+        order = np.argsort(t, kind="stable")
+        self.t, self.status, self.x = t[order], status[order], x[order]
+        self.g = _censoring_left_limits(self.t, self.status == 0)
+        fail = self.status == 1
+        self.fail_times, self.d = np.unique(self.t[fail], return_counts=True)
+        self.d = self.d.astype(float)
+        self.g_fail = self.g[np.searchsorted(self.t, self.fail_times)]
+        other = self.status == 2
+        later = self.t[None, :] >= self.fail_times[:, None]
+        before_other = (~later) & other[None, :]
+        self.w = later + before_other * (self.g_fail[:, None] / self.g[None, :])
+        self.x_fail_sum = self.x[fail].sum(axis=0)
+
+    def sums(self, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        eta = self.x @ beta
+        shift = float(eta.max())
+        e = np.exp(eta - shift)
+        we = self.w * e[None, :]
+        s0 = we.sum(axis=1)
+        s1 = we @ self.x
+        return e, s0, s1, shift
+
+    def loglik(self, beta: np.ndarray) -> float:
+        _, s0, _, shift = self.sums(beta)
+        return float(self.x_fail_sum @ beta - (self.d * (np.log(s0) + shift)).sum())
+
+    def evaluate(self, beta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        """Log pseudo-likelihood, score and information."""
+        e, s0, s1, shift = self.sums(beta)
+        xbar = s1 / s0[:, None]
+        loglik = float(self.x_fail_sum @ beta - (self.d * (np.log(s0) + shift)).sum())
+        score = self.x_fail_sum - self.d @ xbar
+        we = self.w * e[None, :]
+        s2 = np.einsum("aj,jp,jq->apq", we, self.x, self.x)
+        info = np.einsum("a,apq->pq", self.d / s0, s2) - np.einsum(
+            "a,ap,aq->pq", self.d, xbar, xbar
+        )
+        return loglik, score, info
+
+    def robust_middle(self, beta: np.ndarray) -> np.ndarray:
+        """Middle of crr's sandwich: sum over matches of (eta_i + psi_i)(eta_i + psi_i)'."""
+        t, x = self.t, self.x
+        e, s0, s1, _ = self.sums(beta)
+        xbar = s1 / s0[:, None]
+        ds0 = self.d / s0
+        # eta: the dN_i part for failures, minus the integral over the estimated baseline
+        c0 = ds0 @ self.w
+        c1 = (ds0[:, None] * xbar).T @ self.w
+        eta = -e[:, None] * (x * c0[:, None] - c1.T)
+        fail = self.status == 1
+        pos = np.searchsorted(self.fail_times, t[fail])
+        eta[fail] += x[fail] - xbar[pos]
+        # psi: the part from estimating G, at each censoring time u
+        times, first = np.unique(t, return_index=True)
+        at_risk = t.size - first  # matches with time >= u
+        other = self.status == 2
+        u_other = np.where(other, e / self.g, 0.0)
+        b0 = np.concatenate(([0.0], np.cumsum(u_other)))[first]  # those with t < u
+        b1 = np.vstack((np.zeros(x.shape[1]), np.cumsum(u_other[:, None] * x, axis=0)))[first]
+        a0 = ds0 * self.g_fail
+        a1 = a0[:, None] * xbar
+        # sums over failure times T_a >= u
+        k = np.searchsorted(self.fail_times, times, side="left")
+        tail0 = np.concatenate((np.cumsum(a0[::-1])[::-1], [0.0]))[k]
+        tail1 = np.vstack((np.cumsum(a1[::-1], axis=0)[::-1], np.zeros(x.shape[1])))[k]
+        q = b1 * tail0[:, None] - b0[:, None] * tail1
+        cens = np.bincount(
+            np.searchsorted(times, t),
+            weights=(self.status == 0).astype(float),
+            minlength=times.size,
+        )
+        ss2 = -np.cumsum(q * (cens / at_risk.astype(float) ** 2)[:, None], axis=0)
+        block = np.searchsorted(times, t)
+        psi = ss2[block]
+        cen = self.status == 0
+        psi[cen] += q[block[cen]] / at_risk[block[cen]][:, None]
+        total = eta + psi
+        return total.T @ total
+
+
+def _fine_gray_fit(
+    fg: _FineGrayData, p: int, *, max_iter: int, gtol: float
+) -> tuple[np.ndarray, float, np.ndarray, int, bool]:
+    """Newton-Raphson with backtracking from zero, with crr's steps and stopping rule."""
+    beta = np.zeros(p)
+    converged = False
+    iterations = 0
+    loglik, score, info = fg.evaluate(beta)
+    for iterations in range(max_iter + 1):
+        # crr minimises -loglik: its gradient is -score
+        if np.max(np.abs(score) * np.maximum(np.abs(beta), 1)) < max(abs(loglik), 1) * gtol:
+            converged = True
+            break
+        if iterations == max_iter:
+            break
+        step = np.linalg.solve(info, score)
+        new = beta + step
+        f_new = -fg.loglik(new)
+        halvings = 0
+        while not np.isfinite(f_new) or f_new > -loglik + 1e-4 * float(step @ -score):
+            halvings += 1
+            step = step * 0.5
+            new = beta + step
+            f_new = -fg.loglik(new)
+            if halvings > 20:
+                break
+        if halvings > 20:
+            break
+        beta = new
+        loglik, score, info = fg.evaluate(beta)
+    return beta, loglik, info, iterations, converged
+
+
+def fine_gray(
+    data: pd.DataFrame,
+    *,
+    duration: str,
+    cause: str,
+    covariates: Sequence[str],
+    failcode: Hashable,
+    censored: Hashable | None = None,
+    conf_level: float = 0.95,
+    max_iter: int = 10,
+    gtol: float = 1e-6,
+) -> pd.DataFrame:
+    """Fine-Gray subdistribution hazards regression for one ending type, as ``cmprsk::crr``.
+
+    How to read it: ``exp(coef)``, the subdistribution hazard ratio (``shr``), is the effect
+    of a covariate on the *cumulative incidence* of the ending ``failcode``: an ``shr`` above
+    1 means more matches end that way by any time, whether because the covariate speeds that
+    ending or because it holds off the competing ones. For the effect on the *rate* of that
+    ending among the matches still going, fit the cause-specific Cox model (see
+    :func:`competing_regression`); the two can differ, even in sign.
+
+    The pseudo-likelihood of Fine and Gray (1999) keeps matches that ended another way in the
+    risk set, weighted by the inverse of the censoring distribution (its Kaplan-Meier); it is
+    maximised by Newton-Raphson from zero with ``crr``'s backtracking and stopping rule
+    (``gtol``, ``max_iter``), and the standard errors are ``crr``'s sandwich estimator, which
+    allows for the estimated censoring weights.
+
+    Parameters
+    ----------
+    data
+        One row per match.
+    duration
+        Column of follow-up times (finite, >= 0).
+    cause
+        Column of ending types; missing means censored.
+    covariates
+        Numeric (or boolean) columns; code categories as 0/1 dummies.
+    failcode
+        The ending type of interest; every other ending competes.
+    censored
+        A value of ``cause`` that also means censored (``crr``'s ``cencode``).
+    conf_level
+        Level of the intervals of the subdistribution hazard ratio.
+    max_iter, gtol
+        Newton-Raphson limits, as ``crr``'s ``maxiter`` and ``gtol``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by covariate: ``coef``, ``se``, ``shr`` (exp(coef)), ``ci_lower``,
+        ``ci_upper``, ``z``, ``p``. ``attrs`` holds ``n``, ``n_events`` (endings of interest),
+        ``n_competing``, ``loglik`` (pseudo log-likelihood at zero and at the estimate),
+        ``iterations``, ``converged``.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({
+    ...     "months": [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13],
+    ...     "ending": ["moved", "planned", "moved", None, "moved", "planned",
+    ...                "planned", "moved", None, "planned", "moved", "planned"],
+    ...     "x": [1, 0, 1, 1, 0, 0, 1, 0, 1, 0, 0, 1]})
+    >>> fit = fine_gray(d, duration="months", cause="ending", covariates=["x"],
+    ...                 failcode="moved")
+    >>> list(fit.columns)
+    ['coef', 'se', 'shr', 'ci_lower', 'ci_upper', 'z', 'p']
+
+    R: ``cmprsk::crr(ftime, fstatus, cov1, failcode = "moved", cencode = ...)``.
+    """
+    check_frame(data)
+    check_conf_level(conf_level)
+    if isinstance(covariates, str):
+        covariates = [covariates]
+    covariates = list(covariates)
+    if not covariates:
+        raise DataError("covariates is empty: name at least one column")
+    absent = [c for c in [duration, cause, *covariates] if c not in data.columns]
+    if absent:
+        raise DataError(f"data has no column(s) {absent}; found {list(data.columns)}")
+    t = _durations_array(data[duration], duration)
+    codes, labels = _cause_codes(data[cause], censored)
+    if failcode not in labels:
+        raise DataError(
+            f"failcode {failcode!r} is not an ending type of {cause}; found {labels[:8]}"
+        )
+    status = np.where(codes == labels.index(failcode), 1, np.where(codes >= 0, 2, 0))
+    x = np.empty((len(data), len(covariates)))
+    for j, name in enumerate(covariates):
+        col = data[name]
+        if not (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)):
+            raise DataError(
+                f"covariate {name} is not numeric (dtype {col.dtype}); code it as 0/1 dummies"
+            )
+        x[:, j] = col.to_numpy(dtype="float64", na_value=np.nan)
+        if not np.isfinite(x[:, j]).all():
+            raise DataError(
+                f"covariate {name} has missing or infinite values; impute them or drop those "
+                "rows explicitly"
+            )
+    x -= x.mean(axis=0)  # the pseudo-likelihood does not change; exp() stays in range
+    fg = _FineGrayData(t, status, x)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        loglik0 = fg.loglik(np.zeros(x.shape[1]))
+        beta, loglik, info, iterations, converged = _fine_gray_fit(
+            fg, x.shape[1], max_iter=max_iter, gtol=gtol
+        )
+        try:
+            inv = np.linalg.inv(info)
+        except np.linalg.LinAlgError as exc:
+            raise DataError(
+                "fine_gray: the information matrix is singular: a covariate does not vary "
+                "within the risk sets, or covariates are collinear"
+            ) from exc
+        cov = inv @ fg.robust_middle(beta) @ inv
+    if not converged:
+        warnings.warn(
+            f"fine_gray: no convergence in {iterations} iterations; a coefficient may be "
+            "infinite (a covariate that separates the endings)",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
+    z_crit = NormalDist().inv_cdf(1 - (1 - conf_level) / 2)
+    se = np.sqrt(np.diag(cov))
+    zval = beta / se
+    out = pd.DataFrame(
+        {
+            "coef": beta,
+            "se": se,
+            "shr": np.exp(beta),
+            "ci_lower": np.exp(beta - z_crit * se),
+            "ci_upper": np.exp(beta + z_crit * se),
+            "z": zval,
+            "p": [math.erfc(abs(v) / math.sqrt(2)) for v in zval],
+        },
+        index=pd.Index(covariates, name="covariate"),
+    )
+    out.attrs.update(
+        n=int(t.size),
+        n_events=int((status == 1).sum()),
+        n_competing=int((status == 2).sum()),
+        loglik=(loglik0, loglik),
+        iterations=iterations,
+        converged=converged,
+        failcode=failcode,
+    )
+    return out
+
+
+def competing_regression(
+    data: pd.DataFrame,
+    *,
+    duration: str,
+    cause: str,
+    covariates: Sequence[str],
+    failcode: Hashable,
+    censored: Hashable | None = None,
+    conf_level: float = 0.95,
+) -> pd.DataFrame:
+    """Fine-Gray and cause-specific Cox models of one ending type, side by side.
+
+    The two answer different questions, and both are worth reporting:
+
+    - **Subdistribution hazard ratio** (Fine-Gray, :func:`fine_gray`): the effect of a
+      covariate on the *cumulative incidence* of the ending, the share of matches that end
+      that way by a given time. Use it to predict how many matches will end that way.
+    - **Cause-specific hazard ratio** (Cox, :func:`tim_research.stats.survival.cox` with the
+      other endings censored): the effect on the *rate* of that ending among the matches
+      still in a match at each time. Use it to ask what drives that ending.
+
+    A covariate that hastens a competing ending (say, planned completion) lowers the
+    cumulative incidence of early closure although it may leave its cause-specific rate
+    unchanged: the two hazard ratios then differ.
+
+    Parameters
+    ----------
+    data, duration, cause, covariates, failcode, censored, conf_level
+        As for :func:`fine_gray`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Two rows per covariate: ``model`` (``"subdistribution (Fine-Gray)"`` or
+        ``"cause-specific (Cox)"``), ``covariate``, ``coef``, ``se``, ``hr`` (the
+        subdistribution or cause-specific hazard ratio), ``ci_lower``, ``ci_upper``, ``p``.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({
+    ...     "months": [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13],
+    ...     "ending": ["moved", "planned", "moved", None, "moved", "planned",
+    ...                "planned", "moved", None, "planned", "moved", "planned"],
+    ...     "x": [1, 0, 1, 1, 0, 0, 1, 0, 1, 0, 0, 1]})
+    >>> competing_regression(d, duration="months", cause="ending", covariates=["x"],
+    ...                      failcode="moved")["model"].tolist()
+    ['subdistribution (Fine-Gray)', 'cause-specific (Cox)']
+    """
+    fg = fine_gray(
+        data,
+        duration=duration,
+        cause=cause,
+        covariates=covariates,
+        failcode=failcode,
+        censored=censored,
+        conf_level=conf_level,
+    )
+    codes, labels = _cause_codes(data[cause], censored)
+    frame = data[[duration, *fg.index]].copy()
+    # cause-specific: every other ending is censored
+    frame["_event"] = codes == labels.index(failcode)
+    cs = cox(
+        frame,
+        duration=duration,
+        event="_event",
+        covariates=list(fg.index),
+        conf_level=conf_level,
+    )
+    parts = []
+    for name, fit, hr in (
+        ("subdistribution (Fine-Gray)", fg, "shr"),
+        ("cause-specific (Cox)", cs, "hr"),
+    ):
+        part = fit[["coef", "se", hr, "ci_lower", "ci_upper", "p"]].rename(columns={hr: "hr"})
+        part = part.reset_index()
+        part.insert(0, "model", name)
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
