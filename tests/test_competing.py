@@ -216,3 +216,83 @@ def test_fine_gray_refuses_unknown_failcode_and_missing_covariates():
         competing.fine_gray(d, duration="t", cause="c", covariates=["x"], failcode="z")
     with pytest.raises(DataError, match="missing"):
         competing.fine_gray(d, duration="t", cause="c", covariates=["x"], failcode="a")
+
+
+@pytest.fixture(scope="module")
+def program_matches(synthetic):
+    """The synthetic program's matches (dates), checked against the CSV that R read."""
+    from tim_research import synth
+    from tim_research.stats.survival import match_durations
+
+    _, csv = synthetic
+    program = synth.program(n_youth=300, seed=3)
+    matches = program.matches.set_index("match_id")
+    site = matches["youth_id"].map(program.youth.set_index("youth_id")["site"])
+    matches = matches.assign(site=site.astype(str))
+    d = match_durations(matches, cutoff=program.cutoff)
+    assert matches.index.tolist() == csv["match_id"].tolist()
+    np.testing.assert_array_equal(d["duration_months"].to_numpy(), csv["duration_months"])
+    assert (matches["site"].to_numpy() == csv["site"].to_numpy()).all()
+    return matches, program.cutoff
+
+
+@pytest.mark.parametrize("key", ["aj_unplanned_overall", "aj_unplanned_by_site"])
+def test_unplanned_closure_incidence_matches_survfit(synthetic, program_matches, key):
+    ref, _ = synthetic
+    matches, cutoff = program_matches
+    by = "site" if key.endswith("by_site") else None
+    t = competing.unplanned_closure_incidence(
+        matches, cutoff=cutoff, months=[12, 3, 6], by=by, min_cell=0
+    )
+    r = ref[key]
+    block = next(b for b in r["causes"] if b["cause"] == "unplanned")
+    assert t["months"].tolist() == r["time"]
+    if by:
+        assert t["site"].tolist() == r["strata"]
+    assert t["at_risk"].tolist() == r["n_risk"]
+    assert t["events"].tolist() == block["n_event"]
+    for ours, theirs in (
+        ("estimate", "pstate"),
+        ("se", "std_err"),
+        ("ci_lower", "lower"),
+        ("ci_upper", "upper"),
+    ):
+        np.testing.assert_allclose(t[ours], block[theirs], atol=TOL, rtol=0)
+    assert (t["note"] == "").all()
+
+
+def test_unplanned_closure_incidence_is_below_one_minus_km(program_matches):
+    from tim_research.stats.survival import kaplan_meier, match_durations
+
+    matches, cutoff = program_matches
+    # planned completions (mostly at 12 months) compete with the unplanned endings after them
+    t = competing.unplanned_closure_incidence(matches, cutoff=cutoff, months=[18], min_cell=0)
+    d = match_durations(matches, cutoff=cutoff)
+    km = kaplan_meier(d["duration_months"], d["unplanned_closure"])
+    one_minus_km = 1 - km.loc[km["time"] <= 18, "survival"].iloc[-1]
+    assert t["estimate"].iloc[0] < one_minus_km - 0.01
+
+
+def test_unplanned_closure_incidence_masks_small_sites_and_notes_short_follow_up(
+    program_matches,
+):
+    matches, cutoff = program_matches
+    small = matches.assign(site=np.where(np.arange(len(matches)) < 4, "Tiny", matches["site"]))
+    with pytest.warns(SmallCellWarning):
+        t = competing.unplanned_closure_incidence(
+            small, cutoff=cutoff, months=[3, 12, 120], by="site"
+        )
+    tiny = t[t["site"] == "Tiny"]
+    assert tiny["estimate"].isna().all()
+    assert tiny["suppressed"].any()
+    long = t[t["months"] == 120]
+    assert long["estimate"].isna().all()
+    assert (long["note"] == "not followed this long").all()
+    shown = t[~t["suppressed"] & t["estimate"].notna()]
+    assert (shown["at_risk"] >= 5).all()
+
+
+def test_unplanned_closure_incidence_refuses_bad_months(program_matches):
+    matches, cutoff = program_matches
+    with pytest.raises(DataError, match="months"):
+        competing.unplanned_closure_incidence(matches, cutoff=cutoff, months=[0])

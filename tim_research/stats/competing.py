@@ -37,10 +37,19 @@ from tim_research.stats.survival import (
     _as_series,
     _durations_array,
     _groups_codes,
+    _match_groups,
     cox,
+    match_durations,
 )
+from tim_research.vocabulary import PLANNED_REASONS
 
-__all__ = ["competing_regression", "cumulative_incidence", "fine_gray", "gray_test"]
+__all__ = [
+    "competing_regression",
+    "cumulative_incidence",
+    "fine_gray",
+    "gray_test",
+    "unplanned_closure_incidence",
+]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -848,3 +857,155 @@ def competing_regression(
         part.insert(0, "model", name)
         parts.append(part)
     return pd.concat(parts, ignore_index=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# early closure as a cumulative incidence
+# ---------------------------------------------------------------------------------------------
+def unplanned_closure_incidence(
+    matches: pd.DataFrame,
+    *,
+    cutoff: Any,
+    months: int | Sequence[int] = (3, 6, 12),
+    by: Any = None,
+    planned_reasons: Sequence[str] = PLANNED_REASONS,
+    start: str = "start_date",
+    end: str = "end_date",
+    reason: str = "closure_reason",
+    conf_level: float = 0.95,
+    min_cell: int = 5,
+) -> pd.DataFrame:
+    """Cumulative incidence of unplanned endings by ``N`` months, planned completion competing.
+
+    Every match counts, open ones censored at ``cutoff``: the estimate is the Aalen-Johansen
+    cumulative incidence of an unplanned ending (a closure for a reason not in
+    ``planned_reasons``, or with no recorded reason) with planned completion as the competing
+    ending. Unlike ``1 - Kaplan-Meier`` with planned completions censored, it does not count
+    a completed match as still at risk of closing early; unlike
+    :func:`~tim_research.stats.survival.early_closure`, it keeps the recent matches that have
+    not yet reached ``N`` months (censored), so it uses all the follow-up there is.
+
+    Time is ``duration_months`` of :func:`~tim_research.stats.survival.match_durations`:
+    days / (365.25 / 12), average-length months, not calendar months. A match that ends on
+    the calendar date ``N`` months after its start can fall a day or two either side of
+    ``N`` average months, so the count at exactly ``N`` months may differ slightly from that
+    of ``early_closure``, which counts calendar months.
+
+    Parameters
+    ----------
+    matches
+        One row per match (unique index) with start date, end date and closure reason.
+    cutoff
+        Date the data were drawn.
+    months
+        The ``N`` values (whole months of 1 or more).
+    by
+        Optional groups: a column of ``matches`` or a Series aligned to its index.
+    planned_reasons
+        Closure reasons that mean the match ran its planned course.
+    start, end, reason
+        Column names of the start date, end date and closure reason.
+    conf_level
+        Coverage of the log-transformed pointwise interval (as ``survfit``).
+    min_cell
+        As for :func:`cumulative_incidence`; ``0`` shows everything.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per ``N`` (and group): ``months``, the group column (when ``by`` is given),
+        ``at_risk`` (matches still open at ``N`` months), ``events`` (unplanned endings since
+        the previous ``N``), ``estimate`` (cumulative incidence), ``se``, ``ci_lower``,
+        ``ci_upper``, ``suppressed`` and ``note`` (why a row is empty: masked, or the group
+        was not followed for ``N`` months).
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({
+    ...     "start_date": ["2023-01-01"] * 6,
+    ...     "end_date": ["2023-02-01", "2023-03-01", "2023-05-01", "2023-09-01", None, None],
+    ...     "closure_reason": ["moved", "planned completion", "moved", "moved", None, None],
+    ... })
+    >>> t = unplanned_closure_incidence(m, cutoff="2024-03-01", months=[3, 12], min_cell=0)
+    >>> t[["months", "at_risk", "events", "estimate"]].round(4)
+       months  at_risk  events  estimate
+    0       3      4.0     1.0    0.1667
+    1      12      2.0     2.0    0.5000
+
+    The match that completed as planned after two months stays out of the risk set: by 12
+    months 3 of the 6 matches had closed early, ``1/6 + (4/6)(1/4) + (3/6)(1/3) = 1/2``.
+    With a cut-off on 1 January 2024 the open matches would have 11.99 average-length
+    months of follow-up, and the 12-month row would be empty ("not followed this long").
+    """
+    check_frame(matches, "matches")
+    points = [months] if isinstance(months, int | np.integer) else list(months)
+    bad = [n for n in points if isinstance(n, bool) or not isinstance(n, int | np.integer)]
+    if not points or bad or any(n < 1 for n in points):
+        raise DataError(f"months must be whole numbers of 1 or more, got {points}")
+    if reason not in matches.columns:
+        raise DataError(
+            f"matches has no column {reason!r}; pass reason= to name the closure-reason column "
+            f"(found: {list(matches.columns)})"
+        )
+    if isinstance(planned_reasons, str):
+        planned_reasons = (planned_reasons,)
+    points = sorted({int(n) for n in points})
+    d = match_durations(
+        matches,
+        cutoff=cutoff,
+        start=start,
+        end=end,
+        reason=reason,
+        early_months=(),
+        planned_reasons=tuple(planned_reasons),
+    )
+    groups = _match_groups(matches, by)
+    ending = pd.Series(np.nan, index=matches.index, dtype=object)
+    ending[d["unplanned_closure"].to_numpy(dtype=bool)] = "unplanned"
+    ending[d["planned_completion"].to_numpy(dtype=bool)] = "planned"
+    table = None
+    if ending.notna().any():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SmallCellWarning)
+            table = cumulative_incidence(
+                d["duration_months"],
+                ending,
+                by=groups,
+                times=points,
+                conf_level=conf_level,
+                min_cell=min_cell,
+            )
+    labels = ["(all)"] if groups is None else sorted(groups.unique())
+    out = pd.DataFrame(
+        [(g, n) for g in labels for n in points], columns=["group", "months"]
+    ).astype({"group": object})
+    cols = ["at_risk", "events", "estimate", "se", "ci_lower", "ci_upper", "suppressed"]
+    found = pd.DataFrame(columns=["group", "months", *cols])
+    if table is not None:
+        found = table[table["cause"] == "unplanned"].rename(
+            columns={"time": "months", "cif": "estimate"}
+        )
+        if groups is None:
+            found = found.assign(group="(all)")
+        found = found.astype({"months": int, "group": object})
+    out = out.merge(found[["group", "months", *cols]], on=["group", "months"], how="left")
+    followed = out["suppressed"].notna()
+    out["suppressed"] = out["suppressed"].fillna(False).astype(bool)
+    out["note"] = np.where(
+        ~followed,
+        "not followed this long" if table is not None else "no ending recorded",
+        np.where(out["suppressed"], f"masked: fewer than {min_cell} matches", ""),
+    )
+    if groups is None:
+        out = out.drop(columns="group")
+    else:
+        out = out.rename(columns={"group": groups.name})
+    n_masked = int(out["suppressed"].sum())
+    if n_masked:
+        warnings.warn(
+            f"unplanned_closure_incidence: {n_masked} row(s) masked (fewer than "
+            f"min_cell={min_cell} matches at risk or closed early, or to protect one)",
+            SmallCellWarning,
+            stacklevel=2,
+        )
+    return out
