@@ -296,3 +296,16 @@ def test_unplanned_closure_incidence_refuses_bad_months(program_matches):
     matches, cutoff = program_matches
     with pytest.raises(DataError, match="months"):
         competing.unplanned_closure_incidence(matches, cutoff=cutoff, months=[0])
+
+
+def test_one_ending_type_gives_one_minus_kaplan_meier(mgus2):
+    from tim_research.stats.survival import kaplan_meier
+
+    _, d = mgus2
+    died = d["event"] > 0
+    t = competing.cumulative_incidence(
+        d["etime"], died.map({True: "ended", False: None}), min_cell=0
+    )
+    km = kaplan_meier(d["etime"], died)
+    km = km[km["events"] > 0]
+    np.testing.assert_allclose(t["cif"], 1 - km["survival"], atol=1e-12)

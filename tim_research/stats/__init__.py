@@ -8,6 +8,8 @@ checked against R in ``tests/reference/``.
 - :mod:`~tim_research.stats.prevalence`: shares with design-based intervals.
 - :mod:`~tim_research.stats.survival`: match durations, early closure, Kaplan-Meier,
   log-rank, Cox.
+- :mod:`~tim_research.stats.competing`: match endings as competing risks: cumulative
+  incidence, Gray's test, Fine-Gray regression.
 - :mod:`~tim_research.stats.outcomes`: change, group comparisons, growth models, pooling.
 - :mod:`~tim_research.stats.associations`: correlation and linear regression.
 """
