@@ -150,20 +150,10 @@ def _at_times(
     """One group's cumulative incidence at ``times`` (default: every event time)."""
     aj = _aalen_johansen(t, cause, k)
     grid = aj["time"] if times is None else times[times <= t.max()]
-    # the estimate at t is that of the last event time on or before t
-    pos = np.searchsorted(aj["time"], grid, side="right") - 1
-    before = pos < 0
-    take = np.maximum(pos, 0)
-    cif = (
-        np.where(before[:, None], 0.0, aj["cif"][take])
-        if aj["time"].size
-        else np.zeros((grid.size, k))
-    )
-    se = (
-        np.where(before[:, None], 0.0, aj["se"][take])
-        if aj["time"].size
-        else np.zeros((grid.size, k))
-    )
+    # the estimate at t is that of the last event time on or before t (0 before the first)
+    row = np.searchsorted(aj["time"], grid, side="right")
+    cif = np.vstack((np.zeros(k), aj["cif"]))[row]
+    se = np.vstack((np.zeros(k), aj["se"]))[row]
     lower, upper = _log_ci(cif, se, z)
     # before the first observed time (event or censoring) survfit reports the starting
     # state, whose interval is [0, 0]
