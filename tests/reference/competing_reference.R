@@ -20,9 +20,9 @@ suppressPackageStartupMessages({
 write_values <- make_writer(reference_versions(c("survival", "cmprsk", "jsonlite")))
 
 # summary(survfit(Surv(time, state) ~ group), times = ...) as flat columns, one block per cause
-aj_summary <- function(formula, data, times) {
+aj_summary <- function(formula, data, times = NULL) {
   fit <- survfit(formula, data = data)
-  s <- summary(fit, times = times)
+  s <- if (is.null(times)) summary(fit) else summary(fit, times = times)
   states <- s$states
   causes <- states[-1]
   out <- list(
@@ -121,6 +121,8 @@ write_values(
     times = syn_times,
     aj_reasons_overall = aj_summary(Surv(duration_months, state) ~ 1, syn, syn_times),
     aj_reasons_by_site = aj_summary(Surv(duration_months, state) ~ site, syn, syn_times),
+    # every time with an ending (summary without times)
+    aj_reasons_by_site_all = aj_summary(Surv(duration_months, state) ~ site, syn),
     aj_unplanned_overall = aj_summary(Surv(duration_months, two) ~ 1, syn, c(3, 6, 12)),
     aj_unplanned_by_site = aj_summary(Surv(duration_months, two) ~ site, syn, c(3, 6, 12)),
     gray_reasons = gray_tests(syn$duration_months,
