@@ -251,6 +251,9 @@ def cumulative_incidence(
         ``min_cell - 1`` matches have ended that way so far, and for a whole group of fewer
         than ``min_cell`` matches (its counts too). A
         :class:`~tim_research.errors.SmallCellWarning` says how many rows. ``0`` shows all.
+        The size of each step of a shown curve, with ``at_risk``, still tells how many
+        matches ended at that time: a full curve (``times=None``) is for figures and
+        analysis; publish the incidence at a few chosen ``times``.
 
     Returns
     -------
