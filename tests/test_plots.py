@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from tim_research import plots
-from tim_research.errors import DataError
+from tim_research.errors import DataError, SmallCellWarning
 
 
 @pytest.fixture(autouse=True)
@@ -132,3 +132,45 @@ def test_point_range_labels_suppressed_rows_and_log_forest_has_plain_ticks():
     ax.figure.canvas.draw()
     labels = [t.get_text() for t in ax.get_xticklabels() + ax.get_xticklabels(minor=True)]
     assert any(lab in ("1", "1.0") for lab in labels)
+
+
+def test_cumulative_incidence_stacked_stacks_causes_and_notes_suppressed_groups():
+    from tim_research.stats.competing import cumulative_incidence
+
+    rng = np.random.default_rng(4)
+    n = 80
+    durations = pd.Series(rng.exponential(12, n))
+    causes = pd.Series(rng.choice(["moved", "planned completion", None], n, p=[0.4, 0.4, 0.2]))
+    by = pd.Series(["big"] * 77 + ["tiny"] * 3)
+    with pytest.warns(SmallCellWarning):
+        table = cumulative_incidence(durations, causes, by=by)
+    fig = plots.cumulative_incidence_stacked(table, title="How matches end")
+    big, tiny = fig.axes[:2]
+    assert len(big.collections) == 2  # one band per ending type
+    top = big.collections[1].get_paths()[0].vertices[:, 1].max()
+    wide = table[table["group"] == "big"].pivot(index="time", columns="cause", values="cif")
+    assert top == pytest.approx(wide.dropna().sum(axis=1).max())
+    assert not tiny.collections
+    assert any("suppressed" in t.get_text() for t in tiny.texts)
+
+
+def test_cumulative_incidence_stacked_needs_its_columns():
+    with pytest.raises(DataError, match="cif"):
+        plots.cumulative_incidence_stacked(pd.DataFrame({"time": [1.0], "cause": ["a"]}))
+
+
+def test_cumulative_incidence_stacked_leaves_out_masked_causes_and_times():
+    table = pd.DataFrame(
+        {
+            "time": [1.0, 1.0, 2.0, 2.0, 3.0, 3.0],
+            "cause": ["moved", "rare"] * 3,
+            "cif": [np.nan, 0.0, 0.2, np.nan, 0.3, np.nan],
+        }
+    )
+    fig = plots.cumulative_incidence_stacked(table)
+    ax = fig.axes[0]
+    assert len(ax.collections) == 1
+    xs = ax.collections[0].get_paths()[0].vertices[:, 0]
+    assert xs.min() == pytest.approx(2.0)  # time 1 (masked) is not drawn
+    notes = " ".join(t.get_text() for t in ax.texts)
+    assert "rare" in notes and "masked" in notes

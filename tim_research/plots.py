@@ -7,6 +7,7 @@ here changes global matplotlib state: the theme applies only inside :func:`theme
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,7 @@ import seaborn as sns
 from cycler import cycler
 from matplotlib.figure import Figure
 from matplotlib.ticker import LogLocator, ScalarFormatter
+from statsmodels.nonparametric.smoothers_lowess import lowess
 
 from tim_research._checks import show_labels as _show
 from tim_research.errors import DataError
@@ -28,6 +30,7 @@ __all__ = [
     "PALETTE",
     "THEME",
     "bar_with_ci",
+    "cumulative_incidence_stacked",
     "forest",
     "point_range",
     "reliability",
@@ -466,8 +469,6 @@ def zph_residuals(
             f"zph_residuals: {covariate!r} is not a covariate of the table; choose one of "
             f"{list(residuals.columns)}"
         )
-    from statsmodels.nonparametric.smoothers_lowess import lowess
-
     x = residuals.index.get_level_values("x").to_numpy(float)
     y = residuals[covariate].to_numpy(float)
     with themed():
@@ -480,3 +481,139 @@ def zph_residuals(
             ax.axhline(coef, color=PALETTE[7], ls="--", lw=1, label="Cox coefficient")
         ax.legend()
         return _finish(fig, ax, title, xlabel, ylabel or f"Beta(t) for {covariate}")
+
+
+def cumulative_incidence_stacked(
+    table: pd.DataFrame,
+    *,
+    title: str | None = None,
+    xlabel: str = "Months since match start",
+    ylabel: str = "Share of matches ended",
+    ax: Axes | None = None,
+) -> Figure:
+    """Stacked cumulative incidence of each ending type, one panel per group.
+
+    The bands add up to the share of matches that have ended by each time (the rest are
+    still open); the height of a band is the cumulative incidence of that ending type.
+
+    Parameters
+    ----------
+    table
+        :func:`tim_research.stats.competing.cumulative_incidence` output (columns ``time``,
+        ``cause``, ``cif``; ``group`` optional), best made without ``times`` so the steps
+        fall at every ending. It should be the suppressed table: a group whose estimates are
+        all masked (fewer than ``min_cell`` matches) gets no curve but a note, and times where
+        any ending type's estimate is masked are left out of its stack (a note says so).
+    title, xlabel, ylabel
+        Labels.
+    ax
+        Axes to draw on; only for a table without groups (one panel).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"time": [1.0, 1.0, 3.0, 3.0],
+    ...                   "cause": ["moved", "planned", "moved", "planned"],
+    ...                   "cif": [0.1, 0.0, 0.1, 0.3]})
+    >>> fig = cumulative_incidence_stacked(t)
+    >>> len(fig.axes[0].collections)
+    2
+    """
+    _need(table, ["time", "cause", "cif"], "cumulative_incidence_stacked")
+    by_group = "group" in table.columns
+    groups = list(table.groupby("group", sort=False)) if by_group else [(None, table)]
+    if ax is not None and len(groups) > 1:
+        raise DataError(
+            "cumulative_incidence_stacked draws one panel per group; leave ax=None for a "
+            "table with groups"
+        )
+    causes = list(dict.fromkeys(table["cause"]))
+    with themed():
+        if ax is not None:
+            fig, axes = ax.figure, [ax]
+        else:
+            cols = min(len(groups), 3)
+            rows = -(-len(groups) // cols)
+            fig = Figure(figsize=(4.2 * cols + 2.3, 3.4 * rows + 0.6))
+            grid = fig.subplots(rows, cols, squeeze=False, sharex=True, sharey=True)
+            axes = list(grid.ravel())
+            for extra in axes[len(groups) :]:
+                extra.set_visible(False)
+        for axis, (name, part) in zip(axes, groups, strict=False):
+            wide = part.pivot_table(
+                index="time", columns="cause", values="cif", aggfunc="first", dropna=False
+            ).reindex(columns=causes)
+            if name is not None:
+                axis.set_title(str(name), loc="left")
+            # an ending type never shown above 0 (too few of them) is left out of the panel;
+            # a time where a shown type is masked is left out of the stack
+            hidden = [c for c in causes if not (wide[c] > 0).any()]
+            kept = wide.drop(columns=hidden)
+            complete = kept.notna().all(axis=1) if kept.shape[1] else kept.index == kept.index
+            notes = []
+            if kept.shape[1] == 0 or not complete.any():
+                axis.text(
+                    0.5,
+                    0.5,
+                    "suppressed:\nfewer than min_cell matches",
+                    transform=axis.transAxes,
+                    ha="center",
+                    va="center",
+                    fontsize=9,
+                    color="#555555",
+                )
+                axis.set_ylim(0, 1)
+                continue
+            shown = kept[complete]
+            t = shown.index.to_numpy(float)
+            if complete.iloc[0]:
+                t = np.concatenate([[0.0], t])  # curves start at 0 when nothing is masked
+                shown = pd.concat([pd.DataFrame(0.0, index=[0.0], columns=shown.columns), shown])
+            base = np.zeros(t.size)
+            for k, cause in enumerate(causes):
+                if cause in hidden:
+                    continue
+                top = base + shown[cause].to_numpy(float)
+                axis.fill_between(
+                    t,
+                    base,
+                    top,
+                    step="post",
+                    color=PALETTE[k % len(PALETTE)],
+                    alpha=0.85,
+                    lw=0,
+                    label=str(cause),
+                )
+                base = top
+            if not complete.all():
+                notes.append("times with a masked estimate left out")
+            if hidden:
+                text = "not shown (too few): " + ", ".join(map(str, hidden))
+                notes.append(textwrap.fill(text, width=48))
+            if notes:
+                axis.text(
+                    0.02,
+                    0.97,
+                    "\n".join(notes),
+                    transform=axis.transAxes,
+                    va="top",
+                    fontsize=8,
+                    color="#555555",
+                )
+            axis.set_ylim(0, 1)
+        for axis in axes[: len(groups)]:
+            axis.set_xlim(left=0)
+            axis.set_xlabel(xlabel)
+            axis.set_ylabel(ylabel)
+        legend: dict[str, Any] = {}
+        for axis in axes:
+            for h, lab in zip(*axis.get_legend_handles_labels(), strict=True):
+                legend.setdefault(lab, h)
+        order = [str(c) for c in causes if str(c) in legend][::-1]  # top band first
+        if title:
+            fig.suptitle(title, x=0.02, ha="left", fontweight="bold")
+        # room on the right for the legend: about 2.3 inches
+        right = 1 - 2.3 / fig.get_figwidth() if order else 1.0
+        if order:
+            fig.legend([legend[c] for c in order], order, loc="center right", fontsize=9)
+        fig.tight_layout(rect=(0, 0, right, 0.95 if title else 1.0))
+    return fig

@@ -9,6 +9,8 @@ checked against R in ``tests/reference/``.
 - :mod:`~tim_research.stats.survival`: match durations, early closure, Kaplan-Meier,
   Nelson-Aalen, quantiles, (weighted) log-rank, Cox (strata, cluster-robust SE),
   concordance, proportional-hazards checks.
+- :mod:`~tim_research.stats.competing`: match endings as competing risks: cumulative
+  incidence, Gray's test, Fine-Gray regression.
 - :mod:`~tim_research.stats.outcomes`: change, group comparisons, growth models, pooling.
 - :mod:`~tim_research.stats.associations`: correlation and linear regression.
 """
