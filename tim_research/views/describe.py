@@ -92,6 +92,13 @@ def _check_program(program: Any) -> Program:
     return program
 
 
+def _rows_text(mask: pd.Series) -> str:
+    """Rows of a mask by position, for messages: ids and values are never repeated in them."""
+    pos = np.flatnonzero(mask.to_numpy(dtype=bool))
+    more = f" and {len(pos) - 8} more" if len(pos) > 8 else ""
+    return f"rows {', '.join(str(int(i) + 1) for i in pos[:8])}{more} by position, from 1"
+
+
 def _group_labels(frame: pd.DataFrame, by: str | None, what: str) -> tuple[pd.Series, list[str]]:
     """Group label of each row as text ("not stated" when missing) and the groups in order."""
     if by is None:
@@ -212,9 +219,9 @@ def enrolment(
         raise DataError("the program has no youth; there is no enrolment to count")
     dates = pd.to_datetime(youth["enrolment_date"])
     if dates.isna().any():
-        ids = youth.loc[dates.isna(), "youth_id"].tolist()
         raise DataError(
-            f"enrolment_date is missing for youth {ids[:8]}; every enrolled youth needs a date"
+            f"enrolment_date is missing in the youth table ({_rows_text(dates.isna())}); every "
+            "enrolled youth needs a date"
         )
     periods = dates.dt.to_period(_PERIODS[period])
     labels, groups = _group_labels(youth, by, "youth")
@@ -371,14 +378,15 @@ def youth_status(
     _check_program(program)
     youth = program.youth
     if youth["youth_id"].duplicated().any():
-        dup = youth.loc[youth["youth_id"].duplicated(), "youth_id"].unique().tolist()
-        raise DataError(f"youth_id repeats in the youth table: {dup[:8]}; keep one row each")
+        raise DataError(
+            "youth_id repeats in the youth table "
+            f"({_rows_text(youth['youth_id'].duplicated(keep=False))}); keep one row each"
+        )
     out = youth.set_index("youth_id")[["site"]].copy()
     matches = program.matches
     known = matches["youth_id"].isin(out.index)
     if not known.all():
-        ids = matches.loc[~known, "match_id"].tolist()
-        raise DataError(f"matches {ids[:8]} name youth who are not in the youth table")
+        raise DataError(f"matches ({_rows_text(~known)}) name youth who are not in the youth table")
     out["n_matches"] = (
         matches["youth_id"].value_counts().reindex(out.index, fill_value=0).astype("int64")
     )
@@ -568,8 +576,9 @@ def survey_completion(
     surveys = program.surveys if who == "youth" else program.mentor_surveys
     unknown = ~surveys[key].isin(people.index)
     if unknown.any():
-        ids = surveys.loc[unknown, key].unique().tolist()
-        raise DataError(f"surveys name {key} values {ids[:8]} that are not in the {who} table")
+        raise DataError(
+            f"surveys ({_rows_text(unknown)}) name a {key} that is not in the {who} table"
+        )
     labels, groups = _group_labels(people, by, who)
     group = surveys[key].map(labels)
     wave = surveys["wave"]
