@@ -180,6 +180,51 @@ def test_demographics_suppression_per_variable(program):
     assert not (shown[groups] == 0).to_numpy()[raw[groups].to_numpy() > 0].any()
 
 
+RARE = "Dr Jane Smith's clinic"
+
+
+@pytest.fixture(scope="module")
+def free_text_referral():
+    """A program whose referral_source is free text (no enum) with one label held by one youth."""
+    base = synth.program(n_youth=120, seed=11)
+    youth = base.youth.copy()
+    source = youth["referral_source"].astype(object).astype("str")
+    source.iloc[7] = RARE
+    youth["referral_source"] = source
+    return dataclasses.replace(base, youth=youth)
+
+
+@pytest.mark.parametrize("min_cell", [2, 5, 10])
+def test_demographics_pools_rare_undeclared_labels_as_other(free_text_referral, min_cell):
+    t = _quiet(demographics, free_text_referral, columns="referral_source", min_cell=min_cell)
+    counts = free_text_referral.youth["referral_source"].value_counts()
+    shared = sorted(counts.index[counts >= min_cell])
+    rare = counts[counts < min_cell]
+    assert RARE in rare.index
+    assert t["category"].tolist() == [*shared, "other"]
+    assert RARE not in t.to_string()
+    other = t.set_index("category").loc["other", "All"]
+    # the count of "other" is the number of youth with a rare label, unless it is hidden
+    assert _hidden(other) or other == rare.sum()
+    # the same labels as groups of a table: no column is named after the rare label
+    by = _quiet(enrolment, free_text_referral, by="referral_source", min_cell=min_cell)
+    assert RARE not in by.columns and "other" in by.columns
+    assert not any(RARE in str(c) for c in by.reset_index().columns)
+
+
+def test_declared_categories_are_listed_however_rare(program):
+    # referral_source is categorical (its enum) in a synthetic program: every category shows
+    t = _quiet(demographics, program, columns="referral_source", min_cell=50)
+    declared = program.youth["referral_source"].cat.categories.tolist()
+    assert t["category"].tolist()[: len(declared)] == declared
+    assert "other" not in t["category"].tolist()
+
+
+def test_every_label_is_listed_without_suppression(free_text_referral):
+    t = demographics(free_text_referral, columns="referral_source", min_cell=0)
+    assert RARE in t["category"].tolist() and "other" not in t["category"].tolist()
+
+
 # --------------------------------------------------------------------------- match status
 
 CUTOFF = pd.Timestamp("2024-06-30")

@@ -67,6 +67,9 @@ TOTAL = "All"
 
 NOT_STATED = "not stated"
 
+OTHER = "other"
+"""Label under which undeclared categories shared by fewer than ``min_cell`` youth are counted."""
+
 STATUSES: tuple[str, ...] = (
     "comparison group",
     "never matched",
@@ -99,8 +102,30 @@ def _rows_text(mask: pd.Series) -> str:
     return f"rows {', '.join(str(int(i) + 1) for i in pos[:8])}{more} by position, from 1"
 
 
-def _group_labels(frame: pd.DataFrame, by: str | None, what: str) -> tuple[pd.Series, list[str]]:
-    """Group label of each row as text ("not stated" when missing) and the groups in order."""
+def _pool_rare(values: pd.Series, min_cell: int) -> pd.Series:
+    """Values with undeclared labels shared by fewer than ``min_cell`` rows replaced by "other".
+
+    A label reaches a published table only when the schema declares it (a categorical: its
+    categories come from the ``enum``, not from the data) or when at least ``min_cell``
+    people share it: a free-text label held by one youth ("referred by Dr Smith's clinic")
+    can point to that youth even with its count hidden.
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype) or min_cell == 0:
+        return values
+    text = values.astype(object).where(values.isna(), values.map(str))
+    counts = text.value_counts()
+    rare = counts.index[counts < min_cell]
+    return text.where(~text.isin(rare), OTHER)
+
+
+def _group_labels(
+    frame: pd.DataFrame, by: str | None, what: str, *, min_cell: int
+) -> tuple[pd.Series, list[str]]:
+    """Group label of each row as text ("not stated" when missing) and the groups in order.
+
+    Undeclared labels shared by fewer than ``min_cell`` rows are grouped as "other"
+    (:func:`_pool_rare`), listed after the others.
+    """
     if by is None:
         return pd.Series(TOTAL, index=frame.index), []
     if not isinstance(by, str) or by not in frame.columns:
@@ -108,11 +133,11 @@ def _group_labels(frame: pd.DataFrame, by: str | None, what: str) -> tuple[pd.Se
             f"by={by!r} is not a column of the {what} table; use one of {list(frame.columns)} "
             "or None"
         )
-    values = frame[by]
+    values = _pool_rare(frame[by], min_cell)
     if isinstance(values.dtype, pd.CategoricalDtype):
         order = [str(c) for c in values.cat.categories if (values == c).any()]
     else:
-        order = [str(v) for v in sorted(pd.unique(values.dropna()))]
+        order = _label_order(values)
     labels = values.astype(object).where(values.notna(), NOT_STATED).map(str)
     if values.isna().any():
         order.append(NOT_STATED)
@@ -122,6 +147,13 @@ def _group_labels(frame: pd.DataFrame, by: str | None, what: str) -> tuple[pd.Se
             "rename that value"
         )
     return labels, order
+
+
+def _label_order(values: pd.Series) -> list[str]:
+    """Labels of a pooled, non-categorical column: sorted, with "other" last."""
+    present = pd.unique(values.dropna())
+    order = [str(v) for v in sorted(v for v in present if v != OTHER)]
+    return order + ([OTHER] if OTHER in set(present) else [])
 
 
 def _hide(
@@ -224,7 +256,7 @@ def enrolment(
             "enrolled youth needs a date"
         )
     periods = dates.dt.to_period(_PERIODS[period])
-    labels, groups = _group_labels(youth, by, "youth")
+    labels, groups = _group_labels(youth, by, "youth", min_cell=min_cell)
     full = pd.period_range(periods.min(), periods.max(), freq=_PERIODS[period])
     counts = pd.crosstab(periods, labels).reindex(index=full, columns=groups, fill_value=0)
     counts = counts.astype("int64")
@@ -282,7 +314,12 @@ def demographics(
     pandas.DataFrame
         ``variable``, ``category``, then for each group and for ``"All"`` the count
         ``<group>`` and ``<group> %`` (percent of that group's youth). Categories of a
-        categorical column keep their order and are all listed, zeros included.
+        categorical column (an ``enum`` of the schema) keep their order and are all listed,
+        zeros included. A column without declared categories (free text) lists only the
+        labels that at least ``min_cell`` youth share; the rest are counted together as
+        ``"other"`` (listed before ``"not stated"``), so no label held by a few youth is
+        published even with its count hidden. The same holds for the groups of ``by`` here
+        and in the other tables of this module.
 
     Examples
     --------
@@ -303,14 +340,15 @@ def demographics(
             f"columns {missing or columns} are not youth columns; describe some of "
             f"{list(youth.columns)}"
         )
-    labels, groups = _group_labels(youth, by, "youth")
+    labels, groups = _group_labels(youth, by, "youth", min_cell=min_cell)
     blocks, hidden = [], 0
     for col in columns:
         values = _age_bands(youth[col], age_breaks) if col == "age" else youth[col]
+        values = _pool_rare(values, min_cell)
         if isinstance(values.dtype, pd.CategoricalDtype):
             order = [str(c) for c in values.cat.categories]
         else:
-            order = [str(v) for v in sorted(pd.unique(values.dropna()))]
+            order = _label_order(values)
         if values.isna().any():
             order.append(NOT_STATED)
         cats = values.astype(object).where(values.notna(), NOT_STATED).map(str)
@@ -448,7 +486,9 @@ def match_status(
     """
     min_cell = check_min_cell(min_cell)
     status = youth_status(program, planned_reasons=planned_reasons)
-    labels, groups = _group_labels(program.youth.set_index("youth_id"), by, "youth")
+    labels, groups = _group_labels(
+        program.youth.set_index("youth_id"), by, "youth", min_cell=min_cell
+    )
     counts = pd.crosstab(labels, status["status"]).reindex(
         index=groups or [TOTAL], columns=list(STATUSES), fill_value=0
     )
@@ -520,7 +560,9 @@ def match_outcomes(
         matched["status"].astype(object), categories=list(STATUSES[2:])
     )
     if by is not None:
-        labels, groups = _group_labels(program.youth.set_index("youth_id"), by, "youth")
+        labels, groups = _group_labels(
+            program.youth.set_index("youth_id"), by, "youth", min_cell=min_cell
+        )
         matched[by] = pd.Categorical(labels.reindex(matched.index), categories=groups)
     out = distribution(matched, "status", by=by, conf_level=conf_level, min_cell=min_cell)
     out["ci_lower"] = out["ci_lower"].where(out["estimate"] != 0, 0.0)
@@ -579,7 +621,7 @@ def survey_completion(
         raise DataError(
             f"surveys ({_rows_text(unknown)}) name a {key} that is not in the {who} table"
         )
-    labels, groups = _group_labels(people, by, who)
+    labels, groups = _group_labels(people, by, who, min_cell=min_cell)
     group = surveys[key].map(labels)
     wave = surveys["wave"]
     waves = (
@@ -683,7 +725,9 @@ def early_closure(
         raise DataError("the program has no matches; there is no closure rate to compute")
     groups = None
     if by is not None:
-        labels, _ = _group_labels(program.youth.set_index("youth_id"), by, "youth")
+        labels, _ = _group_labels(
+            program.youth.set_index("youth_id"), by, "youth", min_cell=min_cell
+        )
         groups = matches["youth_id"].map(labels).rename(by)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", SmallCellWarning)
