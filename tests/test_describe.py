@@ -25,6 +25,7 @@ from tim_research.errors import DataError, SmallCellWarning
 from tim_research.privacy import suppression_mask
 from tim_research.program import read_program
 from tim_research.stats import survival
+from tim_research.stats.prevalence import distribution
 from tim_research.views.describe import (
     STATUSES,
     DataQuality,
@@ -35,6 +36,7 @@ from tim_research.views.describe import (
     key_numbers,
     match_outcomes,
     match_status,
+    most_common,
     survey_completion,
     youth_status,
 )
@@ -535,3 +537,78 @@ def test_tables_do_not_depend_on_row_order(seed):
     pd.testing.assert_frame_equal(
         survey_completion(base, min_cell=0), survey_completion(shuffled, min_cell=0)
     )
+
+
+# --------------------------------------------------------------------------- headlines
+
+TITLE, NONE = "Most common reason for closing", "too few closures to report reasons"
+
+
+def _two_youth_site() -> synth.Program:
+    """One site's first two youth with a match that closed, and their matches and surveys."""
+    base = synth.program(n_youth=200, seed=7)
+    closed = base.matches[base.matches["end_date"].notna()]
+    site = base.youth.loc[base.youth["youth_id"].isin(closed["youth_id"]), "site"].iloc[0]
+    youth = base.youth[
+        (base.youth["site"] == site) & base.youth["youth_id"].isin(closed["youth_id"])
+    ].head(2)
+    ids = set(youth["youth_id"])
+    matches = base.matches[base.matches["youth_id"].isin(ids)]
+    return dataclasses.replace(
+        base,
+        youth=youth.reset_index(drop=True),
+        surveys=base.surveys[base.surveys["youth_id"].isin(ids)].reset_index(drop=True),
+        matches=matches.reset_index(drop=True),
+        meetings=base.meetings[base.meetings["match_id"].isin(matches["match_id"])],
+    )
+
+
+def _reasons(program, min_cell):
+    matches = match_table(program)
+    return _quiet(
+        distribution, matches[matches["closed"]], "closure_reason", min_cell=min_cell
+    ).sort_values("estimate", ascending=False)
+
+
+def test_headline_of_a_two_youth_site_names_no_hidden_reason():
+    tiny = _two_youth_site()
+    assert len(tiny.youth) == 2 and match_table(tiny)["closed"].any()
+    reasons = _reasons(tiny, min_cell=5)
+    headline = most_common(reasons, title=TITLE, none=NONE)
+    hidden = reasons.loc[reasons["suppressed"], "category"].astype(str)
+    assert len(hidden) > 0
+    for category in hidden:
+        assert category not in headline
+    assert headline == f"{TITLE}: {NONE}"
+    # the key numbers of such a site print no number worked out from hidden cells
+    k = _quiet(key_numbers, tiny, min_cell=5)
+    assert not k["headline"].str.contains("nan", case=False).any()
+
+
+def test_headline_names_the_largest_reason_when_everything_is_shown(program):
+    reasons = _reasons(program, min_cell=0)
+    closed = match_table(program).query("closed")["closure_reason"].value_counts()
+    top = closed[closed == closed.max()].index.astype(str)
+    headline = most_common(reasons, title=TITLE, none=NONE)
+    assert headline == f"{TITLE}: {' and '.join(c for c in reasons['category'] if c in top)}"
+
+
+def test_headline_is_withheld_when_a_hidden_cell_could_be_larger():
+    table = pd.DataFrame(
+        {
+            "category": ["a", "b", "c"],
+            "n": 30,
+            "count": [8.0, np.nan, np.nan],  # b and c hold 22 together: one may exceed 8
+            "suppressed": [False, True, True],
+        }
+    )
+    assert most_common(table, title=TITLE, none=NONE) == f"{TITLE}: {NONE}"
+    # hidden cells holding 8 together cannot beat the 22 shown
+    bigger = table.assign(count=[22.0, np.nan, np.nan])
+    assert most_common(bigger, title=TITLE, none=NONE) == f"{TITLE}: a"
+    # shares: any hidden share could be the largest
+    shares = table.assign(estimate=[0.9, np.nan, np.nan])
+    assert most_common(shares, title=TITLE, none=NONE, value="estimate") == f"{TITLE}: {NONE}"
+    # a shown zero names nothing
+    zeros = table.assign(count=[0.0, 0.0, 0.0], suppressed=False, n=0)
+    assert most_common(zeros, title=TITLE, none=NONE) == f"{TITLE}: {NONE}"

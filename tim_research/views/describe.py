@@ -11,6 +11,8 @@
   (:func:`tim_research.stats.survival.early_closure` on the program's matches).
 - :func:`data_quality`: the loader's validation of a data package, table by table.
 - :func:`key_numbers`: the first table of a site report (measure, value, note).
+- :func:`most_common`: a headline naming the most common category of a table, from the cells
+  it shows.
 
 Count tables hide small counts with :func:`tim_research.privacy.suppress` (and the cells that
 would reveal them); ``min_cell=0`` shows every count. Suppression is for display: analyses
@@ -58,6 +60,7 @@ __all__ = [
     "key_numbers",
     "match_outcomes",
     "match_status",
+    "most_common",
     "survey_completion",
     "youth_status",
 ]
@@ -849,6 +852,79 @@ def data_quality(data_dir: str | Path, *, allow_identifiers: Sequence[str] = ())
             if name in tables.index:
                 tables.loc[name, "unanswered_items"] = _unanswered_share(getattr(program, name))
     return DataQuality(tables=tables, problems=report.summary())
+
+
+# --------------------------------------------------------------------------- headlines
+
+
+def most_common(
+    table: pd.DataFrame,
+    *,
+    title: str,
+    none: str,
+    label: str = "category",
+    value: str = "count",
+) -> str:
+    """A headline naming the most common category of a table, from its shown cells only.
+
+    A hidden cell (``suppressed``, or a missing ``value``) is never named, and the table's
+    largest shown cell is named only when no hidden cell can be larger: for counts, when the
+    largest shown count is at least the total (``n``) less the shown counts, that is, at least
+    everything the hidden cells hold together; for any other ``value``, only when no cell is
+    hidden. Otherwise, or when no shown cell is above zero, the headline says ``none``.
+
+    Parameters
+    ----------
+    table
+        One row per category with columns ``label``, ``value`` and ``suppressed``, and ``n``
+        (the total, the same on every row) when ``value`` is ``"count"``: a
+        :func:`tim_research.stats.prevalence.distribution` table without ``by``.
+    title
+        Start of the headline, e.g. ``"Most common reason for closing"``.
+    none
+        What to say when no category can be named, e.g. ``"too few closures to report
+        reasons"``.
+    label, value
+        Columns holding the category and the number compared.
+
+    Returns
+    -------
+    str
+        ``"<title>: <category>"`` (ties joined by ``" and "``) or ``"<title>: <none>"``.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"category": ["moved", "planned"], "n": 12, "count": [np.nan, 9.0],
+    ...                   "suppressed": [True, False]})
+    >>> most_common(t, title="Most common reason", none="too few to say")
+    'Most common reason: planned'
+    >>> most_common(t.assign(count=[np.nan, np.nan], suppressed=True),
+    ...             title="Most common reason", none="too few to say")
+    'Most common reason: too few to say'
+    """
+    if not isinstance(table, pd.DataFrame):
+        raise DataError(f"table must be a pandas DataFrame, got {type(table).__name__}")
+    need = [label, value, "suppressed"] + (["n"] if value == "count" else [])
+    missing = [c for c in need if c not in table.columns]
+    if missing:
+        raise DataError(f"table has no column(s) {missing}; pass a distribution() table")
+    numbers = pd.to_numeric(table[value], errors="coerce")
+    hidden = table["suppressed"].fillna(True).astype(bool) | numbers.isna()
+    shown = numbers[~hidden]
+    if shown.empty or not (shown > 0).any():
+        return f"{title}: {none}"
+    top = float(shown.max())
+    if hidden.any():
+        if value != "count":
+            return f"{title}: {none}"
+        totals = pd.to_numeric(table["n"], errors="coerce").dropna().unique()
+        if len(totals) != 1:
+            raise DataError("table has more than one total n; pass the table of one group")
+        # everything the hidden cells hold together, from published numbers only
+        if float(totals[0]) - float(shown.sum()) > top:
+            return f"{title}: {none}"
+    names = [str(c) for c in table.loc[shown.index[shown == top], label]]
+    return f"{title}: {' and '.join(names)}"
 
 
 # --------------------------------------------------------------------------- key numbers
