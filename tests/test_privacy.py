@@ -1006,3 +1006,16 @@ def test_k_anonymity_duplicated_index_names_rows_not_labels():
     with pytest.raises(DataError, match=r"rows 1, 3 by position") as err:
         k_anonymity(df, ["site"], k=2)
     assert "Y0005" not in str(err.value)
+
+
+def test_suppression_errors_name_rows_by_position_not_label():
+    counts = pd.DataFrame(
+        {"n": [3, 4, 5]}, index=["Dr Smith's clinic", "school", "Dr Smith's clinic"]
+    )
+    with pytest.raises(DataError, match=r"rows 1, 3 by position") as err:
+        suppression_mask(counts, min_cell=5)
+    assert "Smith" not in str(err.value)
+    bad = pd.DataFrame({"n": [3.0, np.nan]}, index=["Dr Smith's clinic", "school"])
+    with pytest.raises(DataError, match=r"rows 2 by position") as err:
+        suppression_mask(bad, min_cell=5)
+    assert "school" not in str(err.value)

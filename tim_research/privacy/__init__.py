@@ -79,6 +79,15 @@ def _show(items: Iterable[object]) -> str:
     return text
 
 
+def _positions(rows: Iterable[int]) -> str:
+    """Rows by position for a message (labels can be ids or free text, never shown)."""
+    rows = [int(r) for r in rows]
+    text = ", ".join(str(r + 1) for r in rows[:_MAX_SHOWN])
+    if len(rows) > _MAX_SHOWN:
+        text += f" and {len(rows) - _MAX_SHOWN} more"
+    return f"rows {text} by position, counted from 1"
+
+
 def _names(columns: Any, what: str) -> list[str]:
     if columns is None:
         return []
@@ -1182,16 +1191,17 @@ def _counts_matrix(counts: pd.DataFrame, what: str) -> np.ndarray:
         ),
     ):
         if test.any():
-            rows = [counts.index[i] for i in sorted(set(np.nonzero(test)[0]))]
+            # rows by position: a table's labels can be free-text categories
+            rows = _positions(sorted(set(np.nonzero(test)[0])))
             cols = [str(counts.columns[j]) for j in sorted(set(np.nonzero(test)[1]))]
-            raise DataError(f"{what}: {text} in column(s) {_show(cols)} (rows {_show(rows)})")
+            raise DataError(f"{what}: {text} in column(s) {_show(cols)} ({rows})")
     return x
 
 
 def _check_labels(table: pd.DataFrame, total_row: Any, total_column: Any, cols: list[Any]) -> None:
     if table.index.has_duplicates:
-        dup = table.index[table.index.duplicated()].unique()
-        raise DataError(f"the table's index has duplicated labels {_show(dup)}; make them unique")
+        rows = _positions(np.flatnonzero(table.index.duplicated(keep=False)))
+        raise DataError(f"the table's index has duplicated labels ({rows}); make them unique")
     if table.columns.has_duplicates:
         dup = table.columns[table.columns.duplicated()].unique()
         raise DataError(f"the table has duplicated columns {_show(dup)}; make them unique")
@@ -1530,13 +1540,8 @@ def k_anonymity(
         raise DataError(f"k must be a whole number of at least 1, got {k!r}")
     if df.index.has_duplicates:
         # rows by position: the labels of a person-level table are ids, never repeated here
-        repeated = np.flatnonzero(df.index.duplicated(keep=False))
-        rows = ", ".join(str(int(p) + 1) for p in repeated[:_MAX_SHOWN])
-        more = f" and {len(repeated) - _MAX_SHOWN} more" if len(repeated) > _MAX_SHOWN else ""
-        raise DataError(
-            f"df has duplicated index labels (rows {rows}{more} by position, counted from 1); "
-            "make them unique"
-        )
+        rows = _positions(np.flatnonzero(df.index.duplicated(keep=False)))
+        raise DataError(f"df has duplicated index labels ({rows}); make them unique")
     by = {str(c): c for c in df.columns}
     cols = [by[q] for q in qis]
     if df.empty:
