@@ -612,3 +612,28 @@ def test_headline_is_withheld_when_a_hidden_cell_could_be_larger():
     # a shown zero names nothing
     zeros = table.assign(count=[0.0, 0.0, 0.0], suppressed=False, n=0)
     assert most_common(zeros, title=TITLE, none=NONE) == f"{TITLE}: {NONE}"
+
+
+def test_errors_name_rows_not_ids():
+    base = synth.program(n_youth=30, seed=3)
+    youth = base.youth.copy()
+    youth.loc[4, "youth_id"] = youth.loc[1, "youth_id"]
+    with pytest.raises(DataError, match=r"rows 2, 5 by position") as err:
+        youth_status(dataclasses.replace(base, youth=youth))
+    assert youth.loc[1, "youth_id"] not in str(err.value)
+    surveys = base.surveys.copy()
+    surveys.loc[0, "youth_id"] = "Y9999"
+    with pytest.raises(DataError, match=r"rows 1 by position") as err:
+        survey_completion(dataclasses.replace(base, surveys=surveys))
+    assert "Y9999" not in str(err.value)
+    matches = base.matches.copy()
+    matches.loc[0, "youth_id"] = "Y9999"
+    with pytest.raises(DataError, match=r"rows 1 by position") as err:
+        youth_status(dataclasses.replace(base, matches=matches))
+    assert "Y9999" not in str(err.value) and matches.loc[0, "match_id"] not in str(err.value)
+    youth = base.youth.copy()
+    youth["enrolment_date"] = youth["enrolment_date"].astype(object)
+    youth.loc[2, "enrolment_date"] = None
+    with pytest.raises(DataError, match=r"rows 3 by position") as err:
+        enrolment(dataclasses.replace(base, youth=youth))
+    assert youth.loc[2, "youth_id"] not in str(err.value)
