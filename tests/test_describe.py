@@ -25,6 +25,7 @@ from tim_research.errors import DataError, SmallCellWarning
 from tim_research.privacy import suppression_mask
 from tim_research.program import read_program
 from tim_research.stats import survival
+from tim_research.stats.prevalence import distribution
 from tim_research.views.describe import (
     STATUSES,
     DataQuality,
@@ -35,6 +36,7 @@ from tim_research.views.describe import (
     key_numbers,
     match_outcomes,
     match_status,
+    most_common,
     survey_completion,
     youth_status,
 )
@@ -178,6 +180,51 @@ def test_demographics_suppression_per_variable(program):
                 else:
                     assert shown.loc[i, g] == raw.loc[i, g]
     assert not (shown[groups] == 0).to_numpy()[raw[groups].to_numpy() > 0].any()
+
+
+RARE = "Dr Jane Smith's clinic"
+
+
+@pytest.fixture(scope="module")
+def free_text_referral():
+    """A program whose referral_source is free text (no enum) with one label held by one youth."""
+    base = synth.program(n_youth=120, seed=11)
+    youth = base.youth.copy()
+    source = youth["referral_source"].astype(object).astype("str")
+    source.iloc[7] = RARE
+    youth["referral_source"] = source
+    return dataclasses.replace(base, youth=youth)
+
+
+@pytest.mark.parametrize("min_cell", [2, 5, 10])
+def test_demographics_pools_rare_undeclared_labels_as_other(free_text_referral, min_cell):
+    t = _quiet(demographics, free_text_referral, columns="referral_source", min_cell=min_cell)
+    counts = free_text_referral.youth["referral_source"].value_counts()
+    shared = sorted(counts.index[counts >= min_cell])
+    rare = counts[counts < min_cell]
+    assert RARE in rare.index
+    assert t["category"].tolist() == [*shared, "other"]
+    assert RARE not in t.to_string()
+    other = t.set_index("category").loc["other", "All"]
+    # the count of "other" is the number of youth with a rare label, unless it is hidden
+    assert _hidden(other) or other == rare.sum()
+    # the same labels as groups of a table: no column is named after the rare label
+    by = _quiet(enrolment, free_text_referral, by="referral_source", min_cell=min_cell)
+    assert RARE not in by.columns and "other" in by.columns
+    assert not any(RARE in str(c) for c in by.reset_index().columns)
+
+
+def test_declared_categories_are_listed_however_rare(program):
+    # referral_source is categorical (its enum) in a synthetic program: every category shows
+    t = _quiet(demographics, program, columns="referral_source", min_cell=50)
+    declared = program.youth["referral_source"].cat.categories.tolist()
+    assert t["category"].tolist()[: len(declared)] == declared
+    assert "other" not in t["category"].tolist()
+
+
+def test_every_label_is_listed_without_suppression(free_text_referral):
+    t = demographics(free_text_referral, columns="referral_source", min_cell=0)
+    assert RARE in t["category"].tolist() and "other" not in t["category"].tolist()
 
 
 # --------------------------------------------------------------------------- match status
@@ -490,3 +537,103 @@ def test_tables_do_not_depend_on_row_order(seed):
     pd.testing.assert_frame_equal(
         survey_completion(base, min_cell=0), survey_completion(shuffled, min_cell=0)
     )
+
+
+# --------------------------------------------------------------------------- headlines
+
+TITLE, NONE = "Most common reason for closing", "too few closures to report reasons"
+
+
+def _two_youth_site() -> synth.Program:
+    """One site's first two youth with a match that closed, and their matches and surveys."""
+    base = synth.program(n_youth=200, seed=7)
+    closed = base.matches[base.matches["end_date"].notna()]
+    site = base.youth.loc[base.youth["youth_id"].isin(closed["youth_id"]), "site"].iloc[0]
+    youth = base.youth[
+        (base.youth["site"] == site) & base.youth["youth_id"].isin(closed["youth_id"])
+    ].head(2)
+    ids = set(youth["youth_id"])
+    matches = base.matches[base.matches["youth_id"].isin(ids)]
+    return dataclasses.replace(
+        base,
+        youth=youth.reset_index(drop=True),
+        surveys=base.surveys[base.surveys["youth_id"].isin(ids)].reset_index(drop=True),
+        matches=matches.reset_index(drop=True),
+        meetings=base.meetings[base.meetings["match_id"].isin(matches["match_id"])],
+    )
+
+
+def _reasons(program, min_cell):
+    matches = match_table(program)
+    return _quiet(
+        distribution, matches[matches["closed"]], "closure_reason", min_cell=min_cell
+    ).sort_values("estimate", ascending=False)
+
+
+def test_headline_of_a_two_youth_site_names_no_hidden_reason():
+    tiny = _two_youth_site()
+    assert len(tiny.youth) == 2 and match_table(tiny)["closed"].any()
+    reasons = _reasons(tiny, min_cell=5)
+    headline = most_common(reasons, title=TITLE, none=NONE)
+    hidden = reasons.loc[reasons["suppressed"], "category"].astype(str)
+    assert len(hidden) > 0
+    for category in hidden:
+        assert category not in headline
+    assert headline == f"{TITLE}: {NONE}"
+    # the key numbers of such a site print no number worked out from hidden cells
+    k = _quiet(key_numbers, tiny, min_cell=5)
+    assert not k["headline"].str.contains("nan", case=False).any()
+
+
+def test_headline_names_the_largest_reason_when_everything_is_shown(program):
+    reasons = _reasons(program, min_cell=0)
+    closed = match_table(program).query("closed")["closure_reason"].value_counts()
+    top = closed[closed == closed.max()].index.astype(str)
+    headline = most_common(reasons, title=TITLE, none=NONE)
+    assert headline == f"{TITLE}: {' and '.join(c for c in reasons['category'] if c in top)}"
+
+
+def test_headline_is_withheld_when_a_hidden_cell_could_be_larger():
+    table = pd.DataFrame(
+        {
+            "category": ["a", "b", "c"],
+            "n": 30,
+            "count": [8.0, np.nan, np.nan],  # b and c hold 22 together: one may exceed 8
+            "suppressed": [False, True, True],
+        }
+    )
+    assert most_common(table, title=TITLE, none=NONE) == f"{TITLE}: {NONE}"
+    # hidden cells holding 8 together cannot beat the 22 shown
+    bigger = table.assign(count=[22.0, np.nan, np.nan])
+    assert most_common(bigger, title=TITLE, none=NONE) == f"{TITLE}: a"
+    # shares: any hidden share could be the largest
+    shares = table.assign(estimate=[0.9, np.nan, np.nan])
+    assert most_common(shares, title=TITLE, none=NONE, value="estimate") == f"{TITLE}: {NONE}"
+    # a shown zero names nothing
+    zeros = table.assign(count=[0.0, 0.0, 0.0], suppressed=False, n=0)
+    assert most_common(zeros, title=TITLE, none=NONE) == f"{TITLE}: {NONE}"
+
+
+def test_errors_name_rows_not_ids():
+    base = synth.program(n_youth=30, seed=3)
+    youth = base.youth.copy()
+    youth.loc[4, "youth_id"] = youth.loc[1, "youth_id"]
+    with pytest.raises(DataError, match=r"rows 2, 5 by position") as err:
+        youth_status(dataclasses.replace(base, youth=youth))
+    assert youth.loc[1, "youth_id"] not in str(err.value)
+    surveys = base.surveys.copy()
+    surveys.loc[0, "youth_id"] = "Y9999"
+    with pytest.raises(DataError, match=r"rows 1 by position") as err:
+        survey_completion(dataclasses.replace(base, surveys=surveys))
+    assert "Y9999" not in str(err.value)
+    matches = base.matches.copy()
+    matches.loc[0, "youth_id"] = "Y9999"
+    with pytest.raises(DataError, match=r"rows 1 by position") as err:
+        youth_status(dataclasses.replace(base, matches=matches))
+    assert "Y9999" not in str(err.value) and matches.loc[0, "match_id"] not in str(err.value)
+    youth = base.youth.copy()
+    youth["enrolment_date"] = youth["enrolment_date"].astype(object)
+    youth.loc[2, "enrolment_date"] = None
+    with pytest.raises(DataError, match=r"rows 3 by position") as err:
+        enrolment(dataclasses.replace(base, youth=youth))
+    assert youth.loc[2, "youth_id"] not in str(err.value)

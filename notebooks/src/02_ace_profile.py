@@ -14,6 +14,7 @@
 from typing import Optional
 
 from tim_research import load_instrument, plots
+from tim_research.views.describe import most_common
 from tim_research.views.notebook import setup, show
 from tim_research.stats.prevalence import distribution, indicators
 from tim_research.views.tables import baseline_items, youth_scores
@@ -51,7 +52,12 @@ four_plus = bands.set_index("category")["estimate"].iloc[-1]
 plots.bar_with_ci(
     bands,
     x="category",
-    title=f"{four_plus:.0%} of young people reported 4 or more ACE categories",
+    # a hidden share (NaN) is said to be hidden, never printed
+    title=(
+        f"{four_plus:.0%} of young people reported 4 or more ACE categories"
+        if four_plus == four_plus
+        else "Young people reporting 4 or more ACE categories: too few to report"
+    ),
     xlabel="ACE score (categories reported)",
     ylabel="Young people (%)",
 )
@@ -76,7 +82,11 @@ plots.point_range(
     item_table,
     label="label",
     percent=True,
-    title=f"Most common: {item_table['label'].iloc[0]}",
+    # named from the shown shares only: a hidden share is never the headline
+    title=most_common(
+        item_table, title="Most common", none="too few answers to compare", label="label",
+        value="estimate",
+    ),
     xlabel="Young people reporting it (%, 95% CI)",
 )
 

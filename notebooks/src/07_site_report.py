@@ -19,7 +19,7 @@ from typing import Optional
 from IPython.display import Markdown
 
 from tim_research import plots
-from tim_research.views.describe import early_closure, key_numbers
+from tim_research.views.describe import early_closure, key_numbers, most_common
 from tim_research.stats.survival import kaplan_meier
 from tim_research.views.notebook import setup, show
 from tim_research.stats.outcomes import group_means
@@ -112,7 +112,10 @@ plots.point_range(
     reasons,
     label="category",
     percent=True,
-    title=f"Most common reason for closing: {reasons['category'].iloc[0]}",
+    # named from the shown cells only: a hidden reason is never the headline
+    title=most_common(
+        reasons, title="Most common reason for closing", none="too few closures to report reasons"
+    ),
     xlabel="Closed matches (%, 95% CI)",
 )
 

@@ -79,6 +79,15 @@ def _show(items: Iterable[object]) -> str:
     return text
 
 
+def _positions(rows: Iterable[int]) -> str:
+    """Rows by position for a message (labels can be ids or free text, never shown)."""
+    rows = [int(r) for r in rows]
+    text = ", ".join(str(r + 1) for r in rows[:_MAX_SHOWN])
+    if len(rows) > _MAX_SHOWN:
+        text += f" and {len(rows) - _MAX_SHOWN} more"
+    return f"rows {text} by position, counted from 1"
+
+
 def _names(columns: Any, what: str) -> list[str]:
     if columns is None:
         return []
@@ -511,6 +520,47 @@ _RE_PERSON = (
 )
 
 
+# Free text (a column without a fixed list of answers) is refused when a single value holds
+# one of these; a title before a capitalised word ("Dr Jane Smith GP"), or a whole value
+# shaped like a full name whose words are none of the organisation words below
+_RE_TITLED = r"\b(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof|Rev|Sr|Fr)\.?\s+[A-Z][a-z'’-]+"
+_ORG_WORDS = frozenset(
+    "services service social school schools court police team centre center department dept "
+    "office agency hospital clinic church club program programme support family families "
+    "health council trust foundation unit youth child children care community housing "
+    "justice probation education board network project partnership home house group practice "
+    "surgery mental self parent parents carer carers friend friends referral other unknown "
+    "local county city state district primary secondary high middle academy college "
+    "university charity association society".split()
+)
+_RE_PHONE_IN_TEXT = r"\+?\(?\d[\d\s().-]{7,}\d"
+_RE_STREET_IN_TEXT = _RE_STREET.replace("^\\s*", "\\b", 1)
+
+
+def _free_text_reason(s: pd.Series) -> tuple[str, str] | None:
+    """(kind, description) when any single value of a free-text column holds an identifier."""
+    values = _string_values(s)
+    if values.empty:
+        return None
+    if values.str.contains(_RE_EMAIL, regex=True).any():
+        return "email", "an email address in at least one value of a free-text column"
+    found = values.str.findall(_RE_PHONE_IN_TEXT)
+    digits = found.explode().dropna().astype(str).str.count(r"\d")
+    # 9 to 15 digits: longer than a date written with digits, as long as a phone number
+    dated = found.explode().dropna().astype(str).str.fullmatch(_RE_FULL_DATE)
+    if bool((digits.between(9, 15) & ~dated).any()):
+        return "phone", "a phone number in at least one value of a free-text column"
+    if values.str.contains(_RE_STREET_IN_TEXT, regex=True).any():
+        return "address", "a street address in at least one value of a free-text column"
+    titled = values.str.contains(_RE_TITLED, regex=True)
+    whole = values.str.fullmatch(_RE_PERSON) & ~values.map(
+        lambda v: bool(set(_tokens(v)) & _ORG_WORDS)
+    )
+    if bool((titled | whole).any()):
+        return "name", "a person's name in at least one value of a free-text column"
+    return None
+
+
 def _tokens(name: object) -> list[str]:
     text = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", str(name))
     return re.findall(r"[a-z]+|[0-9]+", text.lower())
@@ -742,7 +792,9 @@ def _content_reason(
     return None
 
 
-def find_identifiers(df: pd.DataFrame, *, allow: Sequence[str] = ()) -> pd.DataFrame:
+def find_identifiers(
+    df: pd.DataFrame, *, allow: Sequence[str] = (), free_text: Sequence[str] = ()
+) -> pd.DataFrame:
     """Flag columns that look like direct identifiers, by their name and by their content.
 
     Direct identifiers point to a person outside the study: names (first, last, full,
@@ -768,12 +820,23 @@ def find_identifiers(df: pd.DataFrame, *, allow: Sequence[str] = ()) -> pd.DataF
     as birth dates). A year of birth alone is not flagged. Content is judged on at most 2,000
     evenly spaced values (all values for email addresses).
 
+    *Free text* (the columns named in ``free_text``: those a schema gives no list of allowed
+    answers): one value is enough. The column is flagged when ANY value holds an email
+    address, a phone number (9 to 15 digits), a street address, or a person's name (a title
+    such as ``Dr`` or ``Ms`` before a capitalised word, as in ``"Dr Jane Smith GP"``, or a
+    whole value of two to four capitalised words none of which names an organisation, such as
+    ``"Services"`` or ``"School"``), since one child's name in a referral note is already a
+    disclosure. Other columns keep the share rules above: a column whose answers come from a
+    fixed list cannot hold such text.
+
     Parameters
     ----------
     df
         The data.
     allow
         Column names not to flag (names that are not columns of ``df`` are ignored).
+    free_text
+        Columns judged by any single value (names that are not columns are ignored).
 
     Returns
     -------
@@ -793,6 +856,11 @@ def find_identifiers(df: pd.DataFrame, *, allow: Sequence[str] = ()) -> pd.DataF
            column   kind evidence
     0  first_name   name     name
     1     contact  email  content
+    >>> notes = pd.DataFrame({"referred_by": ["school", "self", "Dr Jane Smith GP", "school"]})
+    >>> find_identifiers(notes).empty
+    True
+    >>> find_identifiers(notes, free_text=["referred_by"])["kind"].tolist()
+    ['name']
     """
     if not isinstance(df, pd.DataFrame):
         raise DataError(f"df must be a pandas DataFrame, got {type(df).__name__}")
@@ -800,6 +868,7 @@ def find_identifiers(df: pd.DataFrame, *, allow: Sequence[str] = ()) -> pd.DataF
         dup = df.columns[df.columns.duplicated()].unique()
         raise DataError(f"df has duplicated columns {_show(dup)}; give each column its own name")
     allowed = set(_names(allow, "allow"))
+    free = set(_names(free_text, "free_text"))
     columns = [c for c in df.columns if str(c) not in allowed]
 
     date_max: dict[str, pd.Timestamp] = {}
@@ -816,6 +885,12 @@ def find_identifiers(df: pd.DataFrame, *, allow: Sequence[str] = ()) -> pd.DataF
             kind, what = hit
             rows.append((str(col), kind, f"the name suggests {what}", "name"))
             continue
+        if str(col) in free:
+            hit = _free_text_reason(df[col])
+            if hit is not None:
+                kind, what = hit
+                rows.append((str(col), kind, what, "content"))
+                continue
         others = {k: v for k, v in date_max.items() if k != str(col)}
         ref_col = max(others, key=lambda k: others[k]) if others else None
         ref = others[ref_col] if ref_col is not None else None
@@ -1116,16 +1191,17 @@ def _counts_matrix(counts: pd.DataFrame, what: str) -> np.ndarray:
         ),
     ):
         if test.any():
-            rows = [counts.index[i] for i in sorted(set(np.nonzero(test)[0]))]
+            # rows by position: a table's labels can be free-text categories
+            rows = _positions(sorted(set(np.nonzero(test)[0])))
             cols = [str(counts.columns[j]) for j in sorted(set(np.nonzero(test)[1]))]
-            raise DataError(f"{what}: {text} in column(s) {_show(cols)} (rows {_show(rows)})")
+            raise DataError(f"{what}: {text} in column(s) {_show(cols)} ({rows})")
     return x
 
 
 def _check_labels(table: pd.DataFrame, total_row: Any, total_column: Any, cols: list[Any]) -> None:
     if table.index.has_duplicates:
-        dup = table.index[table.index.duplicated()].unique()
-        raise DataError(f"the table's index has duplicated labels {_show(dup)}; make them unique")
+        rows = _positions(np.flatnonzero(table.index.duplicated(keep=False)))
+        raise DataError(f"the table's index has duplicated labels ({rows}); make them unique")
     if table.columns.has_duplicates:
         dup = table.columns[table.columns.duplicated()].unique()
         raise DataError(f"the table has duplicated columns {_show(dup)}; make them unique")
@@ -1463,8 +1539,9 @@ def k_anonymity(
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
         raise DataError(f"k must be a whole number of at least 1, got {k!r}")
     if df.index.has_duplicates:
-        dup = df.index[df.index.duplicated()].unique()
-        raise DataError(f"df has duplicated index labels {_show(dup)}; make them unique")
+        # rows by position: the labels of a person-level table are ids, never repeated here
+        rows = _positions(np.flatnonzero(df.index.duplicated(keep=False)))
+        raise DataError(f"df has duplicated index labels ({rows}); make them unique")
     by = {str(c): c for c in df.columns}
     cols = [by[q] for q in qis]
     if df.empty:

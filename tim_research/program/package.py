@@ -46,7 +46,7 @@ __all__ = [
     "write_program",
 ]
 
-PROBLEM_COLUMNS = ("table", "column", "line", "key", "value", "check", "message")
+PROBLEM_COLUMNS = ("table", "column", "line", "check", "message")
 
 
 # --------------------------------------------------------------------------- report
@@ -60,8 +60,10 @@ class ValidationReport:
     ----------
     problems
         DataFrame with columns ``table``, ``column``, ``line`` (line in the CSV file; the
-        header is line 1), ``key`` (primary-key value(s) of the row, joined by ``/``),
-        ``value`` (the offending value as written), ``check`` (which rule) and ``message``.
+        header is line 1), ``check`` (which rule) and ``message`` (what is wrong and how to
+        fix it). Neither the problems nor the messages hold any cell value or id: a report
+        on real data names a child's abuse history, so it must be safe to paste into an
+        email, a log or an issue. The line number finds the row in the file.
     tables
         One row per table: ``rows``, ``columns`` and ``problems``.
 
@@ -74,8 +76,10 @@ class ValidationReport:
     ...     youth = pathlib.Path(d) / "youth.csv"
     ...     _ = youth.write_text(youth.read_text().replace(",North,", ",Nowhere,", 1))
     ...     report = validate_program(d)
-    >>> report.problems.loc[0, ["table", "column", "check", "value"]].tolist()
-    ['youth', 'site', 'enum', 'Nowhere']
+    >>> report.problems.loc[0, ["table", "column", "check"]].tolist()
+    ['youth', 'site', 'enum']
+    >>> "Nowhere" in report.format()
+    False
     """
 
     problems: pd.DataFrame
@@ -107,8 +111,7 @@ class ValidationReport:
         for row in self.problems.head(limit).itertuples(index=False):
             where = f"{row.table}.{row.column}" if row.column else row.table
             at = f" line {row.line}" if row.line is not None and not pd.isna(row.line) else ""
-            key = f" ({row.key})" if row.key else ""
-            lines.append(f"  {where} [{row.check}]{at}{key}: {row.message}")
+            lines.append(f"  {where} [{row.check}]{at}: {row.message}")
         if len(self.problems) > limit:
             lines.append(f"  ... and {len(self.problems) - limit} more")
         return "\n".join(lines)
@@ -171,16 +174,13 @@ class _Collector:
         message: str,
         *,
         line: int | None = None,
-        key: str = "",
-        value: Any = "",
     ) -> None:
+        # no value or key is ever stored: the line number is how a user finds the row
         self.rows.append(
             {
                 "table": table,
                 "column": column,
                 "line": line,
-                "key": key,
-                "value": "" if value is None else str(value),
                 "check": check,
                 "message": message,
             }
@@ -199,6 +199,9 @@ class _Table:
     raw: pd.DataFrame | None  # strings as written
     data: pd.DataFrame | None  # typed; invalid cells missing
     keys: pd.Series | None  # primary-key label per row
+    # columns outside the schema, as written: refused by the header check, but searched for
+    # identifiers too, so that the message says what they hold
+    extra: pd.DataFrame | None = None
 
 
 def _read_raw(path: Path) -> tuple[list[str], pd.DataFrame]:
@@ -266,10 +269,24 @@ def _cast(
     return out, pd.Series(False, index=text.index)
 
 
-def _fmt(value: Any) -> str:
-    if isinstance(value, pd.Timestamp):
-        return str(value.date())
-    return str(value)
+_TYPE_HELP = {
+    "integer": "the value is not a whole number",
+    "number": "the value is not a number",
+    "boolean": "the value is not true or false",
+    "date": "the value is not a date written as YYYY-MM-DD",
+    "datetime": "the value is not a date and time (ISO 8601)",
+}
+
+
+def _repeat_help(values: pd.Series, i: int, what: str) -> str:
+    """Where else a repeated value sits, as line numbers (the value itself is never shown)."""
+    same = np.flatnonzero((values == values.iloc[i]).to_numpy(dtype=bool))
+    others = [str(j + 2) for j in same if j != i]
+    more = f" and {len(others) - 8} more" if len(others) > 8 else ""
+    return (
+        f"{what} must be unique but also appears on line {', '.join(others[:8])}{more}; "
+        "keep one row each"
+    )
 
 
 def _check_fields(
@@ -288,21 +305,20 @@ def _check_fields(
     missing = text.isin(miss_values)
     values, bad = _cast(f, text, missing)
 
-    def add(check: str, mask: pd.Series, message) -> None:
+    def add(check: str, mask: pd.Series, message: str) -> None:
         for i in np.flatnonzero(mask.to_numpy(dtype=bool)):
-            value = text.iloc[i]
-            log.add(name, cols[i // n], check, message(value), value=value, **at(i % n))
+            log.add(name, cols[i // n], check, message, **at(i % n))
 
-    add("type", bad, lambda v: f"{v!r} is not a valid {kind}")
+    add("type", bad, _TYPE_HELP.get(kind, f"the value is not a valid {kind}"))
     values = values.where(~bad)
     cons = f.get("constraints", {}) or {}
     present = values.notna()
     if cons.get("required"):
-        add("required", missing, lambda v: "value is missing")
+        add("required", missing, "the value is missing; this column must be filled in")
     if "enum" in cons:
         allowed = list(cons["enum"])
         ok = values.isin([str(a) for a in allowed] if kind == "string" else allowed)
-        add("enum", present & ~ok, lambda v: f"{v!r} is not one of {allowed}")
+        add("enum", present & ~ok, f"the value is not one of the allowed values {allowed}")
         if kind == "string":
             values = values.where(ok).astype(field_dtype(f))
         present = present & ok
@@ -316,10 +332,10 @@ def _check_fields(
             shown = limit.date()
         word = "below the minimum" if bound == "minimum" else "above the maximum"
         cmp = getattr(values, op)(limit).fillna(False).astype(bool)
-        add(bound, present & cmp, lambda v, w=word, s=shown: f"{v} is {w} {s}")
+        add(bound, present & cmp, f"the value is {word} {shown}")
     if "pattern" in cons:
         ok = text.str.fullmatch(cons["pattern"]).fillna(False).astype(bool)
-        add("pattern", present & ~ok, lambda v: f"{v!r} does not match {cons['pattern']!r}")
+        add("pattern", present & ~ok, f"the value does not match the pattern {cons['pattern']!r}")
     return values
 
 
@@ -363,7 +379,7 @@ def _validate_table(
         keys = _joined(raw.rename(columns={position[c]: c for c in pk}), pk)
 
     def at(i: int) -> dict[str, Any]:
-        return {"line": i + 2, "key": "" if keys is None else str(keys.iloc[i])}
+        return {"line": i + 2}
 
     text_cols = {
         f["name"]: raw[position[f["name"]]].astype("str") for f in fields if f["name"] in position
@@ -387,39 +403,32 @@ def _validate_table(
                 col = f["name"]
                 dup = text_cols[col].duplicated(keep=False) & typed[col].notna()
                 for i in np.flatnonzero(dup.to_numpy()):
-                    value = text_cols[col].iloc[i]
                     log.add(
-                        name,
-                        col,
-                        "unique",
-                        f"{value!r} appears more than once",
-                        value=value,
-                        **at(i),
+                        name, col, "unique", _repeat_help(text_cols[col], i, "the value"), **at(i)
                     )
 
     data = pd.DataFrame({f["name"]: typed[f["name"]] for f in fields if f["name"] in typed})
     if keys is not None:
         incomplete = pd.concat([text_cols[c].isin(table_missing) for c in pk], axis=1).any(axis=1)
         for i in np.flatnonzero(incomplete.to_numpy()):
-            log.add(name, "/".join(pk), "primary_key", "primary key is incomplete", **at(i))
-        dup = keys.duplicated(keep=False) & ~incomplete
-        for i in np.flatnonzero(dup.to_numpy()):
             log.add(
                 name,
                 "/".join(pk),
                 "primary_key",
-                f"primary key {keys.iloc[i]!r} is not unique",
-                value=keys.iloc[i],
+                "the primary key is incomplete; fill in " + " and ".join(pk),
                 **at(i),
             )
-    return _Table(name, schema, pd.DataFrame(text_cols), data, keys)
+        dup = keys.duplicated(keep=False) & ~incomplete
+        for i in np.flatnonzero(dup.to_numpy()):
+            log.add(name, "/".join(pk), "primary_key", _repeat_help(keys, i, "the key"), **at(i))
+    extra = pd.DataFrame(
+        {h: raw[i].astype("str") for h, i in position.items() if h not in names}, index=raw.index
+    )
+    return _Table(name, schema, pd.DataFrame(text_cols), data, keys, extra)
 
 
 def _line_key(table: _Table, i: int) -> dict[str, Any]:
-    return {
-        "line": i + 2,
-        "key": "" if table.keys is None else str(table.keys.iloc[i]),
-    }
+    return {"line": i + 2}
 
 
 def _joined(raw: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
@@ -458,8 +467,8 @@ def _foreign_keys(tables: Mapping[str, _Table], log: _Collector) -> None:
                     t.name,
                     "/".join(local),
                     "foreign_key",
-                    f"{here.iloc[i]!r} is not a {'/'.join(remote)} of {target.name}",
-                    value=here.iloc[i],
+                    f"the value is not a {'/'.join(remote)} of the {target.name} table; "
+                    f"add that row to {target.name} or correct this one",
                     **_line_key(t, i),
                 )
 
@@ -473,11 +482,11 @@ def _rules(tables: Mapping[str, _Table], cutoff: pd.Timestamp | None, log: _Coll
             return None
         return t.data[column]
 
-    def report(name: str, column: str, check: str, mask: pd.Series, message) -> None:
+    def report(name: str, column: str, check: str, mask: pd.Series, message: Any) -> None:
         t = tables[name]
         for i in np.flatnonzero(mask.fillna(False).to_numpy(dtype=bool)):
-            text, value = message(i)
-            log.add(name, column, check, text, value=value, **_line_key(t, i))
+            text = message(i) if callable(message) else message
+            log.add(name, column, check, text, **_line_key(t, i))
 
     start, end = col("matches", "start_date"), col("matches", "end_date")
     if start is not None and end is not None:
@@ -486,10 +495,7 @@ def _rules(tables: Mapping[str, _Table], cutoff: pd.Timestamp | None, log: _Coll
             "end_date",
             "date_order",
             end < start,
-            lambda i: (
-                f"end_date {_fmt(end.iloc[i])} is before start_date {_fmt(start.iloc[i])}",
-                _fmt(end.iloc[i]),
-            ),
+            "end_date is before start_date of the same row; correct one of them",
         )
     reason = col("matches", "closure_reason")
     if end is not None and reason is not None:
@@ -498,17 +504,14 @@ def _rules(tables: Mapping[str, _Table], cutoff: pd.Timestamp | None, log: _Coll
             "closure_reason",
             "closure_reason",
             end.notna() & reason.isna(),
-            lambda i: ("closed match (end_date given) has no closure_reason", ""),
+            "closed match (end_date given) has no closure_reason; add the reason",
         )
         report(
             "matches",
             "closure_reason",
             "closure_reason",
             end.isna() & reason.notna(),
-            lambda i: (
-                f"open match (no end_date) has closure_reason {reason.iloc[i]!r}",
-                reason.iloc[i],
-            ),
+            "open match (no end_date) has a closure_reason; add the end_date or remove the reason",
         )
     m_youth, enrol = col("matches", "youth_id"), col("youth", "enrolment_date")
     y_ids = col("youth", "youth_id")
@@ -521,11 +524,8 @@ def _rules(tables: Mapping[str, _Table], cutoff: pd.Timestamp | None, log: _Coll
             "start_date",
             "before_enrolment",
             start < enrolled,
-            lambda i: (
-                f"start_date {_fmt(start.iloc[i])} is before the youth's enrolment "
-                f"{_fmt(enrolled.iloc[i])}",
-                _fmt(start.iloc[i]),
-            ),
+            "start_date is before the youth's enrolment_date in the youth table; correct "
+            "one of them",
         )
     mdate, mmatch, x_ids = (
         col("meetings", "date"),
@@ -546,11 +546,8 @@ def _rules(tables: Mapping[str, _Table], cutoff: pd.Timestamp | None, log: _Coll
             "date",
             "within_match",
             outside,
-            lambda i: (
-                f"meeting on {_fmt(mdate.iloc[i])} is outside its match "
-                f"({_fmt(s.iloc[i])} to {_fmt(e.iloc[i]) if not pd.isna(e.iloc[i]) else 'open'})",
-                _fmt(mdate.iloc[i]),
-            ),
+            "the meeting date is outside its match (before start_date or after end_date "
+            "in the matches table, or after the cut-off for an open match)",
         )
     if cutoff is not None:
         for name, column in (
@@ -569,10 +566,8 @@ def _rules(tables: Mapping[str, _Table], cutoff: pd.Timestamp | None, log: _Coll
                 column,
                 "after_cutoff",
                 values > cutoff,
-                lambda i, v=values: (
-                    f"{_fmt(v.iloc[i])} is after the data cut-off {cutoff.date()}",
-                    _fmt(v.iloc[i]),
-                ),
+                f"the date is after the data cut-off {cutoff.date()}; correct it or move "
+                "the cut-off in datapackage.json",
             )
     for name in ("surveys", "mentor_surveys"):
         t = tables.get(name)
@@ -591,10 +586,9 @@ def _rules(tables: Mapping[str, _Table], cutoff: pd.Timestamp | None, log: _Coll
                 "months",
                 "wave_months",
                 wrong,
-                lambda i, m=months, w=wave: (
-                    f"months {m.iloc[i]} does not fit wave {w.iloc[i]!r}",
-                    m.iloc[i],
-                ),
+                "months does not fit the wave of the same row ("
+                + ", ".join(f"{w}: {m}" for w, m in WAVE_MONTHS.items())
+                + ")",
             )
         status, date = col(name, "status"), col(name, "survey_date")
         if status is None or date is None:
@@ -605,17 +599,14 @@ def _rules(tables: Mapping[str, _Table], cutoff: pd.Timestamp | None, log: _Coll
             "survey_date",
             "status",
             done & date.isna(),
-            lambda i: ("completed survey has no survey_date", ""),
+            "completed survey has no survey_date; add the date or correct the status",
         )
         report(
             name,
             "survey_date",
             "status",
             status.notna() & ~done & date.notna(),
-            lambda i, st=status, d=date: (
-                f"survey with status {st.iloc[i]!r} has a survey_date",
-                _fmt(d.iloc[i]),
-            ),
+            "survey that is not completed has a survey_date; correct the status or remove the date",
         )
         items = [c for c in t.data.columns if item_instrument(c) is not None]
         if items:
@@ -626,10 +617,11 @@ def _rules(tables: Mapping[str, _Table], cutoff: pd.Timestamp | None, log: _Coll
                 ",".join(sorted({item_instrument(c) or "" for c in items})),
                 "status",
                 stray,
-                lambda i, st=status, a=answered: (
-                    f"survey with status {st.iloc[i]!r} has answers in "
-                    f"{', '.join(a.columns[a.iloc[i].to_numpy()])}",
-                    "",
+                # column names only: which items hold answers, never the answers
+                lambda i, a=answered: (
+                    "survey that is not completed has answers in "
+                    f"{', '.join(a.columns[a.iloc[i].to_numpy()])}; correct the status or "
+                    "remove the answers"
                 ),
             )
 
@@ -655,8 +647,7 @@ def _package_cutoff(package: Mapping[str, Any], log: _Collector) -> pd.Timestamp
             "datapackage",
             "tim_research.cutoff_date",
             "package",
-            f"cutoff_date {raw!r} is not a date (YYYY-MM-DD)",
-            value=raw,
+            "cutoff_date is not a date; write it as YYYY-MM-DD",
         )
         return None
     return cut
@@ -683,8 +674,17 @@ def _check(
     for t in tables.values():
         if t.raw is None:
             continue
-        # names and contents, never printing the values (privacy.find_identifiers)
-        flagged = find_identifiers(t.raw)
+        # names and contents, never printing the values (privacy.find_identifiers); a string
+        # field without an enum is free text, refused when any one value holds an identifier
+        free = [
+            f["name"]
+            for f in t.schema.get("fields", [])
+            if f.get("type", "string") == "string" and "enum" not in (f.get("constraints") or {})
+        ]
+        # a column outside the schema has no list of answers either: free text
+        seen = t.raw if t.extra is None else pd.concat([t.raw, t.extra], axis=1)
+        free += [] if t.extra is None else list(t.extra.columns)
+        flagged = find_identifiers(seen, free_text=free)
         for column, reason, evidence in flagged[["column", "reason", "evidence"]].itertuples(
             index=False
         ):
@@ -752,8 +752,13 @@ def read_program(folder: str | Path, *, allow_identifiers: Sequence[str] = ()) -
     before the youth enrolled; a closed match has a closure reason and an open one has none;
     meetings fall inside their match (an open match runs to the cut-off); no date is after the
     cut-off; ``months`` fits ``wave``; only completed surveys have a date and answers.
-    Column names that look like direct identifiers (name, email, phone, address, date of birth)
-    are refused unless listed in ``allow_identifiers`` (``"column"`` or ``"table.column"``).
+    Columns that look like direct identifiers (name, email, phone, address, date of birth), by
+    their name or their content (:func:`tim_research.privacy.find_identifiers`), are refused
+    unless listed in ``allow_identifiers`` (``"column"`` or ``"table.column"``); a string
+    field without an ``enum`` is free text and is refused when any single value holds a
+    person's name, an email address, a phone number or a street address.
+    No message, problem or exception text holds a cell value or an id: problems name the
+    table, column, line of the CSV file (header = line 1), rule and fix.
 
     Parameters
     ----------

@@ -11,6 +11,8 @@
   (:func:`tim_research.stats.survival.early_closure` on the program's matches).
 - :func:`data_quality`: the loader's validation of a data package, table by table.
 - :func:`key_numbers`: the first table of a site report (measure, value, note).
+- :func:`most_common`: a headline naming the most common category of a table, from the cells
+  it shows.
 
 Count tables hide small counts with :func:`tim_research.privacy.suppress` (and the cells that
 would reveal them); ``min_cell=0`` shows every count. Suppression is for display: analyses
@@ -58,6 +60,7 @@ __all__ = [
     "key_numbers",
     "match_outcomes",
     "match_status",
+    "most_common",
     "survey_completion",
     "youth_status",
 ]
@@ -66,6 +69,9 @@ TOTAL = "All"
 """Label of the totals row and column of the count tables."""
 
 NOT_STATED = "not stated"
+
+OTHER = "other"
+"""Label under which undeclared categories shared by fewer than ``min_cell`` youth are counted."""
 
 STATUSES: tuple[str, ...] = (
     "comparison group",
@@ -92,8 +98,37 @@ def _check_program(program: Any) -> Program:
     return program
 
 
-def _group_labels(frame: pd.DataFrame, by: str | None, what: str) -> tuple[pd.Series, list[str]]:
-    """Group label of each row as text ("not stated" when missing) and the groups in order."""
+def _rows_text(mask: pd.Series) -> str:
+    """Rows of a mask by position, for messages: ids and values are never repeated in them."""
+    pos = np.flatnonzero(mask.to_numpy(dtype=bool))
+    more = f" and {len(pos) - 8} more" if len(pos) > 8 else ""
+    return f"rows {', '.join(str(int(i) + 1) for i in pos[:8])}{more} by position, from 1"
+
+
+def _pool_rare(values: pd.Series, min_cell: int) -> pd.Series:
+    """Values with undeclared labels shared by fewer than ``min_cell`` rows replaced by "other".
+
+    A label reaches a published table only when the schema declares it (a categorical: its
+    categories come from the ``enum``, not from the data) or when at least ``min_cell``
+    people share it: a free-text label held by one youth ("referred by Dr Smith's clinic")
+    can point to that youth even with its count hidden.
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype) or min_cell == 0:
+        return values
+    text = values.astype(object).where(values.isna(), values.map(str))
+    counts = text.value_counts()
+    rare = counts.index[counts < min_cell]
+    return text.where(~text.isin(rare), OTHER)
+
+
+def _group_labels(
+    frame: pd.DataFrame, by: str | None, what: str, *, min_cell: int
+) -> tuple[pd.Series, list[str]]:
+    """Group label of each row as text ("not stated" when missing) and the groups in order.
+
+    Undeclared labels shared by fewer than ``min_cell`` rows are grouped as "other"
+    (:func:`_pool_rare`), listed after the others.
+    """
     if by is None:
         return pd.Series(TOTAL, index=frame.index), []
     if not isinstance(by, str) or by not in frame.columns:
@@ -101,11 +136,11 @@ def _group_labels(frame: pd.DataFrame, by: str | None, what: str) -> tuple[pd.Se
             f"by={by!r} is not a column of the {what} table; use one of {list(frame.columns)} "
             "or None"
         )
-    values = frame[by]
+    values = _pool_rare(frame[by], min_cell)
     if isinstance(values.dtype, pd.CategoricalDtype):
         order = [str(c) for c in values.cat.categories if (values == c).any()]
     else:
-        order = [str(v) for v in sorted(pd.unique(values.dropna()))]
+        order = _label_order(values)
     labels = values.astype(object).where(values.notna(), NOT_STATED).map(str)
     if values.isna().any():
         order.append(NOT_STATED)
@@ -115,6 +150,13 @@ def _group_labels(frame: pd.DataFrame, by: str | None, what: str) -> tuple[pd.Se
             "rename that value"
         )
     return labels, order
+
+
+def _label_order(values: pd.Series) -> list[str]:
+    """Labels of a pooled, non-categorical column: sorted, with "other" last."""
+    present = pd.unique(values.dropna())
+    order = [str(v) for v in sorted(v for v in present if v != OTHER)]
+    return order + ([OTHER] if OTHER in set(present) else [])
 
 
 def _hide(
@@ -212,12 +254,12 @@ def enrolment(
         raise DataError("the program has no youth; there is no enrolment to count")
     dates = pd.to_datetime(youth["enrolment_date"])
     if dates.isna().any():
-        ids = youth.loc[dates.isna(), "youth_id"].tolist()
         raise DataError(
-            f"enrolment_date is missing for youth {ids[:8]}; every enrolled youth needs a date"
+            f"enrolment_date is missing in the youth table ({_rows_text(dates.isna())}); every "
+            "enrolled youth needs a date"
         )
     periods = dates.dt.to_period(_PERIODS[period])
-    labels, groups = _group_labels(youth, by, "youth")
+    labels, groups = _group_labels(youth, by, "youth", min_cell=min_cell)
     full = pd.period_range(periods.min(), periods.max(), freq=_PERIODS[period])
     counts = pd.crosstab(periods, labels).reindex(index=full, columns=groups, fill_value=0)
     counts = counts.astype("int64")
@@ -275,7 +317,12 @@ def demographics(
     pandas.DataFrame
         ``variable``, ``category``, then for each group and for ``"All"`` the count
         ``<group>`` and ``<group> %`` (percent of that group's youth). Categories of a
-        categorical column keep their order and are all listed, zeros included.
+        categorical column (an ``enum`` of the schema) keep their order and are all listed,
+        zeros included. A column without declared categories (free text) lists only the
+        labels that at least ``min_cell`` youth share; the rest are counted together as
+        ``"other"`` (listed before ``"not stated"``), so no label held by a few youth is
+        published even with its count hidden. The same holds for the groups of ``by`` here
+        and in the other tables of this module.
 
     Examples
     --------
@@ -296,14 +343,15 @@ def demographics(
             f"columns {missing or columns} are not youth columns; describe some of "
             f"{list(youth.columns)}"
         )
-    labels, groups = _group_labels(youth, by, "youth")
+    labels, groups = _group_labels(youth, by, "youth", min_cell=min_cell)
     blocks, hidden = [], 0
     for col in columns:
         values = _age_bands(youth[col], age_breaks) if col == "age" else youth[col]
+        values = _pool_rare(values, min_cell)
         if isinstance(values.dtype, pd.CategoricalDtype):
             order = [str(c) for c in values.cat.categories]
         else:
-            order = [str(v) for v in sorted(pd.unique(values.dropna()))]
+            order = _label_order(values)
         if values.isna().any():
             order.append(NOT_STATED)
         cats = values.astype(object).where(values.notna(), NOT_STATED).map(str)
@@ -371,14 +419,15 @@ def youth_status(
     _check_program(program)
     youth = program.youth
     if youth["youth_id"].duplicated().any():
-        dup = youth.loc[youth["youth_id"].duplicated(), "youth_id"].unique().tolist()
-        raise DataError(f"youth_id repeats in the youth table: {dup[:8]}; keep one row each")
+        raise DataError(
+            "youth_id repeats in the youth table "
+            f"({_rows_text(youth['youth_id'].duplicated(keep=False))}); keep one row each"
+        )
     out = youth.set_index("youth_id")[["site"]].copy()
     matches = program.matches
     known = matches["youth_id"].isin(out.index)
     if not known.all():
-        ids = matches.loc[~known, "match_id"].tolist()
-        raise DataError(f"matches {ids[:8]} name youth who are not in the youth table")
+        raise DataError(f"matches ({_rows_text(~known)}) name youth who are not in the youth table")
     out["n_matches"] = (
         matches["youth_id"].value_counts().reindex(out.index, fill_value=0).astype("int64")
     )
@@ -440,7 +489,9 @@ def match_status(
     """
     min_cell = check_min_cell(min_cell)
     status = youth_status(program, planned_reasons=planned_reasons)
-    labels, groups = _group_labels(program.youth.set_index("youth_id"), by, "youth")
+    labels, groups = _group_labels(
+        program.youth.set_index("youth_id"), by, "youth", min_cell=min_cell
+    )
     counts = pd.crosstab(labels, status["status"]).reindex(
         index=groups or [TOTAL], columns=list(STATUSES), fill_value=0
     )
@@ -512,7 +563,9 @@ def match_outcomes(
         matched["status"].astype(object), categories=list(STATUSES[2:])
     )
     if by is not None:
-        labels, groups = _group_labels(program.youth.set_index("youth_id"), by, "youth")
+        labels, groups = _group_labels(
+            program.youth.set_index("youth_id"), by, "youth", min_cell=min_cell
+        )
         matched[by] = pd.Categorical(labels.reindex(matched.index), categories=groups)
     out = distribution(matched, "status", by=by, conf_level=conf_level, min_cell=min_cell)
     out["ci_lower"] = out["ci_lower"].where(out["estimate"] != 0, 0.0)
@@ -568,9 +621,10 @@ def survey_completion(
     surveys = program.surveys if who == "youth" else program.mentor_surveys
     unknown = ~surveys[key].isin(people.index)
     if unknown.any():
-        ids = surveys.loc[unknown, key].unique().tolist()
-        raise DataError(f"surveys name {key} values {ids[:8]} that are not in the {who} table")
-    labels, groups = _group_labels(people, by, who)
+        raise DataError(
+            f"surveys ({_rows_text(unknown)}) name a {key} that is not in the {who} table"
+        )
+    labels, groups = _group_labels(people, by, who, min_cell=min_cell)
     group = surveys[key].map(labels)
     wave = surveys["wave"]
     waves = (
@@ -674,7 +728,9 @@ def early_closure(
         raise DataError("the program has no matches; there is no closure rate to compute")
     groups = None
     if by is not None:
-        labels, _ = _group_labels(program.youth.set_index("youth_id"), by, "youth")
+        labels, _ = _group_labels(
+            program.youth.set_index("youth_id"), by, "youth", min_cell=min_cell
+        )
         groups = matches["youth_id"].map(labels).rename(by)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", SmallCellWarning)
@@ -796,6 +852,79 @@ def data_quality(data_dir: str | Path, *, allow_identifiers: Sequence[str] = ())
             if name in tables.index:
                 tables.loc[name, "unanswered_items"] = _unanswered_share(getattr(program, name))
     return DataQuality(tables=tables, problems=report.summary())
+
+
+# --------------------------------------------------------------------------- headlines
+
+
+def most_common(
+    table: pd.DataFrame,
+    *,
+    title: str,
+    none: str,
+    label: str = "category",
+    value: str = "count",
+) -> str:
+    """A headline naming the most common category of a table, from its shown cells only.
+
+    A hidden cell (``suppressed``, or a missing ``value``) is never named, and the table's
+    largest shown cell is named only when no hidden cell can be larger: for counts, when the
+    largest shown count is at least the total (``n``) less the shown counts, that is, at least
+    everything the hidden cells hold together; for any other ``value``, only when no cell is
+    hidden. Otherwise, or when no shown cell is above zero, the headline says ``none``.
+
+    Parameters
+    ----------
+    table
+        One row per category with columns ``label``, ``value`` and ``suppressed``, and ``n``
+        (the total, the same on every row) when ``value`` is ``"count"``: a
+        :func:`tim_research.stats.prevalence.distribution` table without ``by``.
+    title
+        Start of the headline, e.g. ``"Most common reason for closing"``.
+    none
+        What to say when no category can be named, e.g. ``"too few closures to report
+        reasons"``.
+    label, value
+        Columns holding the category and the number compared.
+
+    Returns
+    -------
+    str
+        ``"<title>: <category>"`` (ties joined by ``" and "``) or ``"<title>: <none>"``.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"category": ["moved", "planned"], "n": 12, "count": [np.nan, 9.0],
+    ...                   "suppressed": [True, False]})
+    >>> most_common(t, title="Most common reason", none="too few to say")
+    'Most common reason: planned'
+    >>> most_common(t.assign(count=[np.nan, np.nan], suppressed=True),
+    ...             title="Most common reason", none="too few to say")
+    'Most common reason: too few to say'
+    """
+    if not isinstance(table, pd.DataFrame):
+        raise DataError(f"table must be a pandas DataFrame, got {type(table).__name__}")
+    need = [label, value, "suppressed"] + (["n"] if value == "count" else [])
+    missing = [c for c in need if c not in table.columns]
+    if missing:
+        raise DataError(f"table has no column(s) {missing}; pass a distribution() table")
+    numbers = pd.to_numeric(table[value], errors="coerce")
+    hidden = table["suppressed"].fillna(True).astype(bool) | numbers.isna()
+    shown = numbers[~hidden]
+    if shown.empty or not (shown > 0).any():
+        return f"{title}: {none}"
+    top = float(shown.max())
+    if hidden.any():
+        if value != "count":
+            return f"{title}: {none}"
+        totals = pd.to_numeric(table["n"], errors="coerce").dropna().unique()
+        if len(totals) != 1:
+            raise DataError("table has more than one total n; pass the table of one group")
+        # everything the hidden cells hold together, from published numbers only
+        if float(totals[0]) - float(shown.sum()) > top:
+            return f"{title}: {none}"
+    names = [str(c) for c in table.loc[shown.index[shown == top], label]]
+    return f"{title}: {' and '.join(names)}"
 
 
 # --------------------------------------------------------------------------- key numbers
