@@ -3,8 +3,10 @@
 ``python -m tim_research.report.execute SPEC.json OUT_DIR`` runs one notebook (``--serve``
 keeps a worker running for one job after another) with papermill on a kernel
 that talks over local IPC sockets (not TCP ports, so data never sits on a network port and
-parallel kernels cannot collide on ports), writes the executed ``notebook.ipynb`` and a
-``report.html`` without code cells, and exits 0 on success, 1 when the notebook failed.
+parallel kernels cannot collide on ports), writes the executed ``notebook.ipynb``, a
+``report.html`` without code cells and ``result.json`` into the run's folder in the analyst
+tree (the batch copies the HTML to the staff tree once the safety gate has passed it), and
+exits 0 on success, 1 when the notebook failed.
 """
 
 from __future__ import annotations
