@@ -103,18 +103,20 @@ def _config(folder: Path, runs, *, name="reports.toml", keep_batches=3) -> Path:
     return path
 
 
-def _data(folder: Path, planted: tuple[str, ...] = (), small_site: bool = False) -> Path:
+def _data(
+    folder: Path, planted: tuple[str, ...] = (), small_site: bool = False, free_text: bool = True
+) -> Path:
     """A copy of the sample with ``planted`` values in ``youth.referral_source`` (rows 1, 2, ...).
 
-    The copy's schema drops that field's list of values (a free-text field), and with
-    ``small_site`` adds a site holding the last two youth.
+    With ``free_text`` the copy's schema drops that field's list of values, and with
+    ``small_site`` it adds a site holding the last two youth.
     """
     shutil.copytree(SAMPLE, folder)
     package = json.loads((folder / "datapackage.json").read_text())
     for resource in package["resources"]:
         for field in resource["schema"]["fields"]:
             constraints = field.get("constraints") or {}
-            if (resource["name"], field["name"]) == ("youth", "referral_source"):
+            if (resource["name"], field["name"]) == ("youth", "referral_source") and free_text:
                 constraints.pop("enum")
             if field["name"] == "site" and small_site:
                 constraints["enum"].append(SMALL_SITE)
@@ -272,9 +274,19 @@ def test_planted_identifiers_small_site_and_failing_runs_never_reach_staff(tmp_p
 
 
 @pytest.mark.slow
-def test_planted_email_phone_and_name_stop_the_batch_in_one_line_without_values(tmp_path, capfd):
-    planted = (NAME, EMAIL, PHONE)
-    data = _data(tmp_path / "data", planted, small_site=True)
+@pytest.mark.parametrize(
+    ("planted", "free_text", "problem"),
+    [
+        # an email anywhere makes the free-text field an identifier column
+        ((NAME, EMAIL, PHONE), True, "youth.referral_source [identifier]"),
+        # values outside the field's list: the full problem list quotes them and their ids
+        ((NAME, PHONE), False, "youth.referral_source [enum]"),
+    ],
+)
+def test_planted_values_that_stop_the_batch_are_reported_in_one_line_without_them(
+    tmp_path, capfd, planted, free_text, problem
+):
+    data = _data(tmp_path / "data", planted, small_site=True, free_text=free_text)
     config = _config(tmp_path, [("overview", "program", "ok")])
     out = tmp_path / "out"
     status = main(_report(config, data, out, "--jobs", "1", "--no-progress"))
@@ -282,7 +294,7 @@ def test_planted_email_phone_and_name_stop_the_batch_in_one_line_without_values(
     assert status == 2
     err = printed.err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("tim report: error: ")
-    assert "youth.referral_source" in err[0] and "Traceback" not in err[0]
+    assert problem in err[0] and "Traceback" not in err[0]
     assert _leaks(printed.out + printed.err, planted, _youth_ids(data)) == []
     assert not (out / "latest").exists() and not (out / "batches").exists()
     assert not list(out.glob(".staging-*")) and not list(out.glob("analyst/*"))
