@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import textwrap
@@ -332,6 +333,11 @@ def test_dask_executor_on_a_local_cluster(probe_dir, tmp_path):
         )
     assert len(result.runs) == 1 and not result.failed
     assert (tmp_path / "out" / "latest" / "overview" / "report.html").exists()
+    # the client writes what the task sent back into the owner-only analyst tree
+    assert [p.name for p in (result.folder / "overview").iterdir()] == ["report.html"]
+    notebook = result.analyst / "overview" / "notebook.ipynb"
+    assert stat.S_IMODE(notebook.stat().st_mode) == 0o600
+    assert stat.S_IMODE(result.analyst.stat().st_mode) == 0o700
 
 
 @pytest.mark.slow
