@@ -269,6 +269,11 @@ def test_run_limit_kills_a_hanging_run(probe_dir, tmp_path):
     result = run_report(config=cfg, data=SAMPLE, out=tmp_path / "out", jobs=1, progress=False)
     (run,) = result.runs
     assert run.status == "timeout" and run.seconds < 30
+    # the cells it got through stay for the analyst, owner-only; staff get nothing of it
+    notebook = result.analyst / "slow" / "notebook.ipynb"
+    assert "time.sleep(60)" in notebook.read_text()
+    assert stat.S_IMODE(notebook.stat().st_mode) == 0o600
+    assert not (result.folder / "slow").exists()
 
 
 @pytest.mark.slow

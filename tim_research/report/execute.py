@@ -68,8 +68,13 @@ def execute_run(spec: dict[str, Any], out_dir: str | None) -> dict[str, Any]:
     status, error = "ok", ""
     with tempfile.TemporaryDirectory(prefix="tim-run-", dir=spec.get("scratch_root")) as scratch:
         # papermill writes the executed copy as it goes, so a failed run keeps the failing cell
-        # and its error; a temporary file works for a local child process and a Dask worker alike
-        executed = os.path.join(scratch, "executed.ipynb")
+        # and its error; in the run folder, a run killed at its time limit leaves the cells it
+        # got through for the analyst (a Dask task has no run folder: a temporary file)
+        if out_dir is not None:
+            Path(out_dir).mkdir(parents=True, exist_ok=True)
+            executed = os.path.join(out_dir, "notebook.ipynb")
+        else:
+            executed = os.path.join(scratch, "executed.ipynb")
         try:
             pm.execute_notebook(
                 spec["notebook"],
