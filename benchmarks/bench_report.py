@@ -37,7 +37,7 @@ def batch(config: str, jobs: int, out: Path) -> tuple[float, list[tuple[str, flo
     if result.failed:
         raise SystemExit(f"runs failed: {[(r.name, r.error) for r in result.failed]}")
     runs = [
-        (r.name, r.seconds, cell_seconds(result.folder / r.name / "notebook.ipynb"))
+        (r.name, r.seconds, cell_seconds(result.analyst / r.name / "notebook.ipynb"))
         for r in result.runs
     ]
     return wall, runs

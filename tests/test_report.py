@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import textwrap
@@ -159,6 +160,14 @@ def test_batch_per_site_index_manifest_and_html_without_code(shared_batch):
     index = (latest / "index.html").read_text()
     assert all(f"{r}/report.html" in index for r in ("overview", "site-west"))
     assert "population research measures" in index
+    # the staff tree holds gated pages, the index and the manifest; the rest is the analyst's
+    staff = {str(p.relative_to(latest)) for p in latest.rglob("*") if p.is_file()}
+    published = {f"{r.name}/report.html" for r in result.runs if r.status == "ok"}
+    assert staff == {"index.html", "manifest.json"} | published
+    assert manifest["analyst_folder"] == "analyst/b1"
+    assert result.analyst == out / "analyst" / "b1"
+    assert (result.analyst / "overview" / "notebook.ipynb").is_file()
+    assert list((result.analyst / "logs").glob("worker-*.log"))
 
 
 @pytest.mark.slow
@@ -185,7 +194,9 @@ def test_failing_run_is_kept_alone_and_resume_reruns_only_it(probe_dir, tmp_path
     first = json.loads((out / "latest" / "manifest.json").read_text())
     status = {r["name"]: r["status"] for r in first["runs"]}
     assert status == {"good": "ok", "bad": "failed"}
-    failed_nb = nbformat.read(str(out / "latest" / "bad" / "notebook.ipynb"), as_version=4)
+    assert not (out / "latest" / "bad").exists()  # nothing of a failed run in the staff tree
+    analyst = out / "analyst" / first["batch_id"]
+    failed_nb = nbformat.read(str(analyst / "bad" / "notebook.ipynb"), as_version=4)
     assert any(
         o.get("ename") == "RuntimeError" for c in failed_nb.cells for o in c.get("outputs", [])
     )
@@ -195,6 +206,9 @@ def test_failing_run_is_kept_alone_and_resume_reruns_only_it(probe_dir, tmp_path
     reused = {r.name: r.reused for r in result.runs}
     assert reused == {"good": True, "bad": False}
     assert not result.failed
+    # the re-used run's notebook is carried over in the analyst tree, not the staff tree
+    assert (result.analyst / "good" / "notebook.ipynb").is_file()
+    assert not (result.folder / "good" / "notebook.ipynb").exists()
 
 
 @pytest.mark.slow
@@ -204,7 +218,10 @@ def test_interrupted_batch_leaves_the_published_batch_untouched(shared_batch, pr
     shutil.copytree(shared_batch[1], out, symlinks=True)
     assert (out / "latest").resolve() == (out / "batches" / "b1").resolve()
     before = {
-        p.relative_to(out): p.read_bytes() for p in (out / "batches").rglob("*") if p.is_file()
+        p.relative_to(out): p.read_bytes()
+        for tree in ("batches", "analyst")
+        for p in (out / tree).rglob("*")
+        if p.is_file()
     }
     slow = _config(probe_dir, [("slow", "program", {"mode": "slow"})])
     proc = subprocess.Popen(
@@ -228,16 +245,21 @@ def test_interrupted_batch_leaves_the_published_batch_untouched(shared_batch, pr
         start_new_session=True,
     )
     deadline = time.time() + 60
-    while time.time() < deadline and not list(out.glob(".staging-*/slow/spec.json")):
+    while time.time() < deadline and not list(out.glob("analyst/.staging-*/slow/spec.json")):
         time.sleep(0.2)
     assert list(out.glob(".staging-*")), "the batch never started"
     os.killpg(proc.pid, signal.SIGTERM)
     proc.wait(timeout=30)
     assert (out / "latest").resolve() == (out / "batches" / "b1").resolve()
     after = {
-        p.relative_to(out): p.read_bytes() for p in (out / "batches").rglob("*") if p.is_file()
+        p.relative_to(out): p.read_bytes()
+        for tree in ("batches", "analyst")
+        for p in (out / tree).rglob("*")
+        if p.is_file()
     }
     assert after == before
+    # neither tree keeps work in progress
+    assert not list(out.glob(".staging-*")) and not list(out.glob("analyst/.staging-*"))
 
 
 @pytest.mark.slow
@@ -247,6 +269,11 @@ def test_run_limit_kills_a_hanging_run(probe_dir, tmp_path):
     result = run_report(config=cfg, data=SAMPLE, out=tmp_path / "out", jobs=1, progress=False)
     (run,) = result.runs
     assert run.status == "timeout" and run.seconds < 30
+    # the cells it got through stay for the analyst, owner-only; staff get nothing of it
+    notebook = result.analyst / "slow" / "notebook.ipynb"
+    assert "time.sleep(60)" in notebook.read_text()
+    assert stat.S_IMODE(notebook.stat().st_mode) == 0o600
+    assert not (result.folder / "slow").exists()
 
 
 @pytest.mark.slow
@@ -258,8 +285,10 @@ def test_safety_gate_blocks_planted_identifier_and_small_cell(shared_batch, mode
     run = _run(result, mode)  # the run with this probe mode is named after it
     assert run.status == "blocked" and message in run.error
     assert "Y0" not in run.error  # the gate never prints identifier values
-    assert not (out / "latest" / mode / "report.html").exists()
-    assert (out / "latest" / mode / "notebook.ipynb").exists()  # kept for the analyst
+    assert not (out / "latest" / mode).exists()
+    # kept for the analyst, outside the staff tree
+    assert (result.analyst / mode / "notebook.ipynb").exists()
+    assert (result.analyst / mode / "report.html").exists()
 
 
 def test_config_errors_unknown_parameter_and_missing_parameters_cell(probe_dir, tmp_path):
@@ -309,6 +338,11 @@ def test_dask_executor_on_a_local_cluster(probe_dir, tmp_path):
         )
     assert len(result.runs) == 1 and not result.failed
     assert (tmp_path / "out" / "latest" / "overview" / "report.html").exists()
+    # the client writes what the task sent back into the owner-only analyst tree
+    assert [p.name for p in (result.folder / "overview").iterdir()] == ["report.html"]
+    notebook = result.analyst / "overview" / "notebook.ipynb"
+    assert stat.S_IMODE(notebook.stat().st_mode) == 0o600
+    assert stat.S_IMODE(result.analyst.stat().st_mode) == 0o700
 
 
 @pytest.mark.slow
@@ -316,7 +350,7 @@ def test_staff_html_leaves_out_warnings_but_the_notebook_keeps_them(shared_batch
     result, out = shared_batch
     assert _run(result, "warn").status == "ok"
     assert "a note for the analyst" not in (out / "latest" / "warn" / "report.html").read_text()
-    assert "a note for the analyst" in (out / "latest" / "warn" / "notebook.ipynb").read_text()
+    assert "a note for the analyst" in (result.analyst / "warn" / "notebook.ipynb").read_text()
 
 
 @pytest.mark.slow

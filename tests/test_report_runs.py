@@ -78,14 +78,20 @@ def test_leftovers_are_cleared_ids_are_unique_and_the_new_batch_is_kept(tmp_path
     config = _probe(tmp_path, [("a", "ok")], keep_batches=1)
     out = tmp_path / "out"
     (out / ".staging-crashed" / "a").mkdir(parents=True)
+    (out / "analyst" / ".staging-crashed" / "a").mkdir(parents=True)
+    (out / "analyst" / "published-analyst-only" / "a").mkdir(parents=True)  # crash between renames
     (out / ".latest-crashed").symlink_to("batches/none")
     first = run_report(config=config, data=SAMPLE, out=out, progress=False, jobs=1)
     assert not (out / ".staging-crashed").exists()
+    assert not (out / "analyst" / ".staging-crashed").exists()
+    assert not (out / "analyst" / "published-analyst-only").exists()
     assert not (out / ".latest-crashed").is_symlink()
     second = run_report(config=config, data=SAMPLE, out=out, progress=False, jobs=1)
     assert first.batch_id != second.batch_id
     assert len(second.batch_id.split("-")[-1]) == 6  # the random part
     assert [p.name for p in (out / "batches").iterdir()] == [second.batch_id]
+    # the analyst tree is pruned with the same keep_batches
+    assert [p.name for p in (out / "analyst").iterdir()] == [second.batch_id]
     assert (out / "latest").resolve() == (out / "batches" / second.batch_id).resolve()
     assert not list(out.glob(".staging-*"))
 
@@ -100,6 +106,7 @@ def test_only_carries_the_other_runs_over_or_says_they_were_not_run(tmp_path):
     assert runs["program-a"].status == "ok" and runs["program-a"].reused
     assert not runs["program-b"].reused
     assert (out / "latest" / "program-a" / "report.html").exists()
+    assert (again.analyst / "program-a" / "notebook.ipynb").exists()
 
     data = tmp_path / "data"  # other data: the old report of program-a must not be carried over
     data.mkdir()
@@ -137,4 +144,7 @@ def test_failed_run_error_text_is_gated_and_its_notebook_not_linked(tmp_path, ca
         assert "Y0001" not in text
     manifest = json.loads(published[1])
     assert "withheld" in manifest["runs"][0]["error"]
-    assert "notebook.ipynb" not in published[0]
+    assert "notebook.ipynb" not in published[0] and "analyst/" not in published[0]
+    manifest_id = manifest["batch_id"]
+    assert not (out / "latest" / "program-a").exists()
+    assert (out / "analyst" / manifest_id / "program-a" / "notebook.ipynb").is_file()

@@ -462,6 +462,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
     )
     index = Path(args.out) / "latest" / "index.html"
     print(f"published batch {result.batch_id}: {index}")
+    # executed notebooks and worker logs: owner-only, never linked from the staff index
+    print(f"analyst files (owner-only): {Path(args.out) / 'analyst' / result.batch_id}")
     if result.failed:
         print(f"{len(result.failed)} run(s) not published:", file=sys.stderr)
         for run in result.failed:

@@ -6,14 +6,29 @@ IPC kernel per run, per-cell timeout inside, a wall-clock limit enforced from ou
 killing the worker's process group),
 renders staff HTML without code, passes every report through the safety gate
 (:mod:`tim_research.report.gate`), writes ``index.html`` and ``manifest.json``, and publishes
-the batch with an atomic rename. A batch interrupted at any point leaves the previously
+the batch with atomic renames. A batch interrupted at any point leaves the previously
 published batch untouched.
 
-Folder layout under ``--out``::
+Two trees. The staff tree holds only what staff may read: gated HTML, the index and the
+manifest. Executed notebooks (of every run: ok, failed, blocked or timed out; a failed one
+may show rows of data above its error), run results and worker logs (tracebacks may quote
+data) go to the analyst tree, readable by the owner only (folders 0700, files 0600), which the
+staff index never links. Folder layout under ``--out``::
 
-    batches/<batch id>/index.html, manifest.json, <run>/report.html, notebook.ipynb
-    latest -> batches/<batch id>        (a symlink replaced atomically)
-    .staging-<batch id>/                (work in progress; removed or left behind on a crash)
+    batches/<batch id>/index.html, manifest.json, <run>/report.html     (staff tree)
+    latest -> batches/<batch id>            (a symlink replaced atomically)
+    analyst/<batch id>/<run>/notebook.ipynb, report.html, result.json, spec.json
+    analyst/<batch id>/logs/worker-<n>.log  (analyst tree, owner-only)
+    .staging-<batch id>/, analyst/.staging-<batch id>/
+                                            (work in progress; removed on an interrupt, and
+                                            by the next batch after a crash)
+    .lock                                   (held by the running batch)
+
+Workers write everything into the analyst staging folder; a report's HTML is copied into the
+staff staging folder only after it passed the gate. Publishing renames the analyst staging
+folder, then the staff one, then switches ``latest``; batches beyond ``keep_batches`` are
+pruned from both trees, and an analyst batch without its staff batch (a crash between the
+renames) is removed. Every step runs under the ``--out`` lock.
 """
 
 from __future__ import annotations
@@ -39,7 +54,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from tim_research.errors import TimResearchError
+from tim_research.errors import ProgramValidationError, TimResearchError
 from tim_research.program import read_program
 from tim_research.report import gate
 from tim_research.report.config import ReportConfig, RunSpec, load_config, plan_runs
@@ -48,6 +63,12 @@ from tim_research.report.index import write_index
 from tim_research.report.workers import WorkerPool
 
 __all__ = ["BatchResult", "RunResult", "data_fingerprint", "run_report"]
+
+# owner-only modes of the analyst tree
+_PRIVATE_DIR = 0o700
+_PRIVATE_FILE = 0o600
+# an error text that quoted values from the data is replaced by this
+WITHHELD = "the error message quoted values from the data and is withheld"
 
 
 @dataclass(frozen=True)
@@ -66,11 +87,16 @@ class RunResult:
 
 @dataclass(frozen=True)
 class BatchResult:
-    """Outcome of a batch: where it was published and each run's result."""
+    """Outcome of a batch: where it was published and each run's result.
+
+    ``folder`` is the staff batch (``OUT/batches/<id>``), ``analyst`` its owner-only
+    counterpart (``OUT/analyst/<id>``) with the executed notebooks and worker logs.
+    """
 
     batch_id: str
     folder: Path
     runs: tuple[RunResult, ...]
+    analyst: Path
 
     @property
     def failed(self) -> list[RunResult]:
@@ -122,11 +148,40 @@ def _git_commit(folder: Path) -> str:
     return done.stdout.strip() or "unknown"
 
 
+def _private_dir(path: Path) -> Path:
+    """Create ``path`` (and missing parents) readable by the owner only; return it."""
+    path.mkdir(mode=_PRIVATE_DIR, parents=True, exist_ok=True)
+    os.chmod(path, _PRIVATE_DIR)  # mkdir's mode is masked by the umask; an old folder kept its own
+    return path
+
+
+def _private_write(path: Path, text: str) -> None:
+    """Write a text file that only its owner can read (created 0600, never world-readable)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, _PRIVATE_FILE)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.chmod(path, _PRIVATE_FILE)  # an existing file keeps its mode on O_CREAT
+
+
+def _make_private(root: Path) -> None:
+    """Set owner-only modes on everything under ``root`` (files written by kernels included)."""
+    for dirpath, _, filenames in os.walk(root):
+        os.chmod(dirpath, _PRIVATE_DIR)
+        for name in filenames:
+            path = os.path.join(dirpath, name)
+            if not os.path.islink(path):
+                os.chmod(path, _PRIVATE_FILE)
+
+
 def _run_local(
     spec: RunSpec, config: ReportConfig, folder: Path, pool: WorkerPool, scratch: Path
 ) -> tuple[str, str, float]:
-    """Execute one run on a pooled worker with a wall-clock limit; return status, error, s."""
-    folder.mkdir(parents=True, exist_ok=True)
+    """Execute one run on a pooled worker with a wall-clock limit; return status, error, s.
+
+    ``folder`` is the run's folder in the analyst staging area: the worker writes the executed
+    notebook, the HTML and ``result.json`` there.
+    """
+    _private_dir(folder)
     job = {
         "notebook": str(spec.notebook),
         "parameters": spec.parameters,
@@ -135,7 +190,7 @@ def _run_local(
         # a killed run cannot clean up after itself; the batch removes this folder at its end
         "scratch_root": str(scratch),
     }
-    (folder / "spec.json").write_text(json.dumps(job, indent=1), encoding="utf-8")
+    _private_write(folder / "spec.json", json.dumps(job, indent=1))
     worker = pool.acquire()
     start = time.perf_counter()
     outcome = worker.run({"spec": job, "out_dir": str(folder)}, timeout=config.run_timeout)
@@ -145,13 +200,17 @@ def _run_local(
         return "timeout", f"killed after the run limit of {config.run_timeout} s", seconds
     result_file = folder / "result.json"
     if outcome == "died" or not result_file.exists():
-        return "failed", "the run process died (see the worker logs in logs/)", seconds
+        return "failed", "the run process died (see the worker logs in the analyst folder)", seconds
     result = json.loads(result_file.read_text(encoding="utf-8"))
     return result["status"], result["error"], seconds
 
 
-def _run_dask(specs: list[RunSpec], config: ReportConfig, staging: Path, scheduler: str):
-    """Yield ``(spec, status, error, seconds)`` from runs executed as Dask tasks."""
+def _run_dask(specs: list[RunSpec], config: ReportConfig, work: Path, scheduler: str):
+    """Yield ``(spec, status, error, seconds)`` from runs executed as Dask tasks.
+
+    The executed notebook and HTML of each run are written to ``work/<run>`` (the analyst
+    staging area), as a local worker would write them.
+    """
     from dask.distributed import Client
     from dask.distributed import as_completed as dask_completed
 
@@ -169,16 +228,15 @@ def _run_dask(specs: list[RunSpec], config: ReportConfig, staging: Path, schedul
             )
         for future in dask_completed(futures):
             spec = futures[future]
-            folder = staging / spec.name
-            folder.mkdir(parents=True, exist_ok=True)
+            folder = _private_dir(work / spec.name)
             try:
                 result = future.result()
             except Exception as exc:  # the task itself failed (worker lost, ...)
                 yield spec, "failed", f"{type(exc).__name__}: {exc}", 0.0
                 continue
-            (folder / "notebook.ipynb").write_text(result["notebook"], encoding="utf-8")
+            _private_write(folder / "notebook.ipynb", result["notebook"])
             if result["html"]:
-                (folder / "report.html").write_text(result["html"], encoding="utf-8")
+                _private_write(folder / "report.html", result["html"])
             yield spec, result["status"], result["error"], result["seconds"]
 
 
@@ -189,18 +247,45 @@ def _previous(out: Path) -> dict[str, Any] | None:
     return None
 
 
-def _publish(staging: Path, out: Path, batch_id: str, keep: int) -> Path:
+def _analyst_root(out: Path) -> Path:
+    return out / "analyst"
+
+
+def _publish(staging: Path, work: Path, out: Path, batch_id: str, keep: int) -> tuple[Path, Path]:
+    """Publish the staff (``staging``) and analyst (``work``) batches; prune both trees.
+
+    Each rename is atomic. The analyst batch goes first, so a published staff batch always has
+    its analyst batch; a crash between the two leaves an analyst batch without a staff one,
+    which the next batch removes (:func:`_prune_analyst`).
+    """
     batches = out / "batches"
     batches.mkdir(parents=True, exist_ok=True)
+    _make_private(work)  # whatever a kernel or a copy wrote with a looser mode
+    analyst = _analyst_root(out) / batch_id
+    os.replace(work, analyst)  # atomic on one file system
     final = batches / batch_id
-    os.replace(staging, final)  # atomic on one file system
+    os.replace(staging, final)
     link = out / f".latest-{batch_id}"
     link.symlink_to(Path("batches") / batch_id)
     os.replace(link, out / "latest")  # readers see the old batch or the new one, never half
     old = sorted(p for p in batches.iterdir() if p.is_dir() and p != final)
     for stale in old[: max(0, len(old) - (keep - 1))]:
         shutil.rmtree(stale, ignore_errors=True)
-    return final
+    _prune_analyst(out)
+    return final, analyst
+
+
+def _prune_analyst(out: Path) -> None:
+    """Remove analyst batches whose staff batch is gone (pruned, or never published)."""
+    root = _analyst_root(out)
+    if not root.is_dir():
+        return
+    batches = out / "batches"
+    for folder in root.iterdir():
+        if folder.name.startswith("."):
+            continue  # staging folders are cleared under the lock by _clear_leftovers
+        if folder.is_dir() and not folder.is_symlink() and not (batches / folder.name).is_dir():
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 @contextmanager
@@ -234,12 +319,13 @@ def _scratch_root(out: Path) -> Path:
 
 def _clear_leftovers(out: Path) -> None:
     """Remove what a crashed or killed batch left behind (only ever called under the lock)."""
-    for pattern in (".staging-*", ".latest-*"):
+    for pattern in (".staging-*", ".latest-*", "analyst/.staging-*"):
         for path in out.glob(pattern):
             if path.is_symlink() or path.is_file():
                 path.unlink(missing_ok=True)
             else:
                 shutil.rmtree(path, ignore_errors=True)
+    _prune_analyst(out)
     shutil.rmtree(_scratch_root(out), ignore_errors=True)
 
 
@@ -325,15 +411,25 @@ def _run_batch(
     batch_id = batch_id or (
         time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + secrets.token_hex(3)
     )
+    # staff staging (gated HTML, index, manifest) and analyst staging (everything executed)
     staging = out / f".staging-{batch_id}"
-    if staging.exists():
-        shutil.rmtree(staging)
+    work = _analyst_root(out) / f".staging-{batch_id}"
+    for folder in (staging, work):
+        if folder.exists():
+            shutil.rmtree(folder)
     staging.mkdir(parents=True)
-    pool = WorkerPool(jobs or os.cpu_count() or 1, staging / "logs")
+    _private_dir(_analyst_root(out))
+    _private_dir(work)
+
+    def discard() -> None:
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
+
+    pool = WorkerPool(jobs or os.cpu_count() or 1, work / "logs")
     if executor == "local":
         pool.prestart()  # workers import papermill while the data are read and checked
     try:
-        program = read_program(data_dir)
+        program = _read_program(data_dir)
         specs = plan_runs(cfg, data_dir=data_dir, sites=program.sites)
         chosen = {s.name for s in plan_runs(cfg, data_dir=data_dir, sites=program.sites, only=only)}
         # free-text labels shared by fewer people than the strictest run's min_cell are hidden
@@ -341,17 +437,22 @@ def _run_batch(
         identifiers = gate.identifiers_in_data(data_dir, min_cell=strictest)
     except BaseException:
         pool.close(kill=True)
-        shutil.rmtree(staging, ignore_errors=True)
+        discard()
         raise
     fingerprint = data_fingerprint(data_dir)
 
     # runs left out by --only are carried over rather than silently dropped from `latest`
     previous = _previous(out) if resume or only else None
     reusable: dict[str, dict[str, Any]] = {}
+    prev_dir = (out / "latest").resolve()
+    prev_work = (
+        _analyst_root(out) / str(previous["batch_id"])
+        if previous and previous.get("batch_id")
+        else None
+    )
     if previous and previous.get("data_fingerprint") == fingerprint:
-        prev_dir = (out / "latest").resolve()
         for run in previous["runs"]:
-            if run["status"] == "ok" and (prev_dir / run["name"]).is_dir():
+            if run["status"] == "ok" and (prev_dir / run["name"] / "report.html").is_file():
                 reusable[run["name"]] = run
     results: dict[str, RunResult] = {}
     todo = []
@@ -364,7 +465,7 @@ def _run_batch(
             and prev["parameters"] == spec.parameters
             and prev.get("notebook_sha256") == _sha(spec.notebook)
         ):
-            shutil.copytree((out / "latest").resolve() / spec.name, staging / spec.name)
+            _carry_over(spec.name, prev_dir, prev_work, staging, work)
             results[spec.name] = RunResult(
                 spec.name,
                 spec.template,
@@ -391,23 +492,29 @@ def _run_batch(
     bar = tqdm(total=len(todo), desc="reports", unit="run", disable=not progress, file=sys.stderr)
 
     def finish(spec: RunSpec, status: str, error: str, seconds: float) -> None:
-        folder = staging / spec.name
+        folder = work / spec.name
         if gate.find_values([error], identifiers):
-            # error texts reach the index, the manifest and cron logs
-            error = "the error message quoted values from the data and is withheld"
+            # error texts reach the index, the manifest, standard error and cron logs
+            error = WITHHELD
         if status == "ok":
+            html = folder / "report.html"
             texts = [
                 p.read_text(encoding="utf-8")
-                for p in (folder / "report.html", folder / "notebook.ipynb")
+                for p in (html, folder / "notebook.ipynb")
                 if p.exists()
             ]
             problems = gate.scan(
                 texts, identifiers=identifiers, min_cell=int(spec.parameters.get("min_cell", 5))
             )
             if problems:
+                # the page stays in the analyst tree with the notebook; staff never get it
                 status, error = "blocked", "safety gate: " + "; ".join(problems)
-                # the staff page is withdrawn; the executed notebook stays for the analyst
-                (folder / "report.html").unlink(missing_ok=True)
+            elif not html.is_file():
+                status, error = "failed", "the run reported success but wrote no report"
+            else:
+                # a copy (with the staff tree's usual modes), made only after the gate passed it
+                (staging / spec.name).mkdir()
+                shutil.copyfile(html, staging / spec.name / "report.html")
         results[spec.name] = RunResult(
             spec.name, spec.template, spec.site, status, error, seconds, spec.parameters
         )
@@ -420,15 +527,15 @@ def _run_batch(
         )
 
     # SIGTERM (a scheduler stopping the job) unwinds like Ctrl-C: workers and kernels are killed
-    # and the staging folder removed; the published batch is never touched before the rename
+    # and both staging folders removed; the published batch is never touched before the rename
     previous_handler = signal.signal(signal.SIGTERM, _raise_interrupt)
     scratch = _scratch_root(out)
-    scratch.mkdir(mode=0o700, exist_ok=True)
+    scratch.mkdir(mode=_PRIVATE_DIR, exist_ok=True)
     try:
         if executor == "local":
             with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as threads:
                 futures = {
-                    threads.submit(_run_local, s, cfg, staging / s.name, pool, scratch): s
+                    threads.submit(_run_local, s, cfg, work / s.name, pool, scratch): s
                     for s in todo
                 }
                 try:
@@ -441,10 +548,10 @@ def _run_batch(
                     raise
             pool.close()
         else:
-            for spec, status, error, seconds in _run_dask(todo, cfg, staging, scheduler or ""):
+            for spec, status, error, seconds in _run_dask(todo, cfg, work, scheduler or ""):
                 finish(spec, status, error, seconds)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        discard()
         raise
     finally:
         signal.signal(signal.SIGTERM, previous_handler)
@@ -459,15 +566,63 @@ def _run_batch(
         "config": cfg.source.name,
         "git_commit": _git_commit(cfg.source.parent),
         "versions": _versions(),
+        # relative to --out; owner-only, and never linked from the index
+        "analyst_folder": f"analyst/{batch_id}",
         "runs": [
             {**asdict(r), "notebook": s.notebook.name, "notebook_sha256": _sha(s.notebook)}
             for r, s in zip(ordered, specs)
         ],
     }
-    (staging / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-    write_index(staging / "index.html", manifest)
-    final = _publish(staging, out, batch_id, cfg.keep_batches)
-    return BatchResult(batch_id, final, ordered)
+    try:
+        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        write_index(staging / "index.html", manifest)
+        final, analyst = _publish(staging, work, out, batch_id, cfg.keep_batches)
+    except BaseException:
+        discard()
+        raise
+    return BatchResult(batch_id, final, ordered, analyst)
+
+
+def _carry_over(
+    name: str, prev_dir: Path, prev_work: Path | None, staging: Path, work: Path
+) -> None:
+    """Copy a re-used run: its staff page, and its analyst folder (notebook, result, spec)."""
+    (staging / name).mkdir()
+    shutil.copyfile(prev_dir / name / "report.html", staging / name / "report.html")
+    if prev_work is not None and (prev_work / name).is_dir():
+        shutil.copytree(prev_work / name, work / name)
+    elif (prev_dir / name / "notebook.ipynb").is_file():
+        # a batch published before the two trees kept its notebook in the staff tree
+        _private_dir(work / name)
+        shutil.copyfile(prev_dir / name / "notebook.ipynb", work / name / "notebook.ipynb")
+
+
+def _read_program(data_dir: Path) -> Any:
+    """``read_program``, with a validation error reduced to counts per table, column and check.
+
+    The full problem list quotes the offending values and row keys (youth ids, free text);
+    ``tim report`` prints its errors to standard error, which cron mails and logs keep.
+    """
+    try:
+        return read_program(data_dir)
+    except ProgramValidationError as exc:
+        try:
+            summary = exc.report.summary()
+            parts = [
+                f"{t}.{c} [{k}]: {n}" if isinstance(c, str) and c else f"{t} [{k}]: {n}"
+                for t, c, k, n in summary[["table", "column", "check", "problems"]].itertuples(
+                    index=False
+                )
+            ]
+        except Exception:  # a report of another shape: say nothing about its contents
+            parts = []
+        raise ProgramValidationError(
+            f"the data package {data_dir.name!r} failed validation"
+            + (f" (problems per column and check: {'; '.join(parts)})" if parts else "")
+            + "; nothing was run. Values are not shown here: see them with "
+            "tim_research.program.validate_program in a notebook",
+            exc.report,
+        ) from None
 
 
 def _raise_interrupt(signum: int, frame: Any) -> None:

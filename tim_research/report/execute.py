@@ -3,8 +3,10 @@
 ``python -m tim_research.report.execute SPEC.json OUT_DIR`` runs one notebook (``--serve``
 keeps a worker running for one job after another) with papermill on a kernel
 that talks over local IPC sockets (not TCP ports, so data never sits on a network port and
-parallel kernels cannot collide on ports), writes the executed ``notebook.ipynb`` and a
-``report.html`` without code cells, and exits 0 on success, 1 when the notebook failed.
+parallel kernels cannot collide on ports), writes the executed ``notebook.ipynb``, a
+``report.html`` without code cells and ``result.json`` into the run's folder in the analyst
+tree (the batch copies the HTML to the staff tree once the safety gate has passed it), and
+exits 0 on success, 1 when the notebook failed.
 """
 
 from __future__ import annotations
@@ -66,8 +68,13 @@ def execute_run(spec: dict[str, Any], out_dir: str | None) -> dict[str, Any]:
     status, error = "ok", ""
     with tempfile.TemporaryDirectory(prefix="tim-run-", dir=spec.get("scratch_root")) as scratch:
         # papermill writes the executed copy as it goes, so a failed run keeps the failing cell
-        # and its error; a temporary file works for a local child process and a Dask worker alike
-        executed = os.path.join(scratch, "executed.ipynb")
+        # and its error; in the run folder, a run killed at its time limit leaves the cells it
+        # got through for the analyst (a Dask task has no run folder: a temporary file)
+        if out_dir is not None:
+            Path(out_dir).mkdir(parents=True, exist_ok=True)
+            executed = os.path.join(out_dir, "notebook.ipynb")
+        else:
+            executed = os.path.join(scratch, "executed.ipynb")
         try:
             pm.execute_notebook(
                 spec["notebook"],

@@ -12,8 +12,9 @@ Two checks, on the executed notebook and its HTML:
   Counts of missing answers (``n_missing``, ``*_n_answered``) are data-quality figures and are
   not checked.
 
-A hit fails the run: the report is kept in the batch for inspection but marked
-``blocked`` and left out of the staff index.
+A hit fails the run: it is marked ``blocked``, its page is left out of the staff tree and
+index, and the page and executed notebook are kept in the owner-only analyst tree for
+inspection (see :mod:`tim_research.report`).
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Long-lived run processes for ``tim report``: imports paid once, runs killable one by one.
 
-Each worker is ``python -m tim_research.report.execute --serve`` in its own session. The
+Each worker is ``python -m tim_research.report.execute --serve`` in its own session, with an
+owner-only umask and its standard error in an owner-only log (the analyst tree). The
 parent sends one job at a time and waits for its ``DONE`` line with the run's time limit; a run
 that overruns has its worker's whole process group (worker and kernel) killed, and the next job
 gets a fresh worker.
@@ -28,7 +29,9 @@ class Worker:
     """One serving process and a thread that collects its output lines."""
 
     def __init__(self, log_path: Path) -> None:
-        self._log = open(log_path, "a", encoding="utf-8")
+        # the log may hold tracebacks that quote data: owner-only from its creation
+        fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        self._log = os.fdopen(fd, "a", encoding="utf-8")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "tim_research.report.execute", "--serve"],
             stdin=subprocess.PIPE,
@@ -37,6 +40,9 @@ class Worker:
             text=True,
             bufsize=1,
             start_new_session=True,  # the kernel joins this group, so killpg ends both
+            # the executed notebooks, pages and results the worker and its kernels write are
+            # for the analyst only
+            umask=0o077,
         )
         self._lines: queue.Queue[str | None] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
@@ -109,7 +115,7 @@ class WorkerPool:
 
     def _start(self) -> Worker:
         self._count += 1
-        self._log_dir.mkdir(parents=True, exist_ok=True)
+        self._log_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         worker = Worker(self._log_dir / f"worker-{self._count}.log")
         self._all.add(worker)
         return worker
