@@ -365,8 +365,10 @@ def bar_with_ci(
             _note(ax, f"{hidden_note(min_cell, unit)}: " + ", ".join(map(str, gone)))
         if hue is not None and len(gone) < len(groups):
             ax.legend(title=hue)
-        if percent and not ax.patches:
-            ax.set_ylim(0, 100)  # an empty chart keeps the scale of a share
+        if not ax.patches:  # an empty chart keeps the layout of a bar chart
+            ax.set_xlim(-0.6, len(cats) - 0.4)
+            if percent:
+                ax.set_ylim(0, 100)
         _record(fig, pd.concat(drawn, ignore_index=True))
         return _finish(
             fig,
