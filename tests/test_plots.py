@@ -371,3 +371,22 @@ def test_a_displayed_figure_carries_its_drawn_numbers_in_the_notebook_output():
     assert "hidden: fewer than 5 young people" in data[plots.FIGURE_DATA_MIME]
     other, _ = shell.display_formatter.format(plt.figure())
     assert plots.FIGURE_DATA_MIME not in other
+
+
+def test_zeros_beside_a_hidden_count_are_hidden_too():
+    # "<5, 0, 0": with the zeros shown, the hidden row would be every ending there was
+    t = pd.DataFrame(
+        {
+            "reason": ["completed", "moved", "other"],
+            "n": [30, 30, 30],
+            "events": [3, 0, 0],
+            "estimate": [0.1, 0.0, 0.0],
+            "ci_lower": [0.03, 0.0, 0.0],
+            "ci_upper": [0.26, 0.12, 0.12],
+        }
+    )
+    fig = plots.bar_with_ci(t, x="reason")
+    assert not fig.axes[0].patches
+    assert fig.tim_data["hidden"].all()
+    shown = plots.bar_with_ci(t.assign(events=[9, 0, 0], estimate=[0.3, 0.0, 0.0]), x="reason")
+    assert [p.get_height() for p in shown.axes[0].patches] == pytest.approx([30.0, 0.0, 0.0])
