@@ -3,6 +3,13 @@
 Every function takes a tidy table made by the library (columns documented per function),
 draws on ``ax`` when given (else a new figure), and returns the matplotlib Figure. Nothing
 here changes global matplotlib state: the theme applies only inside :func:`themed`.
+
+Figures show no more than suppressed tables do. Functions that draw counts, shares, means or
+curves take ``min_cell`` (pass the notebook's): a row or group of fewer people, a masked row,
+and a 0 beside a hidden share are not drawn, and a group with nothing left gets a note
+("hidden: fewer than 5 young people"). Each returned figure keeps the numbers it drew in
+``fig.tim_data``; in a notebook they are displayed with the figure (:data:`FIGURE_DATA_MIME`,
+not rendered) so that the report's safety gate can check them.
 """
 
 from __future__ import annotations
