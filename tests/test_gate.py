@@ -111,3 +111,46 @@ def test_free_text_values_held_by_few_people_must_not_be_published(tmp_path):
     assert "school" not in values
     assert "Tiny" not in values
     assert identifiers_in_data(folder, min_cell=6) >= {"school"}
+
+
+def _notebook_with_figure(html: str) -> str:
+    from tim_research.report.gate import FIGURE_DATA_MIME
+
+    output = {
+        "output_type": "execute_result",
+        "data": {"text/plain": ["<Figure size 700x420 with 1 Axes>"], FIGURE_DATA_MIME: [html]},
+        "metadata": {},
+    }
+    cell = {"cell_type": "code", "source": ["plots.bar_with_ci(...)"], "outputs": [output]}
+    return json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+
+
+def _figure_html(title: str, n: int) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from tim_research import plots
+
+    est = [0.5, 0.5]
+    table = pd.DataFrame(
+        {"category": ["0", "4+"], "n": n, "count": [n // 2, n - n // 2], "estimate": est}
+    ).assign(ci_lower=0.3, ci_upper=0.7)
+    # min_cell=0: a figure drawn without suppression, as a careless notebook could
+    return plots.figure_data_html(plots.bar_with_ci(table, x="category", title=title, min_cell=0))
+
+
+def test_a_figure_that_drew_a_count_of_two_is_blocked():
+    # the page holds only the image: the numbers drawn are in the notebook's figure data
+    notebook = _notebook_with_figure(_figure_html("ACE bands", 4))
+    problems = scan(["<p>no tables here</p>", notebook], identifiers=set(), min_cell=5)
+    assert len(problems) == 2  # the n column and the count column
+    assert all(p.startswith("figure 1, table 1") for p in problems)
+    safe = _notebook_with_figure(_figure_html("ACE bands", 40))
+    assert scan([safe], identifiers=set(), min_cell=5) == []
+
+
+def test_an_identifier_in_a_figure_title_or_label_is_blocked():
+    notebook = _notebook_with_figure(_figure_html("Scores of Y0042", 40))
+    problems = scan([notebook], identifiers={"Y0042"}, min_cell=5)
+    assert len(problems) == 1 and "Y0042" not in problems[0]
+    assert scan([notebook], identifiers={"Y0043"}, min_cell=5) == []

@@ -3,10 +3,18 @@
 Every function takes a tidy table made by the library (columns documented per function),
 draws on ``ax`` when given (else a new figure), and returns the matplotlib Figure. Nothing
 here changes global matplotlib state: the theme applies only inside :func:`themed`.
+
+Figures show no more than suppressed tables do. Functions that draw counts, shares, means or
+curves take ``min_cell`` (pass the notebook's): a row or group of fewer people, a masked row,
+and a 0 beside a hidden share are not drawn, and a group with nothing left gets a note
+("hidden: fewer than 5 young people"). Each returned figure keeps the numbers it drew in
+``fig.tim_data``; in a notebook they are displayed with the figure (:data:`FIGURE_DATA_MIME`,
+not rendered) so that the report's safety gate can check them.
 """
 
 from __future__ import annotations
 
+import html as _html
 import textwrap
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -27,11 +35,15 @@ from tim_research.errors import DataError
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 __all__ = [
+    "FIGURE_DATA_MIME",
     "PALETTE",
     "THEME",
     "bar_with_ci",
     "cumulative_incidence_stacked",
+    "figure_data_html",
+    "figure_texts",
     "forest",
+    "hidden_note",
     "point_range",
     "reliability",
     "scatter_with_fit",
@@ -105,6 +117,169 @@ def _finish(fig: Figure, ax: Axes, title: str | None, xlabel: str | None, ylabel
     return fig
 
 
+# --- what a figure may draw --------------------------------------------------------------------
+#
+# A figure is published next to suppressed tables, so it must not show what the tables hide:
+# a bar, point or curve of a group under ``min_cell``, or a 0 beside a hidden share (with the
+# total known, a visible 0 tells the reader where the hidden people are). Each figure also
+# records the numbers it drew (``fig.tim_data``), which the notebook display path puts into
+# the output for the report's safety gate (:func:`figure_data_html`).
+
+#: MIME type of the drawn numbers and texts of a figure in a notebook output. Staff HTML
+#: ignores it (no renderer knows it); the safety gate reads it.
+FIGURE_DATA_MIME = "text/vnd.tim-research.figure-data+html"
+# Columns of the library's tables that count people (or matches) behind a row
+_COUNTS = ("n", "count", "events")
+
+
+def hidden_note(min_cell: int, unit: str) -> str:
+    """The text drawn where a group is hidden.
+
+    Examples
+    --------
+    >>> hidden_note(5, "young people")
+    'hidden: fewer than 5 young people'
+    """
+    return f"hidden: fewer than {min_cell} {unit}"
+
+
+def _hidden_rows(part: pd.DataFrame, y: str, min_cell: int) -> np.ndarray:
+    """Rows of one group (one series of bars or points) that must not be drawn.
+
+    Masked rows (NaN estimate, ``suppressed`` True); with ``min_cell`` > 0 also rows whose
+    group ``n``, ``count`` or ``events`` (or non-events, ``n - events``) is from 1 to
+    ``min_cell - 1``. When a table of counts has a hidden row, its zeros are hidden too, and
+    a lone hidden share of a distribution (``count`` column) gets the smallest shown share
+    as a complement: otherwise the total would give it away.
+    """
+    est = pd.to_numeric(part[y], errors="coerce").to_numpy(float)
+    hide = np.isnan(est)
+    if "suppressed" in part.columns:
+        hide |= part["suppressed"].astype("boolean").fillna(True).to_numpy(bool)
+    if min_cell <= 0:
+        return hide
+    counts = {
+        c: pd.to_numeric(part[c], errors="coerce").to_numpy(float)
+        for c in _COUNTS
+        if c in part.columns
+    }
+    n = counts.get("n")
+    if n is not None:
+        hide |= n < min_cell  # NaN n (masked) compares False and is caught by the estimate
+    for col in ("count", "events"):
+        if col in counts:
+            hide |= (counts[col] > 0) & (counts[col] < min_cell)
+    if "events" in counts and n is not None:
+        rest = n - counts["events"]
+        hide |= (rest > 0) & (rest < min_cell)
+    if (counts or "suppressed" in part.columns) and hide.any():
+        zero = est == 0
+        if "count" in counts:
+            zero |= counts["count"] == 0
+        hide |= zero
+        if "count" in counts:
+            _complete(hide, est, counts["count"], n, min_cell)
+    return hide
+
+
+def _complete(
+    hide: np.ndarray, est: np.ndarray, count: np.ndarray, n: np.ndarray | None, min_cell: int
+) -> None:
+    """Hide the smallest shown shares of a distribution until its total protects the hidden.
+
+    A lone hidden share is the total minus the shown ones; and with the group size known,
+    hidden cells that add up to little would bound each small one closely. As
+    :func:`tim_research.privacy.suppression_mask` does for a line of a table, shown cells are
+    hidden until the hidden ones add up to ``2 * min_cell - 2`` plus the number of small ones.
+    """
+    small = int(((count > 0) & (count < min_cell)).sum())
+    total = np.nanmax(n) if n is not None and np.isfinite(n).any() else np.nan
+    while (~hide).any():
+        shown = np.where(~hide)[0]
+        hidden_people = total - np.nansum(count[shown]) if np.isfinite(total) else np.nan
+        if hide.sum() > 1 and not hidden_people < 2 * min_cell - 2 + small:
+            break  # NaN (size unknown) compares False: two hidden cells are then enough
+        if not (est[shown] > 0).any():
+            hide[shown] = True  # only zeros left: they would say where everyone is
+            break
+        nonzero = shown[est[shown] > 0]
+        hide[nonzero[np.argmin(est[nonzero])]] = True
+
+
+def _note(ax: Axes, text: str) -> None:
+    """A grey note in the middle of the axes, in place of what is hidden."""
+    ax.text(
+        0.5,
+        0.5,
+        text,
+        transform=ax.transAxes,
+        ha="center",
+        va="center",
+        fontsize=9,
+        color="#555555",
+        wrap=True,
+    )
+
+
+def _record(fig: Figure, drawn: pd.DataFrame) -> None:
+    """Attach the numbers a figure drew to it (added to those of earlier plots on it)."""
+    drawn = drawn.reset_index(drop=True)
+    earlier = getattr(fig, "tim_data", None)
+    fig.tim_data = drawn if earlier is None else pd.concat([earlier, drawn], ignore_index=True)  # type: ignore[attr-defined]
+
+
+def figure_texts(fig: Figure) -> list[str]:
+    """Every text a reader sees on ``fig``: titles, axis labels, ticks, notes and legends.
+
+    Examples
+    --------
+    >>> fig = Figure()
+    >>> ax = fig.add_subplot()
+    >>> _ = ax.set_title("ACE bands"), ax.set_xticks([0], ["4+"])
+    >>> [t for t in figure_texts(fig) if t in ("ACE bands", "4+")]
+    ['ACE bands', '4+']
+    """
+    texts: list[str] = []
+    suptitle = getattr(fig, "_suptitle", None)
+    if suptitle is not None:
+        texts.append(suptitle.get_text())
+    legends = list(fig.legends)
+    for ax in fig.axes:
+        texts += [ax.get_title(loc=loc) for loc in ("left", "center", "right")]
+        texts += [ax.get_xlabel(), ax.get_ylabel()]
+        for axis in (ax.xaxis, ax.yaxis):
+            texts += [t.get_text() for t in axis.get_ticklabels()]
+            texts += [t.get_text() for t in axis.get_ticklabels(minor=True)]
+        texts += [t.get_text() for t in ax.texts]
+        if ax.get_legend() is not None:
+            legends.append(ax.get_legend())
+    for legend in legends:
+        texts.append(legend.get_title().get_text())
+        texts += [t.get_text() for t in legend.get_texts()]
+    return [t for t in texts if t and t.strip()]
+
+
+def figure_data_html(fig: Figure) -> str | None:
+    """The texts and drawn numbers of a figure as HTML, for the notebook output and the gate.
+
+    ``None`` for a figure not made here (it recorded no data). Floats are rounded to six
+    digits so that the output is the same run to run.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"x": ["a"], "estimate": [0.5], "ci_lower": [0.4], "ci_upper": [0.6]})
+    >>> html = figure_data_html(bar_with_ci(t, x="x", title="Shares"))
+    >>> "<li>Shares</li>" in html and "<table" in html
+    True
+    """
+    drawn = getattr(fig, "tim_data", None)
+    if not isinstance(drawn, pd.DataFrame):
+        return None
+    items = "".join(f"<li>{_html.escape(t)}</li>" for t in figure_texts(fig))
+    table = drawn.round(6).to_html(index=False, na_rep="", border=0)
+    return f'<div class="tim-figure-data">\n<ul>{items}</ul>\n{table}\n</div>'
+
+
 def bar_with_ci(
     table: pd.DataFrame,
     *,
@@ -112,6 +287,8 @@ def bar_with_ci(
     y: str = "estimate",
     hue: str | None = None,
     percent: bool = True,
+    min_cell: int = 5,
+    unit: str = "young people",
     title: str | None = None,
     xlabel: str | None = None,
     ylabel: str | None = None,
@@ -119,7 +296,13 @@ def bar_with_ci(
 ) -> Figure:
     """Bars of an estimate with ``ci_lower``/``ci_upper`` error bars (e.g. prevalence tables).
 
-    Suppressed rows (NaN estimate) are drawn as an empty slot labelled "suppressed".
+    Hidden rows are an empty slot labelled "suppressed", never a bar of 0: rows masked in the
+    table (NaN estimate or ``suppressed`` True) and, with ``min_cell`` > 0, rows whose ``n``,
+    ``count`` or ``events`` (or ``n - events``) is from 1 to ``min_cell - 1``. Beside a hidden
+    row, zeros are hidden too, and a lone hidden share of a distribution takes the smallest
+    shown one with it, so the total cannot give it away. A series (``hue`` group) with
+    nothing left is named in a note ("hidden: fewer than 5 young people"). The drawn numbers
+    are kept in ``fig.tim_data``.
 
     Examples
     --------
@@ -128,6 +311,10 @@ def bar_with_ci(
     >>> fig = bar_with_ci(t, x="score")
     >>> [float(p.get_height()) for p in fig.axes[0].patches]
     [60.0, 40.0]
+    >>> small = t.assign(n=2, count=[1, 1])
+    >>> fig = bar_with_ci(small, x="score")
+    >>> len(fig.axes[0].patches), [t.get_text() for t in fig.axes[0].texts][-1]
+    (0, 'hidden: fewer than 5 young people')
     """
     _need(table, [x, y, "ci_lower", "ci_upper"] + ([hue] if hue else []), "bar_with_ci")
     scale = 100.0 if percent else 1.0
@@ -136,37 +323,60 @@ def bar_with_ci(
         groups = [(None, table)] if hue is None else list(table.groupby(hue, sort=False))
         cats = list(dict.fromkeys(table[x].astype(str)))
         width = 0.8 / len(groups)
+        pos = {c: i for i, c in enumerate(cats)}
+        drawn, gone = [], []
         for g, (name, part) in enumerate(groups):
-            pos = {c: i for i, c in enumerate(cats)}
             xs = (
-                np.array([pos[c] for c in part[x].astype(str)])
+                np.array([pos[c] for c in part[x].astype(str)], dtype=float)
                 + (g - (len(groups) - 1) / 2) * width
             )
-            est = part[y].to_numpy(float) * scale
-            lo = part["ci_lower"].to_numpy(float) * scale
-            hi = part["ci_upper"].to_numpy(float) * scale
-            ax.bar(
-                xs,
-                np.nan_to_num(est),
-                width=width * 0.95,
-                label=None if name is None else str(name),
-                color=PALETTE[g % len(PALETTE)],
-            )
-            ok = ~np.isnan(est)
-            ax.errorbar(
-                xs[ok],
-                est[ok],
-                yerr=_error_bars(est[ok], lo[ok], hi[ok]),
-                fmt="none",
-                ecolor="#333333",
-                capsize=3,
-                lw=1,
-            )
-            for xi in xs[~ok]:
-                ax.text(xi, 0, "suppressed", rotation=90, ha="center", va="bottom", fontsize=8)
+            hide = _hidden_rows(part, y, min_cell)
+            est = np.where(hide, np.nan, part[y].to_numpy(float) * scale)
+            lo = np.where(hide, np.nan, part["ci_lower"].to_numpy(float) * scale)
+            hi = np.where(hide, np.nan, part["ci_upper"].to_numpy(float) * scale)
+            ok = ~hide
+            if ok.any():
+                ax.bar(
+                    xs[ok],
+                    est[ok],
+                    width=width * 0.95,
+                    label=None if name is None else str(name),
+                    color=PALETTE[g % len(PALETTE)],
+                )
+                ax.errorbar(
+                    xs[ok],
+                    est[ok],
+                    yerr=_error_bars(est[ok], lo[ok], hi[ok]),
+                    fmt="none",
+                    ecolor="#333333",
+                    capsize=3,
+                    lw=1,
+                )
+                for xi in xs[hide]:
+                    ax.text(xi, 0, "suppressed", rotation=90, ha="center", va="bottom", fontsize=8)
+            else:
+                gone.append(name)
+            frame = pd.DataFrame({x: part[x].astype(str).to_numpy()})
+            if hue is not None:
+                frame[hue] = str(name)
+            frame[y], frame["ci_lower"], frame["ci_upper"] = est, lo, hi
+            for col in _COUNTS:
+                if col in part.columns and col not in (x, y):
+                    frame[col] = np.where(hide, np.nan, part[col].to_numpy(float))
+            frame["hidden"] = hide
+            drawn.append(frame)
         ax.set_xticks(range(len(cats)), cats)
-        if hue is not None:
+        if gone and hue is None:
+            _note(ax, hidden_note(min_cell, unit))
+        elif gone:
+            _note(ax, f"{hidden_note(min_cell, unit)}: " + ", ".join(map(str, gone)))
+        if hue is not None and len(gone) < len(groups):
             ax.legend(title=hue)
+        if not ax.patches:  # an empty chart keeps the layout of a bar chart
+            ax.set_xlim(-0.6, len(cats) - 0.4)
+            if percent:
+                ax.set_ylim(0, 100)
+        _record(fig, pd.concat(drawn, ignore_index=True))
         return _finish(
             fig,
             ax,
@@ -182,12 +392,17 @@ def point_range(
     label: str,
     y: str = "estimate",
     percent: bool = False,
+    min_cell: int = 5,
+    unit: str = "young people",
     reference: float | None = None,
     title: str | None = None,
     xlabel: str | None = None,
     ax: Axes | None = None,
 ) -> Figure:
     """Horizontal points with CI lines, one row per ``label`` (item prevalence, site means).
+
+    Hidden rows keep their place, labelled "suppressed", with no point or line: the rules are
+    those of :func:`bar_with_ci`. The drawn numbers are kept in ``fig.tim_data``.
 
     Examples
     --------
@@ -202,16 +417,14 @@ def point_range(
     with themed():
         fig, ax = _axes(ax, figsize=(7.0, 0.45 * len(table) + 1.4))
         pos = np.arange(len(table))[::-1]
-        est = table[y].to_numpy(float) * scale
-        ax.hlines(
-            pos,
-            table["ci_lower"].to_numpy(float) * scale,
-            table["ci_upper"].to_numpy(float) * scale,
-            color=PALETTE[0],
-            lw=2,
-        )
-        ax.plot(est, pos, "o", color=PALETTE[0])
-        for p_ in pos[np.isnan(est)]:
+        hide = _hidden_rows(table, y, min_cell)
+        est = np.where(hide, np.nan, table[y].to_numpy(float) * scale)
+        lo = np.where(hide, np.nan, table["ci_lower"].to_numpy(float) * scale)
+        hi = np.where(hide, np.nan, table["ci_upper"].to_numpy(float) * scale)
+        ok = ~hide
+        ax.hlines(pos[ok], lo[ok], hi[ok], color=PALETTE[0], lw=2)
+        ax.plot(est[ok], pos[ok], "o", color=PALETTE[0])
+        for p_ in pos[hide]:
             ax.text(
                 0.01,
                 p_,
@@ -221,10 +434,20 @@ def point_range(
                 fontsize=8,
                 color="#555555",
             )
+        if len(table) and not ok.any() and min_cell > 0:
+            _note(ax, hidden_note(min_cell, unit))
         if reference is not None:
             ax.axvline(reference * scale, color="#777777", ls="--", lw=1)
         ax.set_yticks(pos, table[label].astype(str))
         ax.grid(axis="y", visible=False)
+        frame = pd.DataFrame(
+            {label: table[label].astype(str).to_numpy(), y: est, "ci_lower": lo, "ci_upper": hi}
+        )
+        for col in _COUNTS:
+            if col in table.columns and col not in (label, y):
+                frame[col] = np.where(hide, np.nan, pd.to_numeric(table[col], errors="coerce"))
+        frame["hidden"] = hide
+        _record(fig, frame)
         return _finish(
             fig,
             ax,
@@ -254,6 +477,7 @@ def forest(
         table,
         label="term",
         y=estimate,
+        min_cell=0,  # model terms, not counts: a masked term still shows as a gap
         title=title,
         xlabel=xlabel,
         reference=(1.0 if log_scale else 0.0) if reference is None else reference,
@@ -272,6 +496,8 @@ def forest(
 def survival_curves(
     km: pd.DataFrame,
     *,
+    min_cell: int = 5,
+    unit: str = "matches",
     title: str | None = None,
     xlabel: str = "Months since match start",
     ylabel: str = "Matches still open",
@@ -281,13 +507,38 @@ def survival_curves(
     """Kaplan-Meier step curves with shaded CIs from ``matches.kaplan_meier`` (``group`` optional).
 
     ``time_scale`` divides the ``time`` column (e.g. 365.25 / 12 to show days as months).
+    Each step of a curve is the exact length of a match, so a group with fewer than
+    ``min_cell`` matches (``at_risk`` at its first time) or fewer than ``min_cell`` endings
+    (``events``) is not drawn: a note names it instead. The drawn numbers are kept in
+    ``fig.tim_data``.
+
+    Examples
+    --------
+    >>> from tim_research.stats.survival import kaplan_meier
+    >>> fig = survival_curves(kaplan_meier([2, 3], [1, 1]))
+    >>> len(fig.axes[0].get_lines()), fig.axes[0].texts[0].get_text()
+    (0, 'hidden: fewer than 5 matches')
     """
     _need(km, ["time", "survival", "ci_lower", "ci_upper"], "survival_curves")
+    if min_cell > 0:
+        _need(
+            km,
+            ["at_risk", "events"],
+            "survival_curves (to hide small groups; min_cell=0 draws all)",
+        )
     with themed():
         fig, ax = _axes(ax)
         groups = [(None, km)] if "group" not in km else list(km.groupby("group", sort=False))
+        drawn, gone = [], []
         for g, (name, part) in enumerate(groups):
             colour = PALETTE[g % len(PALETTE)]
+            size = events = None
+            if "at_risk" in part.columns and "events" in part.columns:
+                size = float(part["at_risk"].max()) if len(part) else 0.0
+                events = float(part["events"].sum())
+                if min_cell > 0 and (size < min_cell or events < min_cell):
+                    gone.append(name)
+                    continue
             # curves start at S(0) = 1
             t = np.concatenate([[0.0], part["time"].to_numpy(float) / time_scale])
             s = np.concatenate([[1.0], part["survival"].to_numpy(float)])
@@ -295,9 +546,22 @@ def survival_curves(
             hi = np.concatenate([[1.0], part["ci_upper"].to_numpy(float)])
             ax.step(t, s, where="post", color=colour, label=None if name is None else str(name))
             ax.fill_between(t, lo, hi, step="post", color=colour, alpha=0.15, lw=0)
+            frame = pd.DataFrame({"time": t, "survival": s, "ci_lower": lo, "ci_upper": hi})
+            if name is not None:
+                frame.insert(0, "group", str(name))
+            if size is not None:
+                frame["n"], frame["events"] = size, events  # of the whole curve
+            drawn.append(frame)
         ax.set_ylim(0, 1.02)
-        if len(groups) > 1:
+        if gone:
+            names = [str(n) for n in gone if n is not None]
+            _note(ax, hidden_note(min_cell, unit) + (": " + ", ".join(names) if names else ""))
+        if len(groups) - len(gone) > 1:
             ax.legend()
+        columns = ["time", "survival", "ci_lower", "ci_upper"]
+        _record(
+            fig, pd.concat(drawn, ignore_index=True) if drawn else pd.DataFrame(columns=columns)
+        )
         return _finish(fig, ax, title, xlabel, ylabel)
 
 
@@ -307,33 +571,57 @@ def trajectories(
     x: str,
     y: str = "mean",
     group: str | None = None,
+    min_cell: int = 5,
+    unit: str = "young people",
     title: str | None = None,
     xlabel: str | None = None,
     ylabel: str | None = None,
     ax: Axes | None = None,
 ) -> Figure:
-    """Group means over time with CI error bars (``ci_lower``/``ci_upper``)."""
+    """Group means over time with CI error bars (``ci_lower``/``ci_upper``).
+
+    Masked points (NaN, ``suppressed``) and points of fewer than ``min_cell`` people (``n``)
+    are not drawn; a group with no point left is named in a note. The drawn numbers are kept
+    in ``fig.tim_data``.
+    """
     _need(table, [x, y, "ci_lower", "ci_upper"] + ([group] if group else []), "trajectories")
     with themed():
         fig, ax = _axes(ax)
         groups = [(None, table)] if group is None else list(table.groupby(group, sort=False))
+        drawn, gone = [], []
         for g, (name, part) in enumerate(groups):
             part = part.sort_values(x)
+            hide = _hidden_rows(part, y, min_cell)
             xs = part[x].to_numpy(float) + (g - (len(groups) - 1) / 2) * 0.15
-            est = part[y].to_numpy(float)
-            ax.errorbar(
-                xs,
-                est,
-                yerr=_error_bars(
-                    est, part["ci_lower"].to_numpy(float), part["ci_upper"].to_numpy(float)
-                ),
-                marker="o",
-                capsize=3,
-                color=PALETTE[g % len(PALETTE)],
-                label=None if name is None else str(name),
-            )
-        if group is not None:
+            est = np.where(hide, np.nan, part[y].to_numpy(float))
+            lo = np.where(hide, np.nan, part["ci_lower"].to_numpy(float))
+            hi = np.where(hide, np.nan, part["ci_upper"].to_numpy(float))
+            ok = ~hide
+            if ok.any():
+                ax.errorbar(
+                    xs[ok],
+                    est[ok],
+                    yerr=_error_bars(est[ok], lo[ok], hi[ok]),
+                    marker="o",
+                    capsize=3,
+                    color=PALETTE[g % len(PALETTE)],
+                    label=None if name is None else str(name),
+                )
+            else:
+                gone.append(name)
+            frame = pd.DataFrame({x: part[x].to_numpy(), y: est, "ci_lower": lo, "ci_upper": hi})
+            if group is not None:
+                frame.insert(0, group, str(name))
+            if "n" in part.columns:
+                frame["n"] = np.where(hide, np.nan, pd.to_numeric(part["n"], errors="coerce"))
+            frame["hidden"] = hide
+            drawn.append(frame)
+        if gone:
+            names = [str(n) for n in gone if n is not None]
+            _note(ax, hidden_note(min_cell, unit) + (": " + ", ".join(names) if names else ""))
+        if group is not None and len(gone) < len(groups):
             ax.legend(title=group)
+        _record(fig, pd.concat(drawn, ignore_index=True))
         return _finish(
             fig, ax, title, xlabel if xlabel is not None else x, ylabel if ylabel is not None else y
         )
@@ -344,24 +632,42 @@ def scatter_with_fit(
     *,
     x: str,
     y: str,
+    min_cell: int = 5,
+    unit: str = "people",
     title: str | None = None,
     xlabel: str | None = None,
     ylabel: str | None = None,
     ax: Axes | None = None,
 ) -> Figure:
-    """Scatter of two scores with an OLS line and its 95% CI band (seaborn ``regplot``)."""
+    """Scatter of two scores with an OLS line and its 95% CI band (seaborn ``regplot``).
+
+    Each point is a person: with fewer than ``min_cell`` complete pairs nothing is drawn but
+    a note. ``fig.tim_data`` holds the number of pairs and the fitted line's ends.
+    """
     _need(data, [x, y], "scatter_with_fit")
+    pairs = data[[x, y]].apply(pd.to_numeric, errors="coerce").dropna()
     with themed():
         fig, ax = _axes(ax)
-        sns.regplot(
-            data=data,
-            x=x,
-            y=y,
-            ax=ax,
-            color=PALETTE[0],
-            seed=0,
-            scatter_kws={"alpha": 0.5, "s": 18},
-        )
+        if min_cell > 0 and len(pairs) < min_cell:
+            _note(ax, hidden_note(min_cell, unit))
+            _record(fig, pd.DataFrame({"n": [np.nan], "hidden": [True]}))
+        else:
+            sns.regplot(
+                data=data,
+                x=x,
+                y=y,
+                ax=ax,
+                color=PALETTE[0],
+                seed=0,
+                scatter_kws={"alpha": 0.5, "s": 18},
+            )
+            line = ax.get_lines()[0] if ax.get_lines() else None
+            ends = (
+                {x: line.get_xdata()[[0, -1]], y: line.get_ydata()[[0, -1]]}
+                if line is not None and len(line.get_xdata())
+                else {x: [np.nan], y: [np.nan]}
+            )
+            _record(fig, pd.DataFrame(ends).assign(n=len(pairs), hidden=False))
         return _finish(
             fig, ax, title, xlabel if xlabel is not None else x, ylabel if ylabel is not None else y
         )
@@ -449,6 +755,7 @@ def zph_residuals(
     *,
     coef: float | None = None,
     frac: float = 2 / 3,
+    min_cell: int = 5,
     title: str | None = None,
     xlabel: str = "Transformed time g(t)",
     ylabel: str | None = None,
@@ -461,6 +768,9 @@ def zph_residuals(
     lowess line (span ``frac``) estimates the coefficient at each point in time, so a flat
     line at ``coef`` (drawn dashed when given: the model's coefficient) means proportional
     hazards and a trend means the effect grows or fades over the life of a match.
+
+    With fewer than ``min_cell`` events nothing is drawn but a note (each point is a match's
+    ending). ``fig.tim_data`` holds the number of events and the smooth.
     """
     if not isinstance(residuals, pd.DataFrame) or "x" not in residuals.index.names:
         raise DataError("zph_residuals needs the residuals table of cox_zph (index level 'x')")
@@ -473,13 +783,20 @@ def zph_residuals(
     y = residuals[covariate].to_numpy(float)
     with themed():
         fig, ax = _axes(ax)
+        if min_cell > 0 and x.size < min_cell:
+            _note(ax, hidden_note(min_cell, "events"))
+            _record(fig, pd.DataFrame({"events": [np.nan], "hidden": [True]}))
+            return _finish(fig, ax, title, xlabel, ylabel or f"Beta(t) for {covariate}")
         ax.plot(x, y, "o", color=PALETTE[0], alpha=0.5, ms=4, label="events")
+        drawn = pd.DataFrame({"x": [np.nan], "lowess": [np.nan]})
         if x.size >= 3:
             smooth = lowess(y, x, frac=frac, return_sorted=True)
             ax.plot(smooth[:, 0], smooth[:, 1], color=PALETTE[5], lw=2, label="lowess")
+            drawn = pd.DataFrame({"x": smooth[:, 0], "lowess": smooth[:, 1]})
         if coef is not None:
             ax.axhline(coef, color=PALETTE[7], ls="--", lw=1, label="Cox coefficient")
         ax.legend()
+        _record(fig, drawn.assign(events=x.size, hidden=False))
         return _finish(fig, ax, title, xlabel, ylabel or f"Beta(t) for {covariate}")
 
 
@@ -616,4 +933,7 @@ def cumulative_incidence_stacked(
         if order:
             fig.legend([legend[c] for c in order], order, loc="center right", fontsize=9)
         fig.tight_layout(rect=(0, 0, right, 0.95 if title else 1.0))
+    # per-step counts of endings are not drawn (and are small by nature): left out
+    keep = [c for c in ("group", "time", "cause", "cif") if c in table.columns]
+    _record(fig, table[keep])  # already suppressed: masked cells stay empty
     return fig

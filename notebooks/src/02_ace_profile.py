@@ -52,6 +52,7 @@ four_plus = bands.set_index("category")["estimate"].iloc[-1]
 plots.bar_with_ci(
     bands,
     x="category",
+    min_cell=nb.min_cell,  # no bar, and no 0 % beside a hidden band, for a small group
     # a hidden share (NaN) is said to be hidden, never printed
     title=(
         f"{four_plus:.0%} of young people reported 4 or more ACE categories"
@@ -82,6 +83,7 @@ plots.point_range(
     item_table,
     label="label",
     percent=True,
+    min_cell=nb.min_cell,
     # named from the shown shares only: a hidden share is never the headline
     title=most_common(
         item_table, title="Most common", none="too few answers to compare", label="label",
@@ -102,6 +104,7 @@ plots.bar_with_ci(
     by_site,
     x="category",
     hue="site",
+    min_cell=nb.min_cell,  # a site too small to show is named in a note, not drawn
     title="ACE score bands by site",
     xlabel="ACE score (categories reported)",
     ylabel="Young people (%)",

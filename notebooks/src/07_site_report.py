@@ -75,6 +75,7 @@ matches = match_table(nb.program)
 survival = kaplan_meier(matches["duration_months"], matches["closed"])
 plots.survival_curves(
     survival,
+    min_cell=nb.min_cell,  # every step is a match's length: no curve for a few matches
     title=headline["median_match_months"],
     xlabel="Months since the match started",
     ylabel="Matches still open (share)",
@@ -112,6 +113,8 @@ plots.point_range(
     reasons,
     label="category",
     percent=True,
+    min_cell=nb.min_cell,
+    unit="closed matches",
     # named from the shown cells only: a hidden reason is never the headline
     title=most_common(
         reasons, title="Most common reason for closing", none="too few closures to report reasons"
@@ -141,6 +144,7 @@ plots.trajectories(
     means,
     x="months",
     group="arm",
+    min_cell=nb.min_cell,
     title=headline["change_mentored"],
     xlabel="Months since enrolment",
     ylabel=f"Mean {outcome.upper().replace('_', '-')} score (95% CI)",
@@ -163,6 +167,7 @@ bands = distribution(baseline, "ace10_score_category", min_cell=nb.min_cell)
 plots.bar_with_ci(
     bands,
     x="category",
+    min_cell=nb.min_cell,  # no bar, and no 0 % beside a hidden band, for a small group
     title=headline["ace_4_or_more"],
     xlabel="ACE categories reported",
     ylabel="Young people (%, 95% CI)",

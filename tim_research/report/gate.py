@@ -12,6 +12,12 @@ Two checks, on the executed notebook and its HTML:
   Counts of missing answers (``n_missing``, ``*_n_answered``) are data-quality figures and are
   not checked.
 
+Figures count too: a figure drawn by :mod:`tim_research.plots` carries, in the executed
+notebook, an output of MIME type ``FIGURE_DATA_MIME`` with its texts (titles, labels, ticks,
+notes, legends) and a table of the numbers it drew. Its texts are searched for identifying
+values with the rest of the notebook, and its table is checked for small cells like a table
+of the page (:func:`figure_data`).
+
 A hit fails the run: it is marked ``blocked``, its page is left out of the staff tree and
 index, and the page and executed notebook are kept in the owner-only analyst tree for
 inspection (see :mod:`tim_research.report`).
@@ -31,6 +37,7 @@ import pandas as pd
 from tim_research.privacy import find_identifiers
 
 __all__ = [
+    "figure_data",
     "find_values",
     "identifier_tokens",
     "identifiers_in_data",
@@ -46,6 +53,9 @@ _WORD = re.compile(r"[^\W_]+")
 # Embedded images (data URIs in HTML, image/* outputs in notebooks) are encoded bytes, not text;
 # their random letters would match short identifiers by chance
 _DATA_URI = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=\s]*")
+# The output type of a figure's texts and drawn numbers (tim_research.plots.FIGURE_DATA_MIME;
+# kept here as text so the gate does not load the plotting stack, and checked by a test)
+FIGURE_DATA_MIME = "text/vnd.tim-research.figure-data+html"
 # A purely numeric value this short cannot be told from a count or a year in a report
 _MIN_NUMERIC_DIGITS = 4
 
@@ -251,8 +261,40 @@ def small_cells(html: str, *, min_cell: int) -> list[str]:
     return hits
 
 
+def figure_data(text: str) -> list[str]:
+    """The recorded texts and drawn numbers (HTML) of each figure in an executed notebook.
+
+    Empty for a text that is not notebook JSON.
+
+    Examples
+    --------
+    >>> out = {"output_type": "display_data", "data": {FIGURE_DATA_MIME: ["<table>", "</table>"]}}
+    >>> figure_data(json.dumps({"cells": [{"cell_type": "code", "outputs": [out]}]}))
+    ['<table></table>']
+    """
+    if not text.lstrip().startswith("{"):
+        return []
+    try:
+        nb = json.loads(text)
+    except ValueError:
+        return []
+    if not isinstance(nb, dict):
+        return []
+    found = []
+    for cell in nb.get("cells") or []:
+        for output in cell.get("outputs") or [] if isinstance(cell, dict) else []:
+            data = output.get("data") if isinstance(output, dict) else None
+            value = data.get(FIGURE_DATA_MIME) if isinstance(data, dict) else None
+            if value is not None:
+                # nbformat stores text outputs as a list of lines
+                found.append("".join(value) if isinstance(value, list) else str(value))
+    return found
+
+
 def scan(texts: Iterable[str], *, identifiers: set[str], min_cell: int) -> list[str]:
     """Problems found in report texts (executed notebook JSON, HTML); empty when safe.
+
+    The notebook's figures are checked through the data they recorded (:func:`figure_data`).
 
     Identifier hits are reported by count only: the gate never prints the values.
 
@@ -273,4 +315,9 @@ def scan(texts: Iterable[str], *, identifiers: set[str], min_cell: int) -> list[
         for text in texts:
             if text.lstrip().startswith("<"):  # HTML; the notebook JSON holds the same tables
                 problems += small_cells(text, min_cell=min_cell)
+            # figures are images in the HTML: their drawn numbers are in the notebook only
+            for k, drawn in enumerate(figure_data(text)):
+                problems += [
+                    f"figure {k + 1}, {hit}" for hit in small_cells(drawn, min_cell=min_cell)
+                ]
     return problems

@@ -169,10 +169,36 @@ def _configure_display() -> None:
     from matplotlib_inline.backend_inline import set_matplotlib_formats
 
     set_matplotlib_formats("png")
+    _show_figure_data(shell)
     import matplotlib
 
     matplotlib.rcParams["figure.dpi"] = 100
     matplotlib.rcParams["savefig.dpi"] = 100
+
+
+def _show_figure_data(shell: Any) -> None:
+    """Put the texts and numbers each figure drew into its output, for the safety gate.
+
+    A figure made by :mod:`tim_research.plots` is displayed with one more MIME type,
+    :data:`~tim_research.plots.FIGURE_DATA_MIME`, beside its PNG: an HTML list of its texts and
+    a table of what it drew. No viewer renders that type (staff pages show the PNG only), but
+    the report's gate reads it, so a number or label drawn in a figure is checked like one in
+    a table.
+    """
+    from IPython.core.formatters import BaseFormatter
+    from matplotlib.figure import Figure
+    from traitlets import ObjectName, Unicode
+
+    from tim_research import plots
+
+    class FigureDataFormatter(BaseFormatter):
+        format_type = Unicode(plots.FIGURE_DATA_MIME)
+        print_method = ObjectName("_repr_tim_figure_data_")
+        _return_type = str
+
+    formatter = FigureDataFormatter(parent=shell.display_formatter)
+    formatter.for_type(Figure, plots.figure_data_html)
+    shell.display_formatter.formatters[plots.FIGURE_DATA_MIME] = formatter
 
 
 def _short_warning(message, category, filename, lineno, line=None) -> str:
