@@ -350,8 +350,11 @@ def test_early_closure_masks_small_sites_and_notes_short_follow_up(program_match
     shown = t[t["estimate"].notna()]
     assert (shown["at_risk"].isna() | (shown["at_risk"] >= 5) | (shown["at_risk"] == 0)).all()
     assert (shown["events"] >= 5).all()
-    # a masked group count cannot be worked out from the total and the other groups
+    # a masked group count cannot be worked out from the total and the other groups, and
+    # the same groups' counts are hidden at every N (n does not change with N)
     assert t[t["months"] == 3]["n"].isna().sum() >= 2
+    hidden = t[t["n"].isna()].groupby("months")["site"].apply(frozenset)
+    assert hidden.nunique() == 1 and len(hidden) == 3
     assert not competing.early_closure(small, cutoff=cutoff, min_cell=0)["suppressed"].any()
 
 

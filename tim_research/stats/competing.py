@@ -886,11 +886,15 @@ def _suppress_early(out: pd.DataFrame, min_cell: int, grouped: bool) -> pd.Serie
     hide_events = (out["events"] > 0) & (out["events"] < min_cell)
     if grouped:
         # the overall table is public too, so a count hidden in one group must not follow
-        # from the total and the other groups: complements as suppression_mask chooses
+        # from the total and the other groups: complements as suppression_mask chooses.
+        # n is the same at every N: one choice of complements for all rows of a group
+        sizes = out.groupby("group", sort=False)["n"].first().astype("int64")
+        hidden = suppression_mask(sizes.to_frame(), min_cell=min_cell)["n"]
+        hide_n |= out["group"].map(hidden).astype(bool)
         followed = out["at_risk"].notna()
         for _, rows in out[followed].groupby("months", sort=False).groups.items():
-            counts = out.loc[rows, ["n", "at_risk", "events"]].astype("int64")
-            for col, hide in (("n", hide_n), ("at_risk", hide_risk), ("events", hide_events)):
+            counts = out.loc[rows, ["at_risk", "events"]].astype("int64")
+            for col, hide in (("at_risk", hide_risk), ("events", hide_events)):
                 # a small group's counts are hidden even when 0: count them as small here
                 tiny = small_group.loc[rows].to_numpy() & (counts[col] == 0).to_numpy()
                 forced = counts[[col]].where(~tiny[:, None], 1)
@@ -898,7 +902,8 @@ def _suppress_early(out: pd.DataFrame, min_cell: int, grouped: bool) -> pd.Serie
                 hide.loc[rows] = hide.loc[rows].to_numpy() | mask
     hide_risk |= small_group
     hide_events |= small_group
-    hide_estimate = small_group | hide_events | ((out["at_risk"] > 0) & (out["at_risk"] < min_cell))
+    small_risk = (out["at_risk"] > 0) & (out["at_risk"] < min_cell)
+    hide_estimate = small_group | hide_events | small_risk
     out["n"] = out["n"].where(~hide_n)
     out["at_risk"] = out["at_risk"].where(~hide_risk)
     out["events"] = out["events"].where(~hide_events)
