@@ -10,7 +10,7 @@ import pytest
 
 from tim_research._checks import check_min_cell
 from tim_research.errors import DataError
-from tim_research.stats import measurement, outcomes, prevalence, survival
+from tim_research.stats import competing, measurement, outcomes, prevalence, survival
 from tim_research.views import describe
 
 
@@ -32,7 +32,7 @@ COUNT_TABLES = [
     prevalence.indicators,
     measurement.band_distribution,
     survival.closure_reasons,
-    survival.early_closure,
+    competing.early_closure,
     survival.median_survival,
     outcomes.group_means,
     outcomes.change_table,

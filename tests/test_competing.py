@@ -240,66 +240,152 @@ def program_matches(synthetic):
     return matches, program.cutoff
 
 
-@pytest.mark.parametrize("key", ["aj_unplanned_overall", "aj_unplanned_by_site"])
-def test_unplanned_closure_incidence_matches_survfit(synthetic, program_matches, key):
-    ref, _ = synthetic
-    matches, cutoff = program_matches
-    by = "site" if key.endswith("by_site") else None
-    t = competing.unplanned_closure_incidence(
-        matches, cutoff=cutoff, months=[12, 3, 6], by=by, min_cell=0
-    )
-    r = ref[key]
-    block = next(b for b in r["causes"] if b["cause"] == "unplanned")
-    assert t["months"].tolist() == r["time"]
-    if by:
-        assert t["site"].tolist() == r["strata"]
-    assert t["at_risk"].tolist() == r["n_risk"]
-    assert t["events"].tolist() == block["n_event"]
+@pytest.fixture(scope="module")
+def early_reference(reference_values):
+    return reference_values("competing_early_closure")
+
+
+def test_calendar_months_are_those_r_counted_from_the_dates(synthetic, early_reference):
+    from tim_research.stats.survival import _calendar_months
+
+    _, csv = synthetic
+    t = _calendar_months(pd.to_datetime(csv["start_date"]), pd.to_datetime(csv["stop_date"]))
+    np.testing.assert_allclose(t, early_reference["calendar_months"], rtol=1e-13, atol=0)
+
+
+def _check_early(t: pd.DataFrame, ref: dict) -> None:
+    assert t["n"].tolist() == [ref["n"]] * len(t)
+    assert t["at_risk"].tolist() == ref["n_risk"]
+    assert t["events"].tolist() == ref["events"]
     for ours, theirs in (
         ("estimate", "pstate"),
         ("se", "std_err"),
         ("ci_lower", "lower"),
         ("ci_upper", "upper"),
     ):
-        np.testing.assert_allclose(t[ours], block[theirs], atol=TOL, rtol=0)
+        np.testing.assert_allclose(t[ours], ref[theirs], atol=TOL, rtol=0)
+    assert (t["note"] == "").all() and not t["suppressed"].any()
+
+
+def test_early_closure_matches_survfit_on_calendar_months(program_matches, early_reference):
+    matches, cutoff = program_matches
+    t = competing.early_closure(matches, cutoff=cutoff, months=[12, 3, 6], min_cell=0)
+    assert t["months"].tolist() == early_reference["months"]
+    _check_early(t, early_reference["overall"])
+
+
+def test_early_closure_by_site_matches_survfit(program_matches, early_reference):
+    matches, cutoff = program_matches
+    t = competing.early_closure(matches, cutoff=cutoff, by="site", min_cell=0)
+    assert t.columns.tolist() == [
+        "months", "site", "n", "at_risk", "events", "estimate", "se", "ci_lower", "ci_upper",
+        "suppressed", "note",
+    ]  # fmt: skip
+    for site, ref in early_reference["by_site"].items():
+        _check_early(t[t["site"] == site].reset_index(drop=True), ref)
+
+
+def test_early_closure_counts_calendar_not_average_months(synthetic, program_matches):
+    # on average-length months the planned completions on the 12-month date (365 days) fall
+    # before 12: they leave the risk set early, and the matches at risk differ from R's count
+    ref, _ = synthetic
+    matches, cutoff = program_matches
+    t = competing.early_closure(matches, cutoff=cutoff, months=[3, 6, 12], min_cell=0)
+    assert ref["aj_unplanned_overall"]["n_risk"][2] < t["at_risk"].iloc[2]
+
+
+def test_early_closure_ending_on_the_n_month_date_is_not_early():
+    m = pd.DataFrame(
+        {
+            "start_date": ["2023-01-31", "2023-01-01", "2023-01-01", "2023-01-15"],
+            "end_date": ["2023-04-30", "2023-03-31", "2023-04-01", "2023-04-14"],
+            "closure_reason": ["moved", "moved", "moved", "moved"],
+        }
+    )
+    t = competing.early_closure(m, cutoff="2024-01-01", months=[3, 4], min_cell=0)
+    # 30 April is the 3-month date of 31 January and 1 April that of 1 January; 31 March and
+    # 14 April (the day before 15 April) are before theirs
+    assert t["events"].tolist() == [2.0, 4.0]
+    assert t["estimate"].tolist() == pytest.approx([0.5, 1.0])
+    # every match had ended by 4 months: the curve is known there although nobody is at risk
+    assert t["at_risk"].tolist() == [2.0, 0.0]
     assert (t["note"] == "").all()
 
 
-def test_unplanned_closure_incidence_is_below_one_minus_km(program_matches):
+def test_early_closure_is_below_one_minus_km_and_every_ending_gives_it(program_matches):
     from tim_research.stats.survival import kaplan_meier, match_durations
 
     matches, cutoff = program_matches
     # planned completions (mostly at 12 months) compete with the unplanned endings after them
-    t = competing.unplanned_closure_incidence(matches, cutoff=cutoff, months=[18], min_cell=0)
+    t = competing.early_closure(matches, cutoff=cutoff, months=[18], min_cell=0)
     d = match_durations(matches, cutoff=cutoff)
     km = kaplan_meier(d["duration_months"], d["unplanned_closure"])
     one_minus_km = 1 - km.loc[km["time"] <= 18, "survival"].iloc[-1]
     assert t["estimate"].iloc[0] < one_minus_km - 0.01
+    # with no planned reason every ending is an event: 1 - Kaplan-Meier of any ending
+    every = competing.early_closure(
+        matches, cutoff=cutoff, months=[6], planned_reasons=(), min_cell=0
+    ).iloc[0]
+    starts = pd.to_datetime(matches["start_date"])
+    six = starts + pd.DateOffset(months=6)
+    ended = d["closed"] & (pd.to_datetime(matches["end_date"]) < six)
+    # nobody is censored before 6 months here, so it is a plain share
+    assert (~d["closed"] & (d["duration_days"] < 183)).sum() == 0
+    assert every["estimate"] == pytest.approx(ended.mean())
+    assert every["events"] == ended.sum()
 
 
-def test_unplanned_closure_incidence_masks_small_sites_and_notes_short_follow_up(
-    program_matches,
-):
+def test_early_closure_masks_small_sites_and_notes_short_follow_up(program_matches):
     matches, cutoff = program_matches
     small = matches.assign(site=np.where(np.arange(len(matches)) < 4, "Tiny", matches["site"]))
-    with pytest.warns(SmallCellWarning):
-        t = competing.unplanned_closure_incidence(
-            small, cutoff=cutoff, months=[3, 12, 120], by="site"
-        )
+    with pytest.warns(SmallCellWarning, match="early closure"):
+        t = competing.early_closure(small, cutoff=cutoff, months=[3, 12, 120], by="site")
     tiny = t[t["site"] == "Tiny"]
-    assert tiny["estimate"].isna().all()
-    assert tiny["suppressed"].any()
-    long = t[t["months"] == 120]
-    assert long["estimate"].isna().all()
-    assert (long["note"] == "not followed this long").all()
-    shown = t[~t["suppressed"] & t["estimate"].notna()]
-    assert (shown["at_risk"] >= 5).all()
+    assert tiny["estimate"].isna().all() and tiny["n"].isna().all()
+    assert tiny["suppressed"].all()
+    # every site's longest match ended (at 24 months), so the curves are final at 120 months
+    long = t[(t["months"] == 120) & (t["site"] != "Tiny")]
+    assert (long["note"] != "not followed this long").all()
+    assert (long["at_risk"].fillna(0) == 0).all()
+    shown = t[t["estimate"].notna()]
+    assert (shown["at_risk"].isna() | (shown["at_risk"] >= 5) | (shown["at_risk"] == 0)).all()
+    assert (shown["events"] >= 5).all()
+    # a masked group count cannot be worked out from the total and the other groups, and
+    # the same groups' counts are hidden at every N (n does not change with N)
+    assert t[t["months"] == 3]["n"].isna().sum() >= 2
+    hidden = t[t["n"].isna()].groupby("months")["site"].apply(frozenset)
+    assert hidden.nunique() == 1 and len(hidden) == 3
+    assert not competing.early_closure(small, cutoff=cutoff, min_cell=0)["suppressed"].any()
 
 
-def test_unplanned_closure_incidence_refuses_bad_months(program_matches):
+def test_early_closure_is_empty_past_the_last_follow_up_of_an_open_match():
+    m = pd.DataFrame(
+        {
+            "start_date": ["2023-01-01"] * 6 + ["2023-06-01"],
+            "end_date": ["2023-01-20"] * 3 + ["2023-02-10"] * 3 + [None],
+            "closure_reason": ["moved"] * 6 + [None],
+        }
+    )
+    t = competing.early_closure(m, cutoff="2023-08-01", months=[1, 2, 3], min_cell=0)
+    # the open match was followed for 2 months: the third month is unknown
+    assert t["note"].tolist() == ["", "", "not followed this long"]
+    assert t["estimate"].iloc[:2].tolist() == pytest.approx([3 / 7, 6 / 7])
+    assert np.isnan(t["estimate"].iloc[2]) and t["n"].iloc[2] == 7
+
+
+def test_early_closure_refuses_bad_input(program_matches):
     matches, cutoff = program_matches
-    with pytest.raises(DataError, match="months"):
-        competing.unplanned_closure_incidence(matches, cutoff=cutoff, months=[0])
+    for months in ([0], [2.5], [True]):
+        with pytest.raises(DataError, match="months"):
+            competing.early_closure(matches, cutoff=cutoff, months=months)
+    with pytest.raises(DataError, match="no column 'reason'"):
+        competing.early_closure(matches, cutoff=cutoff, reason="reason")
+    with pytest.raises(DataError, match="not a column"):
+        competing.early_closure(matches, cutoff=cutoff, by="region")
+    with pytest.raises(DataError, match="min_cell"):
+        competing.early_closure(matches, cutoff=cutoff, min_cell=True)
+    with pytest.raises(DataError, match="no rows"):
+        competing.early_closure(matches.iloc[:0], cutoff=cutoff)
 
 
 def test_one_ending_type_gives_one_minus_kaplan_meier(mgus2):

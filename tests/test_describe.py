@@ -24,7 +24,7 @@ from tim_research import synth
 from tim_research.errors import DataError, SmallCellWarning
 from tim_research.privacy import suppression_mask
 from tim_research.program import read_program
-from tim_research.stats import survival
+from tim_research.stats import competing
 from tim_research.stats.prevalence import distribution
 from tim_research.views.describe import (
     STATUSES,
@@ -354,22 +354,23 @@ def test_survey_completion_without_groups(program):
 
 
 def test_early_closure_follows_the_documented_rules(handmade):
-    # 3 months: Y904 is open and began 2 months before the cut-off -> unknown; Y903 (2 months,
-    # moved), Y905's first match (1 month, other) and Y907 (1.5 months, no reason) closed
-    # unplanned before 3 months; Y902 (planned) and the others are known not to have.
+    # unplanned endings: Y905's first match at 1 month, Y907 at 1.5 (no reason), Y903 at 2;
+    # Y904 (open, 2 months) is followed for its 2 months; Y902 completes as planned a day
+    # short of 12 months and stops being at risk; Y906 ends after the cut-off: open.
+    # Aalen-Johansen over the 8 matches: 1/8 + (7/8)(1/7) + (6/8)(1/5) = 2/5 by 3 months
     t = early_closure(handmade, months=[1, 3, 12], min_cell=0).set_index("months")
-    assert (t.loc[3, "n"], t.loc[3, "n_missing"], t.loc[3, "events"]) == (7, 1, 3)
-    # 12 months: a planned completion a day short of 12 months is known, not early
-    assert (t.loc[12, "n"], t.loc[12, "n_missing"], t.loc[12, "events"]) == (7, 1, 3)
+    assert t["n"].tolist() == [8, 8, 8]
+    assert t["at_risk"].tolist() == [8, 4, 3]
+    assert t["events"].tolist() == [0, 3, 3]
     # 1 month: Y905's first match ended exactly one calendar month after its start, which is
-    # not before the month was over; the others closed later or are still open
-    assert (t.loc[1, "n"], t.loc[1, "n_missing"], t.loc[1, "events"]) == (8, 0, 0)
+    # not before the month was over
+    assert t["estimate"].tolist() == pytest.approx([0, 2 / 5, 2 / 5], abs=1e-15)
 
 
 def test_early_closure_by_group_and_masking(program):
     t = early_closure(program, months=[6], by="site", min_cell=0)
     assert t["site"].tolist() == sorted(program.sites)
-    assert t["n"].sum() + t["n_missing"].sum() == len(program.matches)
+    assert t["n"].sum() == len(program.matches)
     with pytest.warns(SmallCellWarning, match="early closure"):
         masked = early_closure(program, months=[6], by="site", min_cell=40)
     assert masked["suppressed"].any()
@@ -380,7 +381,7 @@ def test_early_closure_by_group_and_masking(program):
 
 def test_early_closure_view_is_the_stats_function_on_the_programs_matches(program):
     site = program.matches["youth_id"].map(program.youth.set_index("youth_id")["site"])
-    direct = survival.early_closure(
+    direct = competing.early_closure(
         program.matches, cutoff=program.cutoff, by=site.astype(str).rename("site"), min_cell=0
     )
     pd.testing.assert_frame_equal(early_closure(program, by="site", min_cell=0), direct)
@@ -390,8 +391,8 @@ def test_early_closure_by_site_adds_up_to_the_total(program):
     by_site = early_closure(program, months=[3, 6, 12], by="site", min_cell=0)
     total = early_closure(program, months=[3, 6, 12], min_cell=0).set_index("months")
     assert not by_site["suppressed"].any()
-    sums = by_site.groupby("months")[["n", "n_missing", "events"]].sum()
-    pd.testing.assert_frame_equal(sums, total[["n", "n_missing", "events"]], check_dtype=False)
+    sums = by_site.groupby("months")[["n", "at_risk", "events"]].sum()
+    pd.testing.assert_frame_equal(sums, total[["n", "at_risk", "events"]], check_dtype=False)
 
 
 @pytest.fixture(scope="module")
@@ -400,23 +401,23 @@ def sample():
 
 
 def test_sample_early_closure_is_the_same_in_notebooks_05_and_07_and_key_numbers(sample):
-    counts = ["n", "n_missing", "events"]
+    shown = ["n", "at_risk", "events", "estimate", "se", "ci_lower", "ci_upper"]
     # notebook 05: the stats function on the match table, at the notebook's default min_cell
     matches = match_table(sample)
-    nb05 = survival.early_closure(
+    nb05 = competing.early_closure(
         matches, cutoff=sample.cutoff, planned_reasons=("planned completion",), min_cell=5
     ).set_index("months")
     # notebook 07: the view
     nb07 = early_closure(sample, months=[3, 6, 12], min_cell=5).set_index("months")
     assert not nb05["suppressed"].any() and not nb07["suppressed"].any()
-    pd.testing.assert_frame_equal(nb05[counts], nb07[counts])
+    pd.testing.assert_frame_equal(nb05[shown], nb07[shown])
     for n in (3, 6, 12):
-        # key numbers report the share and, in the note, its denominator
+        # key numbers report the estimate, its interval and, in the note, the matches
         row = _quiet(key_numbers, sample, early_months=n).set_index("key").loc["early_closure"]
-        known = int(re.fullmatch(r"of (\d+) matches with a known outcome", row["note"])[1])
-        assert known == nb05.loc[n, "n"]
-        assert row["value"] * known == pytest.approx(nb05.loc[n, "events"])
-        assert row["value"] == pytest.approx(nb07.loc[n, "estimate"])
+        counted = int(re.fullmatch(r"of (\d+) matches; open ones to the cut-off", row["note"])[1])
+        assert counted == nb05.loc[n, "n"] == len(matches)
+        assert row["value"] == nb07.loc[n, "estimate"]
+        assert (row["ci_lower"], row["ci_upper"]) == tuple(nb05.loc[n, ["ci_lower", "ci_upper"]])
 
 
 # --------------------------------------------------------------------------- data quality

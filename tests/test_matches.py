@@ -20,11 +20,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tim_research.errors import ConvergenceWarning, DataError, SmallCellWarning
+from tim_research.stats.competing import early_closure
 from tim_research.stats.survival import (
     LogRankResult,
+    _calendar_months,
     closure_reasons,
     cox,
-    early_closure,
     kaplan_meier,
     logrank,
     match_durations,
@@ -549,20 +550,6 @@ def test_match_durations_flags_unplanned_closure():
     assert done["unplanned_closure"].tolist() == [False, False, True, False, False]
 
 
-@pytest.fixture(scope="module")
-def rossi_censored(read_external) -> pd.DataFrame:
-    """Rossi with extra censoring at 20 + 2 * prio weeks, as the R reference script builds it."""
-    r = shuffled(read_external("lifelines_rossi.csv"), seed=9)
-    cens = 20 + 2 * r["prio"]
-    event = (r["arrest"] == 1) & (r["week"] <= cens)
-    time = np.minimum(r["week"], cens)
-    return r.assign(
-        time=time.astype(float),
-        event=event,
-        competing=~event & (r["mar"] == 1) & (time < 52),
-    )
-
-
 def _add_months(day: dt.date, n: int) -> dt.date:
     """``day`` plus ``n`` calendar months, on the month's last day when it is shorter.
 
@@ -616,39 +603,31 @@ def _matches_from_months(time, event, competing, *, cutoff: str = "2030-01-01"):
     )
 
 
-def test_early_closure_against_prop_test(rossi_censored, reference_values):
-    ref = reference_values("extra_early_closure")
-    r = rossi_censored
-    matches = _matches_from_months(r["time"], r["event"], r["competing"])
-    table = early_closure(matches, cutoff="2030-01-01", months=[8, 20, 40], by=r["fin"], min_cell=0)
-    assert table["months"].tolist() == ref["weeks"]
-    assert table["fin"].tolist() == ref["fin"]
-    for col in ["n", "n_missing", "events", "estimate", "ci_lower", "ci_upper"]:
-        np.testing.assert_allclose(table[col], ref[col], rtol=1e-10, err_msg=col)
-    assert not table["suppressed"].any()
-
-
 def test_early_closure_rules_and_suppression():
     t = pd.Series([1, 2, 4, 4, 7, 13, 2], index=list("gfedcba"))
     e = pd.Series([1, 0, 1, 0, 1, 0, 0], index=t.index)
     planned = pd.Series([0, 0, 0, 1, 0, 0, 0], index=t.index)
     m = _matches_from_months(t, e, planned)
     r = early_closure(m, cutoff="2030-01-01", months=[3, 6], min_cell=0)
-    # 3 months: g closed early; e, d (completed as planned), c and b known not to have;
-    # f and a, open for 2 months only, are too recent to know
-    assert r["n"].tolist() == [5, 5] and r["n_missing"].tolist() == [2, 2]
+    # 3 months: g closed early at 1 month; f and a, open for 2 months, are followed that long
+    # (censored), and the others were open on their 3-month date: 1/7. 6 months: e closes
+    # early at 4 months when e, d, c and b are at risk (d completes as planned then, and is
+    # no longer at risk of closing early): 1/7 + (6/7)(1/4) = 5/14
+    assert r["n"].tolist() == [7, 7] and r["at_risk"].tolist() == [4, 2]
     assert r["events"].tolist() == [1.0, 2.0]
+    assert r["estimate"].tolist() == pytest.approx([1 / 7, 5 / 14], abs=1e-15)
     assert list(r.columns) == [
-        "months", "n", "n_missing", "events", "estimate", "se", "ci_lower", "ci_upper",
+        "months", "n", "at_risk", "events", "estimate", "se", "ci_lower", "ci_upper",
         "suppressed", "note",
     ]  # fmt: skip
     with pytest.warns(SmallCellWarning, match="early closure: 1 row"):
         masked = early_closure(m, cutoff="2030-01-01", months=[3], min_cell=3)
     assert masked["suppressed"].all() and masked["estimate"].isna().all()
-    assert masked["se"].isna().all()
+    assert masked["se"].isna().all() and masked["events"].isna().all()
     # no planned reasons: the planned completion (d, 4 months) is a closure like any other
     every = early_closure(m, cutoff="2030-01-01", months=[6], planned_reasons=(), min_cell=0)
     assert every["events"].tolist() == [3.0]
+    assert every["estimate"].tolist() == pytest.approx([1 / 7 + (6 / 7) * (2 / 4)])
     with pytest.raises(DataError, match="months must be whole numbers"):
         early_closure(m, cutoff="2030-01-01", months=[0])
     with pytest.raises(DataError, match="months must be whole numbers"):
@@ -703,31 +682,37 @@ def boundary() -> pd.DataFrame:
     return frame.sample(frac=1, random_state=3)  # labelled rows in another order
 
 
+def _per_match(table: pd.DataFrame, n: int) -> dict:
+    """(known, early) per match from a table with one group (column ``match``) per match."""
+    got = table[table["months"] == n].set_index("match")
+    known = got["note"] != "not followed this long"
+    return {k: (bool(known[k]), bool(got.loc[k, "events"] == 1)) for k in got.index}
+
+
 def test_early_closure_counts_calendar_months_at_the_boundaries(boundary):
-    # one group per match shows how each match was counted: n is 1 when its outcome is known
+    # one group per match shows how each match was counted: a match is followed to N months
+    # (or ended before) when its row has an estimate, and early when its one event is counted
     each = pd.Series(boundary.index, index=boundary.index, name="match")
     t = early_closure(boundary, cutoff=CUTOFF, months=[1, 3, 12], by=each, min_cell=0)
     for n in (1, 3, 12):
-        got = t[t["months"] == n].set_index("match")
-        expected = _rule(boundary, CUTOFF, n)
-        assert {k: (bool(got.loc[k, "n"]), bool(got.loc[k, "events"])) for k in expected} == (
-            expected
-        ), n
+        assert _per_match(t, n) == _rule(boundary, CUTOFF, n), n
     at3 = t[t["months"] == 3].set_index("match")
     assert set(at3.index[at3["events"] == 1]) == {
         "jan31_to_apr29", "jan01_to_mar31", "nov30_to_feb28", "no_reason_6w",
     }  # fmt: skip
-    assert set(at3.index[at3["n_missing"] == 1]) == {"open_2m", "ends_after_cutoff"}
+    assert set(at3.index[at3["note"] == "not followed this long"]) == {
+        "open_2m", "ends_after_cutoff",
+    }  # fmt: skip
     # the average-length-month rule (duration_months < 3) would call these early as well
     months = match_durations(boundary, cutoff=CUTOFF)["duration_months"]
     assert (months[["jan31_to_apr30", "jan01_to_apr01", "nov30_to_feb29"]] < 3).all()
 
     overall = early_closure(boundary, cutoff=CUTOFF, months=[1, 3, 12], min_cell=0)
-    for n, row in overall.set_index("months").iterrows():
-        rule = _rule(boundary, CUTOFF, n).values()
-        assert row["n"] == sum(k for k, _ in rule)
-        assert row["n_missing"] == sum(not k for k, _ in rule)
-        assert row["events"] == sum(e for _, e in rule)
+    overall = overall.set_index("months")
+    for n in (1, 3):
+        assert overall.loc[n, "events"] == sum(e for _, e in _rule(boundary, CUTOFF, n).values())
+    # the longest follow-up, open_3m's, is 3 months: nothing is known at 12
+    assert overall.loc[12, "note"] == "not followed this long"
 
 
 @settings(max_examples=60, deadline=None)
@@ -753,13 +738,22 @@ def test_early_closure_follows_the_rule_on_random_matches(rows, n):
         },
         index=[f"m{i}" for i in reversed(range(len(rows)))],
     )  # fmt: skip
+    rule = _rule(frame, CUTOFF, n)
+    each = pd.Series(frame.index, index=frame.index, name="match")
+    per = early_closure(frame, cutoff=CUTOFF, months=[n], by=each, min_cell=0)
+    assert _per_match(per, n) == rule
     t = early_closure(frame, cutoff=CUTOFF, months=[n], min_cell=0).iloc[0]
-    rule = _rule(frame, CUTOFF, n).values()
-    assert (t["n"], t["n_missing"], t["events"]) == (
-        sum(k for k, _ in rule),
-        sum(not k for k, _ in rule),
-        sum(e for _, e in rule),
-    )
+    if t["note"] == "":
+        assert t["events"] == sum(e for _, e in rule.values())
+    # the calendar-month time: below n exactly when the match stopped before its n-month date
+    cut = pd.Timestamp(CUTOFF)
+    starts = pd.to_datetime(frame["start_date"])
+    stops = pd.to_datetime(frame["end_date"]).fillna(cut)
+    stops = stops.where(stops <= cut, cut)
+    time = _calendar_months(starts, stops)
+    before = [e.date() < _add_months(s.date(), n) for s, e in zip(starts, stops, strict=True)]
+    assert (time < n).tolist() == before
+    assert (time >= 0).all()
 
 
 def test_early_closure_groups_add_up_and_by_may_be_a_column_or_a_series():
@@ -771,9 +765,9 @@ def test_early_closure_groups_add_up_and_by_may_be_a_column_or_a_series():
     overall = early_closure(matches, cutoff=program.cutoff, min_cell=0)
     by_site = early_closure(matches, cutoff=program.cutoff, by="site", min_cell=0)
     assert not by_site["suppressed"].any()
-    sums = by_site.groupby("months")[["n", "n_missing", "events"]].sum()
+    sums = by_site.groupby("months")[["n", "at_risk", "events"]].sum()
     pd.testing.assert_frame_equal(
-        sums, overall.set_index("months")[["n", "n_missing", "events"]], check_dtype=False
+        sums, overall.set_index("months")[["n", "at_risk", "events"]], check_dtype=False
     )
     # the same groups as a Series, in another order: aligned on the index
     series = matches["site"].astype(str).rename("where").sample(frac=1, random_state=1)

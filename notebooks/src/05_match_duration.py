@@ -16,11 +16,11 @@
 from typing import Optional
 
 from tim_research import plots
+from tim_research.stats.competing import early_closure
 from tim_research.stats.survival import (
     cox_zph,
     closure_reasons,
     cox,
-    early_closure,
     kaplan_meier,
     logrank,
     median_survival,
@@ -63,11 +63,13 @@ show(closure_reasons(matches, cutoff=nb.program.cutoff, min_cell=nb.min_cell))
 # %% [markdown]
 # ## Early closure within 3, 6 and 12 months
 #
-# The share of matches that closed within 3, 6 and 12 calendar months of their start (3 months
-# after 15 January is 15 April), with 95% Wilson confidence intervals. A match counts once its
-# outcome at that point is known: it closed before, it was followed at least that long, or it
-# reached its planned end. Matches that started too recently to know are left out
-# (`n_missing`). This is the same definition as in the site report and its key numbers.
+# The share of matches that ended for an unplanned reason by 3, 6 and 12 months, counting
+# planned completions as a different ending and allowing for matches still open (the
+# Aalen-Johansen cumulative incidence, with 95% confidence intervals). Months are calendar
+# months from the start (3 months after 15 January is 15 April): a match that ends on that
+# date lasted 3 months. `at_risk` counts the matches still open on that date and `events`
+# the unplanned endings before it. This is the same definition as in the site report and its
+# key numbers.
 
 # %%
 early = early_closure(
@@ -87,7 +89,7 @@ plots.bar_with_ci(
     early_by_site,
     x="months",
     hue="site",
-    title=f"{early['estimate'].iloc[-1]:.0%} of matches closed early within 12 months",
+    title=f"{early['estimate'].iloc[-1]:.0%} of matches closed early by 12 months",
     xlabel="Months since the match started",
     ylabel="Matches closed early (%)",
 )

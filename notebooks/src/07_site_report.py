@@ -84,10 +84,10 @@ plots.survival_curves(
 # %% [markdown]
 # ## How many matches end early?
 #
-# Share of matches that ended for an unplanned reason within 3, 6 and 12 months of starting,
-# among matches that have been running at least that long or have already ended. Early endings
-# matter because a relationship that ends abruptly can repeat a loss for a young person who has
-# already lived through several.
+# The share of matches that ended for an unplanned reason by 3, 6 and 12 months after they
+# started, counting planned completions as a different ending and allowing for matches still
+# open. Early endings matter because a relationship that ends abruptly can repeat a loss for a
+# young person who has already lived through several.
 
 # %%
 early = early_closure(nb.program, months=[3, 6, 12], min_cell=nb.min_cell)

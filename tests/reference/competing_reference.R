@@ -10,7 +10,8 @@
 # - tests/reference/values/competing_synthetic_matches.csv: the matches of
 #   tim_research.synth.program(n_youth=300, seed=3) as durations (duration_months from
 #   match_durations(matches, cutoff=program.cutoff)), ending (the closure reason; empty =
-#   still open, censored) and site (of the youth). Made once in Python and committed.
+#   still open, censored), site (of the youth), start_date and stop_date (the end date of a
+#   closed match, else the cut-off). Made once in Python and committed.
 
 source(file.path("tests", "reference", "common.R"))
 suppressPackageStartupMessages({
@@ -139,4 +140,65 @@ write_values(
   ),
   "competing_synthetic",
   "tim_research.synth.program(n_youth=300, seed=3) matches (competing_synthetic_matches.csv)"
+)
+
+# ---------------------------------------------------------------------------
+# early closure: unplanned endings within N calendar months, planned completion competing
+# ---------------------------------------------------------------------------
+# The date k calendar months after d (its own k for each d); a day past the end of a
+# shorter month becomes its last day (31 January + 1 month = 28 or 29 February).
+add_months <- function(d, k) {
+  lt <- as.POSIXlt(d)
+  m0 <- lt$mon + k
+  y <- lt$year + 1900 + m0 %/% 12
+  m <- m0 %% 12 + 1
+  first <- as.Date(sprintf("%04d-%02d-01", y, m))
+  next_first <- as.Date(sprintf("%04d-%02d-01", y + m %/% 12, m %% 12 + 1))
+  first + pmin(lt$mday, as.integer(next_first - first)) - 1
+}
+
+# Calendar months from start to stop: whole months, then the share of the next month.
+calendar_months <- function(start, stop) {
+  a <- as.POSIXlt(start)
+  b <- as.POSIXlt(stop)
+  whole <- (b$year - a$year) * 12 + (b$mon - a$mon)
+  whole <- ifelse(add_months(start, whole) > stop, whole - 1, whole)
+  lower <- add_months(start, whole)
+  upper <- add_months(start, whole + 1)
+  whole + as.numeric(stop - lower) / as.numeric(upper - lower)
+}
+
+syn$start <- as.Date(syn$start_date)
+syn$stop <- as.Date(syn$stop_date)
+syn$cal <- calendar_months(syn$start, syn$stop)
+# the calendar rule: time < N exactly when the stop is before the N-month date
+for (n in 1:36) stopifnot(identical(syn$cal < n, syn$stop < add_months(syn$start, n)))
+ec_months <- c(3, 6, 12)
+# "within N months" is before the N-month date: the incidence just before N. No stop falls
+# in the last 1e-9 month before N (a day is at least 1/31 of a month), so N - 1e-9 gives it.
+eps <- 1e-9
+for (n in ec_months) stopifnot(!any(syn$cal >= n - eps & syn$cal < n))
+
+early_block <- function(data) {
+  s <- summary(survfit(Surv(cal, two) ~ 1, data = data), times = ec_months - eps)
+  j <- which(s$states == "unplanned")
+  list(
+    n = nrow(data),
+    n_risk = s$n.risk[, 1],
+    events = sapply(ec_months, function(n) sum(data$two == "unplanned" & data$cal < n)),
+    pstate = s$pstate[, j], std_err = s$std.err[, j], lower = s$lower[, j],
+    upper = s$upper[, j]
+  )
+}
+
+write_values(
+  list(
+    months = ec_months,
+    calendar_months = syn$cal,
+    overall = early_block(syn),
+    by_site = lapply(split(syn, syn$site), early_block)
+  ),
+  "competing_early_closure",
+  paste("tim_research.synth.program(n_youth=300, seed=3) matches",
+        "(competing_synthetic_matches.csv); survfit on calendar months")
 )

@@ -1,6 +1,6 @@
 # Reference values for the report tables of tests/test_outcomes.py and tests/test_matches.py:
-# group means with t intervals, the WWC effect size of an ANCOVA, early-closure shares with
-# Wilson intervals, and a Cox model with a rescaled covariate and missing values.
+# group means with t intervals, the WWC effect size of an ANCOVA, and a Cox model with a
+# rescaled covariate and missing values. (Early closure is checked in competing_reference.R.)
 #
 # Run from the repository root with R and Debian's r-cran-survival and r-cran-jsonlite:
 #
@@ -83,47 +83,9 @@ write_values(
 )
 
 # ---------------------------------------------------------------------------------------------
-# Early closure: share closed before N among cases with a known outcome, Wilson interval
-# (prop.test(correct = FALSE)). Rossi's arrests with extra censoring at c = 20 + 2 * prio
-# weeks and, as a competing ending, married men censored before week 52.
-# ---------------------------------------------------------------------------------------------
-rossi <- read.csv(file.path(external, "lifelines_rossi.csv"))
-cens <- 20 + 2 * rossi$prio
-time <- pmin(rossi$week, cens)
-event <- rossi$arrest == 1 & rossi$week <= cens
-competing <- !event & rossi$mar == 1 & time < 52
-early_rows <- list()
-for (n_weeks in c(8, 20, 40)) {
-  y <- ifelse(event & time < n_weeks, 1, ifelse(time >= n_weeks | competing, 0, NA))
-  for (f in c(0, 1)) {
-    yy <- y[rossi$fin == f]
-    ok <- yy[!is.na(yy)]
-    ci <- prop.test(sum(ok), length(ok), correct = FALSE)$conf.int
-    early_rows[[length(early_rows) + 1]] <- list(
-      weeks = n_weeks, fin = f, n = length(ok), n_missing = sum(is.na(yy)), events = sum(ok),
-      estimate = mean(ok), ci_lower = ci[1], ci_upper = ci[2]
-    )
-  }
-}
-pick <- function(name) sapply(early_rows, `[[`, name)
-write_values(
-  list(
-    weeks = pick("weeks"), fin = pick("fin"), n = pick("n"), n_missing = pick("n_missing"),
-    events = pick("events"), estimate = pick("estimate"), ci_lower = pick("ci_lower"),
-    ci_upper = pick("ci_upper")
-  ),
-  "extra_early_closure",
-  paste(
-    "lifelines_rossi.csv with cens = 20 + 2 * prio, time = pmin(week, cens), event = arrest",
-    "== 1 & week <= cens, competing = !event & mar == 1 & time < 52; for N in 8, 20, 40 and",
-    "fin 0/1: y = 1 if event & time < N, 0 if time >= N or competing, else NA;",
-    "prop.test(sum(y), n, correct = FALSE)$conf.int over the non-missing y."
-  )
-)
-
-# ---------------------------------------------------------------------------------------------
 # Cox model per 10 units of a covariate, with missing values dropped (na.omit)
 # ---------------------------------------------------------------------------------------------
+rossi <- read.csv(file.path(external, "lifelines_rossi.csv"))
 rossi_na <- rossi
 rossi_na$age[rossi_na$prio > 12] <- NA
 fit <- coxph(Surv(week, arrest) ~ I(age / 10) + prio + fin, data = rossi_na)

@@ -12,8 +12,8 @@ what they are: a match that completed as planned can no longer close early.
   type, as ``cmprsk::cuminc(...)$Tests``.
 - :func:`fine_gray`: Fine-Gray subdistribution hazards regression, as ``cmprsk::crr``;
   :func:`competing_regression` sets it beside the cause-specific Cox model.
-- :func:`unplanned_closure_incidence`: the cumulative incidence of unplanned endings at
-  ``N`` months, planned completion competing.
+- :func:`early_closure`: the one definition of early closure, the cumulative incidence of
+  unplanned endings within ``N`` calendar months, planned completion competing.
 
 Every estimate is checked against R in ``tests/reference/competing_reference.R``.
 """
@@ -35,6 +35,9 @@ from tim_research.errors import ConvergenceWarning, DataError, SmallCellWarning
 from tim_research.privacy import suppression_mask
 from tim_research.stats.survival import (
     _as_series,
+    _calendar_months,
+    _cutoff,
+    _dates,
     _durations_array,
     _groups_codes,
     _match_groups,
@@ -46,9 +49,9 @@ from tim_research.vocabulary import PLANNED_REASONS
 __all__ = [
     "competing_regression",
     "cumulative_incidence",
+    "early_closure",
     "fine_gray",
     "gray_test",
-    "unplanned_closure_incidence",
 ]
 
 
@@ -853,9 +856,63 @@ def competing_regression(
 
 
 # ---------------------------------------------------------------------------------------------
-# early closure as a cumulative incidence
+# early closure: the cumulative incidence of unplanned endings by N calendar months
 # ---------------------------------------------------------------------------------------------
-def unplanned_closure_incidence(
+def _left_limit(t: np.ndarray, cause: np.ndarray, n: int, z: float) -> dict[str, float]:
+    """Unplanned-ending incidence (cause 0; cause 1 competes) just before ``n``, as survfit."""
+    aj = _aalen_johansen(t, cause, 2)
+    # endings at exactly n (on the N-month date) are not "within N months"
+    row = int(np.searchsorted(aj["time"], n, side="left"))
+    cif = float(np.concatenate(([0.0], aj["cif"][:, 0]))[row])
+    se = float(np.concatenate(([0.0], aj["se"][:, 0]))[row])
+    lower, upper = _log_ci(np.array([cif]), np.array([se]), z)
+    if n <= t.min():  # before the first follow-up time: the starting state, [0, 0]
+        lower[:], upper[:] = 0.0, 0.0
+    return {
+        "at_risk": float((t >= n).sum()),
+        "events": float(((cause == 0) & (t < n)).sum()),
+        "estimate": cif,
+        "se": se,
+        "ci_lower": float(lower[0]),
+        "ci_upper": float(upper[0]),
+    }
+
+
+def _suppress_early(out: pd.DataFrame, min_cell: int, grouped: bool) -> pd.Series:
+    """Mask small counts (and their complements across groups) and the estimates they carry."""
+    small_group = (out["n"] > 0) & (out["n"] < min_cell)
+    hide_n = small_group.copy()
+    hide_risk = (out["at_risk"] > 0) & (out["at_risk"] < min_cell)
+    hide_events = (out["events"] > 0) & (out["events"] < min_cell)
+    if grouped:
+        # the overall table is public too, so a count hidden in one group must not follow
+        # from the total and the other groups: complements as suppression_mask chooses.
+        # n is the same at every N: one choice of complements for all rows of a group
+        sizes = out.groupby("group", sort=False)["n"].first().astype("int64")
+        hidden = suppression_mask(sizes.to_frame(), min_cell=min_cell)["n"]
+        hide_n |= out["group"].map(hidden).astype(bool)
+        followed = out["at_risk"].notna()
+        for _, rows in out[followed].groupby("months", sort=False).groups.items():
+            counts = out.loc[rows, ["at_risk", "events"]].astype("int64")
+            for col, hide in (("at_risk", hide_risk), ("events", hide_events)):
+                # a small group's counts are hidden even when 0: count them as small here
+                tiny = small_group.loc[rows].to_numpy() & (counts[col] == 0).to_numpy()
+                forced = counts[[col]].where(~tiny[:, None], 1)
+                mask = suppression_mask(forced, min_cell=min_cell)[col].to_numpy()
+                hide.loc[rows] = hide.loc[rows].to_numpy() | mask
+    hide_risk |= small_group
+    hide_events |= small_group
+    small_risk = (out["at_risk"] > 0) & (out["at_risk"] < min_cell)
+    hide_estimate = small_group | hide_events | small_risk
+    out["n"] = out["n"].where(~hide_n)
+    out["at_risk"] = out["at_risk"].where(~hide_risk)
+    out["events"] = out["events"].where(~hide_events)
+    for col in ("estimate", "se", "ci_lower", "ci_upper"):
+        out[col] = out[col].where(~hide_estimate)
+    return hide_n | hide_risk | hide_events | hide_estimate
+
+
+def early_closure(
     matches: pd.DataFrame,
     *,
     cutoff: Any,
@@ -868,78 +925,112 @@ def unplanned_closure_incidence(
     conf_level: float = 0.95,
     min_cell: int = 5,
 ) -> pd.DataFrame:
-    """Cumulative incidence of unplanned endings by ``N`` months, planned completion competing.
+    """Share of matches that ended for an unplanned reason within ``N`` calendar months.
 
-    Every match counts, open ones censored at ``cutoff``: the estimate is the Aalen-Johansen
-    cumulative incidence of an unplanned ending (a closure for a reason not in
-    ``planned_reasons``, or with no recorded reason) with planned completion as the competing
-    ending. Unlike ``1 - Kaplan-Meier`` with planned completions censored, it does not count
-    a completed match as still at risk of closing early; unlike
-    :func:`~tim_research.stats.survival.early_closure`, it keeps the recent matches that have
-    not yet reached ``N`` months (censored), so it uses all the follow-up there is.
+    This is the one definition of early closure in tim_research; the views, the key numbers
+    and the notebooks call it. For each ``N`` it is the cumulative incidence (Aalen-Johansen)
+    of an unplanned ending before ``N`` calendar months, planned completion competing:
 
-    Time is ``duration_months`` of :func:`~tim_research.stats.survival.match_durations`:
-    days / (365.25 / 12), average-length months, not calendar months. A match that ends on
-    the calendar date ``N`` months after its start can fall a day or two either side of
-    ``N`` average months, so the count at exactly ``N`` months may differ slightly from that
-    of ``early_closure``, which counts calendar months.
+    - **unplanned ending** (the event): the match closed (end date on or before ``cutoff``)
+      for a reason not in ``planned_reasons``, or with no recorded reason;
+    - **planned completion** (the competing ending): it closed for a reason in
+      ``planned_reasons``; it can no longer close early, and is not counted as if it could
+      (as ``1 - Kaplan-Meier`` with completions censored would);
+    - **open** matches, including those whose end date is after ``cutoff``, are censored at
+      ``cutoff``: every match counts for as long as it has been followed, and a recent match
+      is not left out.
+
+    Time is counted in **calendar months** since the start date: a match that stopped ``m``
+    calendar months after its start and ``f`` of the way to the ``m + 1``-month date lasted
+    ``m + f`` months (3 months after 15 January is 15 April; a start on the 31st reaches its
+    month points on the last day of shorter months). "Within ``N`` months" means before the
+    ``N``-month date, so the estimate is the incidence just *before* ``N`` (its left limit): a
+    match that ends on its ``N``-month date lasted ``N`` months and is not early. This is the
+    rule of the ``early_closure_<N>m`` flags of
+    :func:`~tim_research.stats.survival.match_durations`; ``duration_months`` there counts
+    average-length (365.25 / 12 day) months and is not used here.
 
     Parameters
     ----------
     matches
-        One row per match (unique index) with start date, end date and closure reason.
+        One row per match (unique index) with start date, end date and closure reason
+        columns (dates as datetime64 or ISO strings; a missing end date means open).
     cutoff
-        Date the data were drawn.
+        Date the data were drawn (anything ``pandas.Timestamp`` accepts).
     months
-        The ``N`` values (whole months of 1 or more).
+        The ``N`` values, whole months of 1 or more (reported in increasing order).
     by
-        Optional groups: a column of ``matches`` or a Series aligned to its index.
+        Optional groups: the name of a column of ``matches``, or a Series with the same
+        index labels as ``matches`` (e.g. the site of each match). No label may be missing.
     planned_reasons
-        Closure reasons that mean the match ran its planned course.
+        Closure reasons that mean the match ran its planned course; ``()`` makes every
+        ending an event (then the estimate is ``1 - Kaplan-Meier`` of any ending).
     start, end, reason
         Column names of the start date, end date and closure reason.
     conf_level
-        Coverage of the log-transformed pointwise interval (as ``survfit``).
+        Coverage of survfit's log-transformed pointwise interval,
+        ``estimate * exp(+/- z se / estimate)`` (upper limit capped at 1; none when the
+        estimate is 0, except ``[0, 0]`` before any follow-up time).
     min_cell
-        As for :func:`cumulative_incidence`; ``0`` shows everything.
+        Masked: a whole group of 1 to ``min_cell - 1`` matches; ``at_risk`` and ``events``
+        from 1 to ``min_cell - 1``; with ``by``, further counts of the same column and ``N``
+        as :func:`tim_research.privacy.suppression_mask` decides (the overall figures are
+        taken as known); the estimate, se and interval where the events are masked or fewer
+        than ``min_cell`` matches are at risk. A
+        :class:`~tim_research.errors.SmallCellWarning` says how many rows. ``0`` shows all.
 
     Returns
     -------
     pandas.DataFrame
-        One row per ``N`` (and group): ``months``, the group column (when ``by`` is given),
-        ``at_risk`` (matches still open at ``N`` months), ``events`` (unplanned endings since
-        the previous ``N``), ``estimate`` (cumulative incidence), ``se``, ``ci_lower``,
-        ``ci_upper``, ``suppressed`` and ``note`` (why a row is empty: masked, or the group
-        was not followed for ``N`` months).
+        One row per ``N`` (and group, sorted): ``months``, the group column (when ``by`` is
+        given: the column's name, the Series' name, or ``"group"`` for an unnamed Series),
+        ``n`` (matches), ``at_risk`` (matches still open and followed on their ``N``-month
+        date), ``events`` (unplanned endings before ``N`` months), ``estimate`` (cumulative
+        incidence), ``se`` (infinitesimal jackknife, as survfit), ``ci_lower``, ``ci_upper``,
+        ``suppressed`` and ``note`` (why a row is empty: masked, or no match of the group was
+        followed for ``N`` months while some were still open). Counts are floats so that
+        they can be masked.
 
     Examples
     --------
     >>> m = pd.DataFrame({
-    ...     "start_date": ["2023-01-01"] * 6,
-    ...     "end_date": ["2023-02-01", "2023-03-01", "2023-05-01", "2023-09-01", None, None],
-    ...     "closure_reason": ["moved", "planned completion", "moved", "moved", None, None],
-    ... })
-    >>> t = unplanned_closure_incidence(m, cutoff="2024-03-01", months=[3, 12], min_cell=0)
-    >>> t[["months", "at_risk", "events", "estimate"]].round(4)
-       months  at_risk  events  estimate
-    0       3      4.0     1.0    0.1667
-    1      12      2.0     2.0    0.5000
+    ...     "start_date": ["2023-01-01", "2023-01-01", "2023-01-31", "2023-01-01",
+    ...                    "2024-05-01", "2023-06-01"],
+    ...     "end_date": ["2023-03-31", "2023-04-01", "2023-04-30", "2023-02-15", None, None],
+    ...     "closure_reason": ["moved", "moved", "moved", "planned completion", None, None],
+    ... }, index=["a", "b", "c", "d", "e", "f"])
+    >>> t = early_closure(m, cutoff="2024-06-30", months=[3, 12], min_cell=0)
+    >>> t[["months", "n", "at_risk", "events", "estimate"]].round(4)
+       months    n  at_risk  events  estimate
+    0       3  6.0      3.0     1.0    0.2083
+    1      12  6.0      1.0     3.0    0.6250
 
-    The match that completed as planned after two months stays out of the risk set: by 12
-    months 3 of the 6 matches had closed early, ``1/6 + (4/6)(1/4) + (3/6)(1/3) = 1/2``.
-    With a cut-off on 1 January 2024 the open matches would have 11.99 average-length
-    months of follow-up, and the 12-month row would be empty ("not followed this long").
+    ``d`` completed as planned after 1.5 months and leaves the risk set without closing
+    early; ``e``, open for 2 months, is followed for those 2 months. Only ``a`` closed before
+    its 3-month date, when 4 matches were still open, so the estimate at 3 months is
+    ``(5/6)(1/4) = 5/24``. ``b`` ended on 1 April, its 3-month date (90 days, under 3
+    average-length months), and ``c`` on 30 April, the 3-month date of a start on 31 January:
+    both lasted 3 months and count by 12 months, when the estimate is
+    ``5/24 + (5/6)(3/4)(2/3) = 15/24``.
+
+    R: ``summary(survfit(Surv(time, state) ~ 1), times = N - 1e-9)`` with ``time`` in
+    calendar months as above and ``state`` a factor (censored, unplanned, planned); see
+    ``tests/reference/competing_reference.R``.
     """
     check_frame(matches, "matches")
     points = [months] if isinstance(months, int | np.integer) else list(months)
     bad = [n for n in points if isinstance(n, bool) or not isinstance(n, int | np.integer)]
     if not points or bad or any(n < 1 for n in points):
         raise DataError(f"months must be whole numbers of 1 or more, got {points}")
+    min_cell = check_min_cell(min_cell)
+    check_conf_level(conf_level)
     if reason not in matches.columns:
         raise DataError(
             f"matches has no column {reason!r}; pass reason= to name the closure-reason column "
             f"(found: {list(matches.columns)})"
         )
+    if matches.empty:
+        raise DataError("matches has no rows; there is no closure rate to compute")
     if isinstance(planned_reasons, str):
         planned_reasons = (planned_reasons,)
     points = sorted({int(n) for n in points})
@@ -952,42 +1043,42 @@ def unplanned_closure_incidence(
         early_months=(),
         planned_reasons=tuple(planned_reasons),
     )
+    starts = _dates(matches, start)
+    stops = _dates(matches, end).where(d["closed"].to_numpy(), _cutoff(cutoff, starts))
+    t = _calendar_months(starts, stops)
+    # 0 = unplanned ending, 1 = planned completion, -1 = open (censored at the cut-off)
+    cause = np.where(
+        d["unplanned_closure"].to_numpy(dtype=bool),
+        0,
+        np.where(d["planned_completion"].to_numpy(dtype=bool), 1, -1),
+    )
     groups = _match_groups(matches, by)
-    ending = pd.Series(np.nan, index=matches.index, dtype=object)
-    ending[d["unplanned_closure"].to_numpy(dtype=bool)] = "unplanned"
-    ending[d["planned_completion"].to_numpy(dtype=bool)] = "planned"
-    table = None
-    if ending.notna().any():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", SmallCellWarning)
-            table = cumulative_incidence(
-                d["duration_months"],
-                ending,
-                by=groups,
-                times=points,
-                conf_level=conf_level,
-                min_cell=min_cell,
-            )
-    labels = ["(all)"] if groups is None else sorted(groups.unique())
-    out = pd.DataFrame(
-        [(g, n) for g in labels for n in points], columns=["group", "months"]
-    ).astype({"group": object})
-    cols = ["at_risk", "events", "estimate", "se", "ci_lower", "ci_upper", "suppressed"]
-    found = pd.DataFrame(columns=["group", "months", *cols])
-    if table is not None:
-        found = table[table["cause"] == "unplanned"].rename(
-            columns={"time": "months", "cif": "estimate"}
-        )
-        if groups is None:
-            found = found.assign(group="(all)")
-        found = found.astype({"months": int, "group": object})
-    out = out.merge(found[["group", "months", *cols]], on=["group", "months"], how="left")
-    followed = out["suppressed"].notna()
-    out["suppressed"] = out["suppressed"].fillna(False).astype(bool)
+    z = NormalDist().inv_cdf(1 - (1 - conf_level) / 2)
+    labels = ["(all)"] if groups is None else groups.drop_duplicates().sort_values().tolist()
+    rows = []
+    for label in labels:
+        sel = np.ones(t.size, bool) if groups is None else (groups == label).to_numpy()
+        for n in points:
+            row: dict[str, Any] = {"group": label, "months": n, "n": float(sel.sum())}
+            last = t[sel].max()
+            # beyond the last follow-up the curve is known only if every match had ended
+            if last >= n or (cause[sel][t[sel] == last] >= 0).all():
+                row |= _left_limit(t[sel], cause[sel], n, z)
+            rows.append(row)
+    cols = ["at_risk", "events", "estimate", "se", "ci_lower", "ci_upper"]
+    out = pd.DataFrame(rows).reindex(columns=["months", "group", "n", *cols])
+    out = out.astype({"months": "int64"}).astype(dict.fromkeys(cols, float))
+    out["group"] = out["group"].astype(object if groups is None else groups.dtype)
+    out = out.sort_values("months", kind="stable").reset_index(drop=True)
+    followed = out["at_risk"].notna().to_numpy()
+    suppressed = np.zeros(len(out), dtype=bool)
+    if min_cell > 0:
+        suppressed = _suppress_early(out, min_cell, groups is not None).to_numpy()
+    out["suppressed"] = suppressed
     out["note"] = np.where(
         ~followed,
-        "not followed this long" if table is not None else "no ending recorded",
-        np.where(out["suppressed"], f"masked: fewer than {min_cell} matches", ""),
+        "not followed this long",
+        np.where(suppressed, f"masked: fewer than {min_cell} matches", ""),
     )
     if groups is None:
         out = out.drop(columns="group")
@@ -996,8 +1087,8 @@ def unplanned_closure_incidence(
     n_masked = int(out["suppressed"].sum())
     if n_masked:
         warnings.warn(
-            f"unplanned_closure_incidence: {n_masked} row(s) masked (fewer than "
-            f"min_cell={min_cell} matches at risk or closed early, or to protect one)",
+            f"early closure: {n_masked} row(s) masked (fewer than min_cell={min_cell} "
+            "matches at risk or closed early, or to protect one)",
             SmallCellWarning,
             stacklevel=2,
         )

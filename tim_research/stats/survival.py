@@ -1,11 +1,12 @@
 """Match survival: durations, closure reasons, early closure, Kaplan-Meier, log-rank, Cox.
 
-:func:`early_closure` is the one definition of the share of matches closed early; the views
-and notebooks call it.
+The share of matches closed early is :func:`tim_research.stats.competing.early_closure` (a
+cumulative incidence, planned completion competing), on the calendar-month time scale of the
+``early_closure_<N>m`` flags of :func:`match_durations`.
 
 Every estimator here is checked against R's ``survival`` package (``survfit``, ``survdiff``,
-``coxph``); see ``tests/reference/survival_survey_reference.R``. Early-closure shares are
-checked against ``prop.test`` and the Cox options ``per``/``missing`` against ``coxph`` in
+``coxph``); see ``tests/reference/survival_survey_reference.R``. The Cox options
+``per``/``missing`` are checked against ``coxph`` in
 ``tests/reference/outcomes_extra_reference.R``. The Nelson-Aalen cumulative hazard
 (:func:`nelson_aalen`), weighted log-rank tests (``logrank(rho=, gamma=)``),
 :func:`survival_quantiles`, :func:`concordance`, stratified and cluster-robust Cox fits
@@ -30,7 +31,6 @@ from scipy.special import chdtrc
 from tim_research._checks import check_min_cell
 from tim_research.errors import ConvergenceWarning, DataError, SmallCellWarning
 from tim_research.privacy import suppression_mask
-from tim_research.stats.prevalence import prevalence
 from tim_research.vocabulary import PLANNED_REASONS
 
 __all__ = [
@@ -41,7 +41,6 @@ __all__ = [
     "concordance",
     "cox",
     "cox_zph",
-    "early_closure",
     "kaplan_meier",
     "logrank",
     "match_durations",
@@ -198,9 +197,43 @@ def _cutoff(cutoff: Any, starts: pd.Series) -> pd.Timestamp:
     return cut
 
 
-def _months_after(starts: pd.Series, n: int) -> pd.Series:
-    """The date ``n`` calendar months after each start (the last day of the month if shorter)."""
-    return starts + pd.DateOffset(months=int(n))
+def _add_months(starts: pd.Series, k: np.ndarray) -> pd.Series:
+    """Each start moved ``k`` calendar months on (its own ``k``), as ``pd.DateOffset(months=k)``.
+
+    The day of the month is kept, or becomes the last day of a shorter month (31 January plus
+    one month is 28 or 29 February); the time of day is kept. ``starts`` has no time zone.
+    """
+    year = starts.dt.year.to_numpy(dtype=np.int64)
+    month0 = starts.dt.month.to_numpy(dtype=np.int64) - 1 + k
+    y, m = year + month0 // 12, month0 % 12 + 1
+    first = pd.to_datetime(pd.DataFrame({"year": y, "month": m, "day": 1}))
+    length = first.dt.days_in_month.to_numpy(dtype=np.int64)
+    day = np.minimum(starts.dt.day.to_numpy(dtype=np.int64), length)
+    date = first + pd.to_timedelta(day - 1, unit="D")
+    clock = (starts - starts.dt.normalize()).to_numpy()
+    return pd.Series(date.to_numpy() + clock, index=starts.index)
+
+
+def _calendar_months(starts: pd.Series, stops: pd.Series) -> np.ndarray:
+    """Time from start to stop in calendar months: whole months, then the share of the next.
+
+    A match that stops ``m`` calendar months after its start (as :func:`_add_months` counts
+    them) and ``f`` of the way from that date to the ``m + 1``-month date lasted ``m + f``
+    months, so that ``time < N`` exactly when the stop falls before the ``N``-month date: the
+    time scale of early closure.
+    """
+    # calendar months are counted on the local calendar of the dates
+    s_naive = starts.dt.tz_localize(None) if getattr(starts.dt, "tz", None) else starts
+    e_naive = stops.dt.tz_localize(None) if getattr(stops.dt, "tz", None) else stops
+    whole = (
+        (e_naive.dt.year - s_naive.dt.year) * 12 + (e_naive.dt.month - s_naive.dt.month)
+    ).to_numpy(dtype=np.int64)
+    # the month count by year and month alone can be one too many (stop before the same day)
+    whole = np.where(_add_months(s_naive, whole).to_numpy() > e_naive.to_numpy(), whole - 1, whole)
+    lower = _add_months(s_naive, whole).to_numpy()
+    upper = _add_months(s_naive, whole + 1).to_numpy()
+    share = (e_naive.to_numpy() - lower) / (upper - lower)
+    return whole + share.astype("float64")
 
 
 def match_durations(
@@ -231,7 +264,7 @@ def match_durations(
         ``closure_reason`` for closed matches (missing for censored ones).
     early_months
         Months ``N`` for the ``early_closure_<N>m`` flags (for the share of matches closed
-        early, see :func:`early_closure`).
+        early, see :func:`tim_research.stats.competing.early_closure`).
     planned_reasons
         Closure reasons that mean the match ran its planned course; every other closure,
         including one without a recorded reason, counts as unplanned.
@@ -308,11 +341,13 @@ def match_durations(
         {"duration_days": days, "duration_months": days / DAYS_PER_MONTH, "closed": closed},
         index=matches.index,
     )
-    for n in months:
+    if months:
         # calendar months: a match from 1 Oct to 1 Oct next year lasted 12 months, although
-        # 365 days is a little under 12 average-length (365.25 / 12 day) months
-        before = (stop < _months_after(s, n)).to_numpy(dtype=bool)
-        out[f"early_closure_{n}m"] = closed & before
+        # 365 days is a little under 12 average-length (365.25 / 12 day) months; the same
+        # time scale as the cumulative incidence of competing.early_closure
+        calendar = _calendar_months(s, stop)
+    for n in months:
+        out[f"early_closure_{n}m"] = closed & (calendar < n)
     if reason is not None and reason in matches.columns:
         out["closure_reason"] = matches[reason].where(closed)
         planned = matches[reason].isin(list(planned_reasons)).to_numpy(dtype=bool)
@@ -436,167 +471,6 @@ def _match_groups(matches: pd.DataFrame, by: Any) -> pd.Series | None:
             "those matches a group (for example 'not stated') or leave them out explicitly"
         )
     return groups.rename(name)
-
-
-def early_closure(
-    matches: pd.DataFrame,
-    *,
-    cutoff: Any,
-    months: int | Sequence[int] = (3, 6, 12),
-    by: Any = None,
-    planned_reasons: Sequence[str] = PLANNED_REASONS,
-    start: str = "start_date",
-    end: str = "end_date",
-    reason: str = "closure_reason",
-    conf_level: float = 0.95,
-    min_cell: int = 5,
-) -> pd.DataFrame:
-    """Share of matches that closed early (unplanned) within ``N`` calendar months of their start.
-
-    This is the one definition of early closure in tim_research; the views and notebooks call
-    it. For each ``N`` in ``months``, early closure is a share among the matches whose outcome
-    at ``N`` months is known:
-
-    - **known** (counted in ``n``): the match has closed (end date on or before ``cutoff``),
-      or ``N`` calendar months after its start fall on or before ``cutoff``;
-    - **early** (counted in ``events``): it closed before ``N`` calendar months, for a reason
-      not in ``planned_reasons`` (a closure without a recorded reason counts as unplanned);
-    - a match that closed as planned before ``N`` months counts as known and **not early**;
-    - an open match (including one whose end date is after ``cutoff``) that started less
-      than ``N`` calendar months before ``cutoff`` is too recent to know and is left out
-      (counted in ``n_missing``).
-
-    Months are calendar months: the ``N``-month point of a match is its start date plus
-    ``N`` months on the calendar (3 months after 15 January is 15 April; a start on the 31st
-    reaches its point on the last day of a shorter month), the date staff and families count
-    from. A match that ends on that date lasted ``N`` months and is not early. Average-length
-    months (365.25 / 12 days, as in ``duration_months``) would move the boundary a day or two
-    with the lengths of the months, so a match ending on its three-month anniversary could be
-    early in one table and not in another. The rule is that of the ``early_closure_<N>m`` flags
-    of :func:`match_durations`, which this function uses.
-
-    The share and its Wilson interval come from
-    :func:`tim_research.stats.prevalence.prevalence`, with its small-cell suppression. Leaving
-    out recent open matches is unbiased when start dates are unrelated to closure (censoring
-    only by the data cut-off); otherwise prefer ``1 - survival`` from :func:`kaplan_meier`.
-
-    Parameters
-    ----------
-    matches
-        One row per match (unique index) with start date, end date and closure reason
-        columns (dates as datetime64 or ISO strings; a missing end date means open).
-    cutoff
-        Date the data were drawn (anything ``pandas.Timestamp`` accepts).
-    months
-        The ``N`` values, whole months of 1 or more.
-    by
-        Optional groups: the name of a column of ``matches``, or a Series with the same
-        index labels as ``matches`` (e.g. the site of each match). No label may be missing.
-    planned_reasons
-        Closure reasons that mean the match ran its planned course (not early closures).
-    start, end, reason
-        Column names of the start date, end date and closure reason.
-    conf_level
-        Coverage of the Wilson interval.
-    min_cell
-        Rows with 1 to ``min_cell - 1`` early or not-early matches are masked, with a second
-        row when one alone could be worked out (see
-        :func:`~tim_research.stats.prevalence.prevalence`); a
-        :class:`~tim_research.errors.SmallCellWarning` says how many. ``0`` shows everything.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per ``N`` (and group, sorted): ``months``, the group column (when ``by`` is
-        given: the column's name, the Series' name, or ``"group"`` for an unnamed Series),
-        ``n`` (matches with a known outcome), ``n_missing`` (too recent to know), ``events``
-        (early closures; float so it can be masked), ``estimate``, ``se``, ``ci_lower``,
-        ``ci_upper``, ``suppressed``, ``note``.
-
-    Examples
-    --------
-    >>> m = pd.DataFrame({
-    ...     "start_date": ["2023-01-01", "2023-01-01", "2023-01-31", "2023-01-01",
-    ...                    "2024-05-01", "2023-06-01"],
-    ...     "end_date": ["2023-03-31", "2023-04-01", "2023-04-30", "2023-02-15", None, None],
-    ...     "closure_reason": ["moved", "moved", "moved", "planned completion", None, None],
-    ... }, index=["a", "b", "c", "d", "e", "f"])
-    >>> t = early_closure(m, cutoff="2024-06-30", months=[3, 12], min_cell=0)
-    >>> t[["months", "n", "n_missing", "events"]]
-       months  n  n_missing  events
-    0       3  5          1     1.0
-    1      12  5          1     3.0
-
-    At 3 months only ``a`` closed early: ``b`` ended on 1 April, when its 3 calendar months
-    were complete (90 days, although that is under 3 average-length months), and ``c`` on
-    30 April, the 3-month point of a start on 31 January. ``d`` completed as planned, so it
-    is known not to have closed early; ``f`` has been open for over a year; ``e`` started
-    two months before the cut-off and is left out. By 12 months ``a``, ``b`` and ``c`` had
-    all closed early.
-    """
-    if not isinstance(matches, pd.DataFrame):
-        raise DataError(f"matches must be a pandas DataFrame, got {type(matches).__name__}")
-    points = [months] if isinstance(months, int | np.integer) else list(months)
-    bad = [n for n in points if isinstance(n, bool) or not isinstance(n, int | np.integer)]
-    if not points or bad or any(n < 1 for n in points):
-        raise DataError(f"months must be whole numbers of 1 or more, got {points}")
-    if isinstance(min_cell, bool) or not isinstance(min_cell, int | np.integer) or min_cell < 0:
-        raise DataError(f"min_cell must be a whole number, 0 or more, got {min_cell!r}")
-    if reason not in matches.columns:
-        raise DataError(
-            f"matches has no column {reason!r}; pass reason= to name the closure-reason column "
-            f"(found: {list(matches.columns)})"
-        )
-    if matches.empty:
-        raise DataError("matches has no rows; there is no closure rate to compute")
-    if isinstance(planned_reasons, str):
-        planned_reasons = (planned_reasons,)
-    points = [int(n) for n in points]
-    d = match_durations(
-        matches,
-        cutoff=cutoff,
-        start=start,
-        end=end,
-        reason=reason,
-        early_months=tuple(dict.fromkeys(points)),
-        planned_reasons=tuple(planned_reasons),
-    )
-    starts = _dates(matches, start)
-    cut = _cutoff(cutoff, starts)
-    groups = _match_groups(matches, by)
-    frame = pd.DataFrame(index=matches.index)
-    if groups is not None:
-        frame["group"] = groups
-    blocks = []
-    for n in points:
-        followed = (_months_after(starts, n) <= cut).to_numpy(dtype=bool)
-        known = d["closed"].to_numpy(dtype=bool) | followed
-        early = (d["unplanned_closure"] & d[f"early_closure_{n}m"]).to_numpy(dtype=float)
-        frame["closed_early"] = np.where(known, early, np.nan)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", SmallCellWarning)
-            table = prevalence(
-                frame,
-                "closed_early",
-                by=None if groups is None else "group",
-                conf_level=conf_level,
-                min_cell=int(min_cell),
-            )
-        table.attrs.clear()
-        table.insert(0, "months", n)
-        blocks.append(table)
-    out = pd.concat(blocks, ignore_index=True)
-    if groups is not None:
-        out = out.rename(columns={"group": groups.name})
-    n_masked = int(out["suppressed"].sum())
-    if n_masked:
-        warnings.warn(
-            f"early closure: {n_masked} row(s) masked (fewer than min_cell={min_cell} early "
-            "or not-early matches, or rows that would reveal them)",
-            SmallCellWarning,
-            stacklevel=2,
-        )
-    return out
 
 
 # ---------------------------------------------------------------------------------------------

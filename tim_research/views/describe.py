@@ -7,8 +7,9 @@
   cut-off (comparison group, never matched, match active, closed as planned, closed
   unplanned), and the counts by site.
 - :func:`survey_completion`: surveys completed, lost to follow-up and not yet due, by wave.
-- :func:`early_closure`: share of matches closed early (unplanned) within N calendar months
-  (:func:`tim_research.stats.survival.early_closure` on the program's matches).
+- :func:`early_closure`: share of matches that ended for an unplanned reason within N
+  calendar months, planned completion competing
+  (:func:`tim_research.stats.competing.early_closure` on the program's matches).
 - :func:`data_quality`: the loader's validation of a data package, table by table.
 - :func:`key_numbers`: the first table of a site report (measure, value, note).
 - :func:`most_common`: a headline naming the most common category of a table, from the cells
@@ -43,7 +44,7 @@ from tim_research.program.schema import (
     Program,
     item_instrument,
 )
-from tim_research.stats import survival
+from tim_research.stats import competing
 from tim_research.stats.outcomes import change_table
 from tim_research.stats.prevalence import distribution, prevalence
 from tim_research.stats.survival import match_durations, median_survival
@@ -680,14 +681,13 @@ def early_closure(
     conf_level: float = 0.95,
     min_cell: int = 5,
 ) -> pd.DataFrame:
-    """Share of a program's matches that closed unplanned within N calendar months of their start.
+    """Share of a program's matches that ended unplanned within N calendar months of their start.
 
-    A view of :func:`tim_research.stats.survival.early_closure`, which holds the rule: a match
-    counts for month ``N`` when its outcome at ``N`` months is known (it closed, or ``N``
-    calendar months after its start fall on or before the data cut-off), and is an early
-    closure when it closed for a reason not in ``planned_reasons`` before ``N`` calendar
-    months. This function only takes the matches and the cut-off from ``program`` and the
-    groups from the youth table.
+    A view of :func:`tim_research.stats.competing.early_closure`, which holds the rule: the
+    cumulative incidence (Aalen-Johansen) of an ending for a reason not in
+    ``planned_reasons`` before the date ``N`` calendar months after the start, planned
+    completion competing and open matches followed to the data cut-off. This function only
+    takes the matches and the cut-off from ``program`` and the groups from the youth table.
 
     Parameters
     ----------
@@ -701,24 +701,23 @@ def early_closure(
     planned_reasons
         Closure reasons that are not early closures.
     conf_level
-        Coverage of the Wilson interval.
+        Coverage of the log-transformed interval (as ``survfit``).
     min_cell
-        Rows with 1 to ``min_cell - 1`` early or not-early matches are masked (see
-        :func:`~tim_research.stats.prevalence.prevalence`); ``0`` shows everything.
+        Small groups and counts, and the estimates built on them, are masked as
+        :func:`tim_research.stats.competing.early_closure` does; ``0`` shows everything.
 
     Returns
     -------
     pandas.DataFrame
-        ``months``, the ``by`` column, ``n`` (matches with a known outcome), ``n_missing``,
-        ``events`` (early closures), ``estimate``, ``se``, ``ci_lower``, ``ci_upper``,
-        ``suppressed``, ``note``.
+        ``months``, the ``by`` column, ``n`` (matches), ``at_risk`` (still open on the
+        ``N``-month date), ``events`` (unplanned endings before ``N`` months), ``estimate``,
+        ``se``, ``ci_lower``, ``ci_upper``, ``suppressed``, ``note``.
 
     Examples
     --------
     >>> from tim_research import synth
     >>> t = early_closure(synth.program(n_youth=80, seed=1), months=[12], min_cell=0)
-    >>> int(t.loc[0, "n"] + t.loc[0, "n_missing"]) == len(synth.program(n_youth=80,
-    ...     seed=1).matches)
+    >>> int(t.loc[0, "n"]) == len(synth.program(n_youth=80, seed=1).matches)
     True
     """
     _check_program(program)
@@ -734,7 +733,7 @@ def early_closure(
         groups = matches["youth_id"].map(labels).rename(by)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", SmallCellWarning)
-        out = survival.early_closure(
+        out = competing.early_closure(
             matches,
             cutoff=program.cutoff,
             months=months,
@@ -1077,15 +1076,17 @@ def key_numbers(
     ``youth_matched``, ``matches_active``, ``matches_closed``, ``median_match_months``
     (Kaplan-Meier median time to closure for any reason, open matches censored at the
     cut-off: :func:`tim_research.stats.survival.median_survival`), ``early_closure``
-    (:func:`early_closure` at ``early_months``), ``ace_4_or_more`` (share of youth with a
+    (:func:`early_closure` at ``early_months``: the cumulative incidence of unplanned endings,
+    planned completion competing), ``ace_4_or_more`` (share of youth with a
     baseline ACE score of 4 or more: a population measure), ``change_mentored`` and
     ``change_comparison`` (mean change of the ``outcome`` score from baseline to ``followup``
     among youth of each arm with both surveys: :func:`tim_research.stats.outcomes.change_table`).
 
     Small numbers are hidden: counts from 1 to ``min_cell - 1``, with the other counts of the
     same split (mentoring/comparison group, matched/not matched, active/closed matches) that
-    would reveal them (:func:`tim_research.privacy.suppression_mask`); shares as in
-    :func:`tim_research.stats.prevalence.prevalence`; the median when there are fewer than
+    would reveal them (:func:`tim_research.privacy.suppression_mask`); the ACE share as in
+    :func:`tim_research.stats.prevalence.prevalence` and early closure as in
+    :func:`tim_research.stats.competing.early_closure`; the median when there are fewer than
     ``min_cell`` matches; a change when fewer than ``min_cell`` (at least 2) youth have both
     surveys.
 
@@ -1095,7 +1096,7 @@ def key_numbers(
         A program, or one site of it (:func:`tim_research.views.notebook.select_site`).
     early_months
         A match closed unplanned before this many calendar months is an early closure
-        (:func:`tim_research.stats.survival.early_closure`).
+        (:func:`tim_research.stats.competing.early_closure`).
     outcome
         Instrument whose main score change is reported (``"brs"`` or ``"cyrm_r"``).
     followup
@@ -1215,8 +1216,16 @@ def key_numbers(
                 conf_level=conf_level,
                 min_cell=min_cell,
             ).iloc[0]
-        note = f"of {int(ec['n'])} matches with a known outcome"
-        rows.append(_share_row("early_closure", measure, ec, note=note))
+        # n is hidden with a group of fewer than min_cell matches, and so is the row
+        note = f"of {int(ec['n'])} matches; open ones to the cut-off" if ec["n"] > 0 else ""
+        if ec["note"] == "not followed this long":
+            rows.append(
+                _row(
+                    "early_closure", measure, np.nan, "share", "none", "no match open that long yet"
+                )
+            )
+        else:
+            rows.append(_share_row("early_closure", measure, ec, note=note))
     change, baseline = _change_rows(
         program, outcome=outcome, followup=followup, conf_level=conf_level, min_cell=min_cell
     )
