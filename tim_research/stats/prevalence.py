@@ -86,16 +86,17 @@ def _numeric(data: pd.DataFrame, name: str, role: str) -> np.ndarray:
 def _codes(values: pd.Series | np.ndarray) -> tuple[np.ndarray, int]:
     """Integer codes ``0 .. k - 1`` of the distinct values (equal values, equal codes), and k.
 
-    Integers spanning a range no wider than a few times their number (row ids, combined
-    codes) are coded through a lookup table, several times faster than hashing millions of
-    distinct values; the codes then follow the sorted values. Anything else is hashed by
-    :func:`pandas.factorize` (codes in order of first appearance).
+    Integers spanning a range at most twice their number (row ids, combined codes) are coded
+    through a lookup table over that range, several times faster than hashing millions of
+    distinct values, with the table no larger than about the codes themselves; the codes then
+    follow the sorted values. Anything else is hashed by :func:`pandas.factorize` (codes in
+    order of first appearance).
     """
     arr = values.to_numpy() if isinstance(values, pd.Series) else values
     if arr.dtype.kind in "iu" and arr.size:
         lo, hi = int(arr.min()), int(arr.max())
         span = hi - lo + 1
-        if span <= max(4 * arr.size, 1 << 16) and hi < 2**63:
+        if span <= max(2 * arr.size, 1 << 16) and hi < 2**63:
             offset = arr.astype(np.int64, copy=lo != 0)  # never write into the caller's data
             if lo:
                 offset -= lo
