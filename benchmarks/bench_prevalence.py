@@ -11,8 +11,9 @@ prints the best wall seconds of ``--repeat`` runs of
 
 the time per million rows (flat when the cost is linear in rows), and, up to ``--old-up-to``
 rows, the same for a copy of the implementation before issue 19 (kept below, only here, for
-the comparison). The largest size is run once more under ``tracemalloc`` for the peak memory
-of the call, printed beside the memory of the input frame.
+the comparison). Then 1M rows are timed by 1 to 5,000 random domains (``--domain-counts``),
+to show the cost barely depends on their number. The largest size is run once more under
+``tracemalloc`` for the peak memory of the call, printed beside the memory of the input frame.
 
 Before timing, the results are compared with the old implementation on ``--check-rows`` rows
 (200k by default) for the benchmark design and for designs that take the general paths (PSU
@@ -285,6 +286,13 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--old-up-to", type=int, default=2_000_000)
     parser.add_argument("--check-rows", type=int, default=200_000)
+    parser.add_argument(
+        "--domain-counts",
+        type=int,
+        nargs="*",
+        default=[1, 50, 1_000, 5_000],
+        help="numbers of domains timed on 1M rows (random groups instead of the states)",
+    )
     args = parser.parse_args()
 
     if args.check_rows:
@@ -299,6 +307,13 @@ def main() -> None:
             old = best_time(run_old, data, args.repeat)
             line += f" {old:>8.3f} {old / n * 1e6:>9.3f}"
         print(line, flush=True)
+    if args.domain_counts:
+        print(f"\n1,000,000 rows by k random domains, best of {args.repeat}, wall seconds")
+        data = make_data(1_000_000)
+        rng = np.random.default_rng(5)
+        for k in args.domain_counts:
+            data["state"] = rng.integers(0, k, len(data))
+            print(f"{k:>12,} {best_time(run, data, args.repeat):>8.3f}", flush=True)
     n = max(args.rows)
     data = make_data(n)
     frame = int(data.memory_usage(deep=True).sum())
