@@ -323,6 +323,133 @@ def test_permutation_and_weight_scale_invariance(values, rnd):
     pd.testing.assert_frame_equal(weighted, again)
 
 
+COUNTS = ["n", "n_missing", "events", "suppressed", "note"]
+ESTIMATES = ["estimate", "se", "ci_lower", "ci_upper"]
+
+
+def assert_same_results(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    """Equal counts and keys; estimates equal up to the order of floating-point sums."""
+    pd.testing.assert_frame_equal(a.drop(columns=ESTIMATES), b.drop(columns=ESTIMATES))
+    np.testing.assert_allclose(
+        a[ESTIMATES].to_numpy(), b[ESTIMATES].to_numpy(), rtol=1e-12, atol=1e-15
+    )
+
+
+def many_domains(n: int = 3000, seed: int = 8) -> pd.DataFrame:
+    """60 domains; strata and PSUs of several layouts, missing values, unequal weights."""
+    rng = np.random.default_rng(seed)
+    domain = rng.integers(0, 60, n)
+    y = (rng.random(n) < 0.15 + 0.01 * (domain % 30)).astype(float)
+    y[rng.random(n) < 0.08] = np.nan
+    nested_stratum = domain * 10 + rng.integers(0, 4, n)  # strata within domains
+    region = rng.integers(0, 6, n)  # strata across domains
+    cluster = region * 1000 + rng.integers(0, 25, n)  # PSUs across domains, labels unique
+    data = pd.DataFrame(
+        {
+            "y": y,
+            "domain": [f"d{g:02d}" for g in domain],
+            "w": rng.lognormal(3.0, 0.7, n),
+            "nested_stratum": nested_stratum,
+            "nested_psu": nested_stratum * 1000 + rng.integers(0, 3, n),
+            "region": region,
+            "cluster": cluster,
+            # the same labels in every region (nest = TRUE), sparse 63-bit ids: hashed
+            "cluster_in_region": (cluster % 1000) * 369_000_000_000_000_017,
+            "fpc": 60.0 + 10.0 * region,
+        },
+        index=rng.permutation(n) + 10_000,
+    )
+    return data
+
+
+MANY_DOMAIN_DESIGNS = {
+    "psu across domains": {"weights": "w", "strata": "region", "psu": "cluster"},
+    "labels repeated, fpc": {
+        "weights": "w",
+        "strata": "region",
+        "psu": "cluster_in_region",
+        "fpc": "fpc",
+    },
+    "nested in domains": {"weights": "w", "strata": "nested_stratum", "psu": "nested_psu"},
+    "one psu per row": {"weights": "w", "strata": "region"},
+    "psu, no strata": {"psu": "cluster"},
+}
+
+
+@pytest.mark.parametrize("design", MANY_DOMAIN_DESIGNS)
+def test_many_domains_equal_each_domain_alone(design):
+    # each domain on its own: the indicator set missing outside it, no by=, so the library
+    # estimates it on the full design through its na.rm handling, as svymean(subset(...))
+    data = many_domains()
+    kwargs = MANY_DOMAIN_DESIGNS[design]
+    together = prevalence(data, "y", by="domain", min_cell=0, **kwargs)
+    assert len(together) == 60
+    alone = pd.concat(
+        [
+            prevalence(
+                data.assign(y=data["y"].where(data["domain"] == g)), "y", min_cell=0, **kwargs
+            ).assign(domain=g)
+            for g in together["domain"]
+        ],
+        ignore_index=True,
+    )
+    assert together["n"].tolist() == alone["n"].tolist()
+    assert together["events"].tolist() == alone["events"].tolist()
+    np.testing.assert_allclose(
+        together[ESTIMATES].to_numpy(), alone[ESTIMATES].to_numpy(), rtol=1e-12, atol=1e-15
+    )
+    assert np.isfinite(together["se"]).all() and (together["se"] > 0).all()
+
+
+@st.composite
+def _designs(draw):
+    n = draw(st.integers(4, 40))
+    rows = st.tuples(
+        st.sampled_from([0.0, 1.0, np.nan]),
+        st.integers(0, 3),  # group
+        st.integers(0, 2),  # stratum
+        st.integers(0, 3),  # PSU label, nested in stratum
+        st.floats(0.5, 5.0),
+    )
+    values = draw(st.lists(rows, min_size=n, max_size=n))
+    data = pd.DataFrame(values, columns=["y", "g", "h", "psu", "w"])
+    # two PSUs in every stratum, so no stratum is lonely
+    extra = pd.DataFrame(
+        [(draw(st.sampled_from([0.0, 1.0])), 0, h, k, 1.0) for h in range(3) for k in (0, 1)],
+        columns=data.columns,
+    )
+    data = pd.concat([data, extra], ignore_index=True)
+    data["g"] = data["g"].map({0: "a", 1: "b", 2: "c", 3: "d"})
+    data["fpc"] = data.groupby("h")["psu"].transform("nunique") * 3.0
+    kwargs = draw(
+        st.sampled_from(
+            [
+                {"weights": "w", "strata": "h", "psu": "psu"},
+                {"weights": "w", "strata": "h", "psu": "psu", "fpc": "fpc"},
+                {"weights": "w", "psu": "psu"},
+                {"weights": "w", "strata": "h"},
+                {"weights": "w"},
+                {},
+            ]
+        )
+    )
+    by = draw(st.sampled_from([None, "g", ["g", "h"]]))
+    return data, kwargs, by
+
+
+@settings(max_examples=60, deadline=None)
+@given(_designs(), st.randoms(use_true_random=False), st.sampled_from([0, 3]))
+def test_permuting_rows_leaves_results_unchanged(design, rnd, min_cell):
+    data, kwargs, by = design
+    order = list(range(len(data)))
+    rnd.shuffle(order)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SmallCellWarning)
+        a = prevalence(data, "y", by=by, min_cell=min_cell, **kwargs)
+        b = prevalence(data.iloc[order], "y", by=by, min_cell=min_cell, **kwargs)
+    assert_same_results(a, b)
+
+
 # --------------------------------------------------------------------------- distribution
 
 

@@ -83,6 +83,50 @@ def _numeric(data: pd.DataFrame, name: str, role: str) -> np.ndarray:
     return values
 
 
+def _codes(values: pd.Series | np.ndarray) -> tuple[np.ndarray, int]:
+    """Integer codes ``0 .. k - 1`` of the distinct values (equal values, equal codes), and k.
+
+    Integers spanning a range at most twice their number (row ids, combined codes) are coded
+    through a lookup table over that range, several times faster than hashing millions of
+    distinct values, with the table no larger than about the codes themselves; the codes then
+    follow the sorted values. Anything else is hashed by :func:`pandas.factorize` (codes in
+    order of first appearance).
+    """
+    arr = values.to_numpy() if isinstance(values, pd.Series) else values
+    if arr.dtype.kind in "iu" and arr.size:
+        lo, hi = int(arr.min()), int(arr.max())
+        span = hi - lo + 1
+        if span <= max(2 * arr.size, 1 << 16) and hi < 2**63:
+            offset = arr.astype(np.int64, copy=lo != 0)  # never write into the caller's data
+            if lo:
+                offset -= lo
+            used = np.zeros(span, dtype=bool)
+            used[offset] = True
+            rank = np.cumsum(used, dtype=np.int64)
+            del used
+            codes = rank[offset]
+            codes -= 1
+            return codes, int(rank[-1])
+    codes, uniques = pd.factorize(values)
+    return codes.astype(np.int64, copy=False), len(uniques)
+
+
+def _nest(
+    labels: np.ndarray, n_labels: int, strata: np.ndarray, n_strata: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """PSU code of each row and stratum of each PSU, a PSU being a (stratum, label) pair."""
+    label_stratum = np.zeros(n_labels, dtype=np.int64)
+    label_stratum[labels] = strata
+    if n_strata == 1 or np.array_equal(label_stratum[labels], strata):
+        # no label is used in two strata (ids unique across the sample): labels are PSUs
+        return labels, label_stratum
+    del label_stratum
+    p_codes, n_psu = _codes(strata * n_labels + labels)
+    psu_stratum = np.zeros(n_psu, dtype=np.int64)
+    psu_stratum[p_codes] = strata
+    return p_codes, psu_stratum
+
+
 _MULTI_STAGE_FIX = (
     "prevalence supports single-stage designs only: for a multi-stage sample (e.g. districts, "
     "then schools within them) give the first-stage units as psu= and either no fpc or the "
@@ -134,15 +178,16 @@ class _Design:
             s_labels: list = ["(all)"]
         else:
             s_codes, uniq = pd.factorize(_column(data, strata, "strata"), sort=True)
+            s_codes = s_codes.astype(np.int64, copy=False)
             s_labels = list(uniq)
         if psu is None:
-            p_codes = np.arange(n)
+            p_codes = np.arange(n, dtype=np.int64)
+            psu_stratum = s_codes.copy()
         else:
-            key = pd.MultiIndex.from_arrays([s_codes, _column(data, psu, "psu").to_numpy()])
-            p_codes, _ = pd.factorize(key)  # PSUs nested within strata (nest = TRUE)
-        n_psu_total = int(p_codes.max()) + 1 if n else 0
-        psu_stratum = np.zeros(n_psu_total, dtype=np.int64)
-        psu_stratum[p_codes] = s_codes
+            # PSUs nested within strata (nest = TRUE): a PSU is a (stratum, label) pair
+            labels, n_labels = _codes(_column(data, psu, "psu"))
+            p_codes, psu_stratum = _nest(labels, n_labels, s_codes, len(s_labels))
+        n_psu_total = psu_stratum.size
         n_h = np.bincount(psu_stratum, minlength=len(s_labels)).astype(float)
 
         f_h = np.zeros(len(s_labels))
@@ -194,27 +239,98 @@ class _Design:
                 "or analyse without strata= if the design allows"
             )
         self.p_codes = p_codes
+        self.psu_per_row = psu is None
         self.psu_stratum = psu_stratum
         self.n_h = n_h
         self.n_psu_total = n_psu_total
         with np.errstate(divide="ignore", invalid="ignore"):
             self.scale = np.where(n_h > 1, (1 - f_h) * n_h / (n_h - 1), 0.0)
 
-    def ratio(self, y: np.ndarray, in_domain: np.ndarray) -> tuple[float, float]:
-        """Weighted mean of ``y`` over the domain and its linearisation standard error."""
-        w = np.where(in_domain, self.w, 0.0)
-        total = w.sum()
-        if total <= 0:
-            return np.nan, np.nan
-        yy = np.where(in_domain, y, 0.0)
-        est = float((w * yy).sum() / total)
-        z = w * (yy - est) / total
-        zt = np.bincount(self.p_codes, weights=z, minlength=self.n_psu_total)
-        mean_h = np.bincount(self.psu_stratum, weights=zt, minlength=self.n_h.size) / self.n_h
-        ss = np.bincount(
-            self.psu_stratum, weights=(zt - mean_h[self.psu_stratum]) ** 2, minlength=self.n_h.size
-        )
-        return est, float(np.sqrt((self.scale * ss).sum()))
+    def domain_means(
+        self, y: np.ndarray, present: np.ndarray, groups: np.ndarray, n_groups: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Weighted mean of ``y`` in every domain and its linearisation standard error.
+
+        Parameters
+        ----------
+        y
+            Indicator values, 0 where missing.
+        present
+            True where the indicator was observed (the domain is ``groups == g & present``).
+        groups
+            Domain code of every row, ``0 .. n_groups - 1``; the domains partition the rows.
+        n_groups
+            Number of domains.
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+            Estimate and standard error per domain, NaN where the domain's weights sum to 0.
+
+        Notes
+        -----
+        Each domain is estimated on the full design, as ``svyby``: its linearised variable
+        ``z = w (y - estimate) / total`` is 0 outside the domain, and the PSUs of a stratum
+        that hold none of the domain's rows still count in ``n_h``. Since the domains
+        partition the rows, every row has a non-zero ``z`` in its own domain only, so all
+        domains come from one pass over the rows: ``z`` summed per (domain, PSU) cell, then
+        per (domain, stratum) pair the squared deviations of the cells from the stratum mean,
+        plus ``mean ** 2`` for each PSU of the stratum without rows of the domain.
+        """
+        w = np.where(present, self.w, 0.0)
+        total = np.bincount(groups, weights=w, minlength=n_groups)
+        ok = total > 0
+        safe_total = np.where(ok, total, 1.0)
+        est = np.bincount(groups, weights=w * y, minlength=n_groups) / safe_total
+        # z of each row in its own domain, w (y - est) / total, computed in place to keep the
+        # peak memory low; rows of the other domains add 0 to a domain's sums
+        z = est[groups]
+        np.subtract(y, z, out=z)
+        z *= w
+        del w
+        z /= safe_total[groups]
+        cells, cell_stratum, cell_group = self._cells(groups)
+        zt = np.bincount(cells, weights=z, minlength=cell_stratum.size)
+        del z, cells
+        key = cell_group * self.n_h.size
+        key += cell_stratum
+        pairs, n_pairs = _codes(key)  # (domain, stratum) pairs
+        del key
+        pair_group = np.zeros(n_pairs, dtype=np.int64)
+        pair_group[pairs] = cell_group
+        pair_stratum = np.zeros(n_pairs, dtype=np.int64)
+        pair_stratum[pairs] = cell_stratum
+        del cell_group, cell_stratum
+        n_h = self.n_h[pair_stratum]
+        mean = np.bincount(pairs, weights=zt, minlength=n_pairs) / n_h
+        dev = mean[pairs]
+        np.subtract(zt, dev, out=dev)
+        dev *= dev
+        ss = np.bincount(pairs, weights=dev, minlength=n_pairs)
+        # PSUs of the stratum holding no rows of the domain: z total 0, deviation -mean
+        ss += (n_h - np.bincount(pairs, minlength=n_pairs)) * mean**2
+        var = np.bincount(pair_group, weights=self.scale[pair_stratum] * ss, minlength=n_groups)
+        return np.where(ok, est, np.nan), np.where(ok, np.sqrt(var), np.nan)
+
+    def _cells(self, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Code of each row's (domain, PSU) cell, and each cell's stratum and domain."""
+        if self.psu_per_row:
+            return self.p_codes, self.psu_stratum, groups
+        psu_group = np.zeros(self.n_psu_total, dtype=np.int64)
+        psu_group[self.p_codes] = groups
+        if np.array_equal(psu_group[self.p_codes], groups):
+            # each PSU lies within one domain (e.g. PSUs within strata within states)
+            return self.p_codes, self.psu_stratum, psu_group
+        del psu_group
+        key = groups * self.n_psu_total
+        key += self.p_codes
+        cells, n_cells = _codes(key)
+        del key
+        cell_stratum = np.zeros(n_cells, dtype=np.int64)
+        cell_stratum[cells] = self.psu_stratum[self.p_codes]
+        cell_group = np.zeros(n_cells, dtype=np.int64)
+        cell_group[cells] = groups
+        return cells, cell_stratum, cell_group
 
 
 def prevalence(
@@ -328,39 +444,57 @@ def prevalence(
         for c in by_cols:
             _column(data, c, "by")
         grouped = data.groupby(by_cols, sort=True, observed=True, dropna=False)
-        codes = grouped.ngroup().to_numpy()
+        codes = grouped.ngroup().to_numpy().astype(np.int64, copy=False)
         keys = grouped.size().index.to_frame(index=False)
     else:
         codes = np.zeros(len(data), dtype=np.int64)
         keys = pd.DataFrame(index=range(1))
 
-    rows = []
-    for g in range(len(keys)):
-        in_group = codes == g
-        sel = in_group & present
-        n = int(sel.sum())
-        events = float(y[sel].sum())
-        row = {"n": n, "n_missing": int((in_group & ~present).sum()), "events": events}
-        if n == 0:
-            row.update(estimate=np.nan, se=np.nan, ci_lower=np.nan, ci_upper=np.nan)
-        elif design is None:
-            p = events / n
-            denom = 1 + z * z / n
-            centre = (p + z * z / (2 * n)) / denom
-            half = z / denom * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-            row.update(
-                estimate=p,
-                se=float(np.sqrt(p * (1 - p) / n)),
-                # the Wilson bound is exactly 0 at no events and 1 at all events; rounding error
-                # would otherwise show -0.00 or put the bound on the wrong side of the estimate
-                ci_lower=0.0 if events == 0 else max(centre - half, 0.0),
-                ci_upper=1.0 if events == n else min(centre + half, 1.0),
-            )
+    # every group's counts, estimate and SE in one pass over the rows, not one pass per group
+    n_groups = len(keys)
+    y0 = np.where(present, y, 0.0)
+    n = np.bincount(codes, weights=present, minlength=n_groups).astype(np.int64)
+    n_missing = np.bincount(codes, minlength=n_groups) - n
+    events = np.bincount(codes, weights=y0, minlength=n_groups)
+    empty = n == 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if design is None:
+            m = n.astype(float)  # as float, 4 * m * m cannot overflow
+            est = events / m
+            se = np.sqrt(est * (1 - est) / m)
+            denom = 1 + z * z / m
+            centre = (est + z * z / (2 * m)) / denom
+            half = z / denom * np.sqrt(est * (1 - est) / m + z * z / (4 * m * m))
+            # the Wilson bound is exactly 0 at no events and 1 at all events; rounding error
+            # would otherwise show -0.00 or put the bound on the wrong side of the estimate
+            lower = np.where(events == 0, 0.0, np.maximum(centre - half, 0.0))
+            upper = np.where(events == m, 1.0, np.minimum(centre + half, 1.0))
         else:
-            est, se = design.ratio(np.nan_to_num(y), sel)
-            row.update(estimate=est, se=se, ci_lower=est - z * se, ci_upper=est + z * se)
-        rows.append(row)
-    out = pd.concat([keys, pd.DataFrame(rows)], axis=1)
+            est, se = design.domain_means(y0, present, codes, n_groups)
+            lower, upper = est - z * se, est + z * se
+    del y0
+    out = pd.concat(
+        [
+            keys,
+            pd.DataFrame(
+                {
+                    "n": n,
+                    "n_missing": n_missing,
+                    "events": events,
+                    **{
+                        name: np.where(empty, np.nan, values)
+                        for name, values in (
+                            ("estimate", est),
+                            ("se", se),
+                            ("ci_lower", lower),
+                            ("ci_upper", upper),
+                        )
+                    },
+                }
+            ),
+        ],
+        axis=1,
+    )
 
     n_arr = out["n"].to_numpy(dtype=float)
     ev_arr = out["events"].to_numpy(dtype=float)
