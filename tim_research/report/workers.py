@@ -1,6 +1,6 @@
 """Long-lived run processes for ``tim report``: imports paid once, runs killable one by one.
 
-Each worker is ``python -m tim_research.report.execute --serve`` in its own session, with an
+Each worker runs ``tim_research.report.execute.main(['--serve'])`` in its own session, with an
 owner-only umask and its standard error in an owner-only log (the analyst tree). The
 parent sends one job at a time and waits for its ``DONE`` line with the run's time limit; a run
 that overruns has its worker's whole process group (worker and kernel) killed, and the next job
@@ -25,6 +25,15 @@ from tim_research.report.execute import DONE
 __all__ = ["Worker", "WorkerPool"]
 
 
+# The worker's program. jsonschema (imported by nbformat) loads rfc3987_syntax when it is
+# installed, which compiles a grammar at import (about 1.3 s of a worker's 1.9 s start-up) to
+# check "iri" string formats; no notebook schema uses them, so the worker blocks that import.
+_SERVE = (
+    "import sys; sys.modules['rfc3987_syntax'] = None; "
+    "from tim_research.report.execute import main; sys.exit(main(['--serve']))"
+)
+
+
 class Worker:
     """One serving process and a thread that collects its output lines."""
 
@@ -33,7 +42,7 @@ class Worker:
         fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         self._log = os.fdopen(fd, "a", encoding="utf-8")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tim_research.report.execute", "--serve"],
+            [sys.executable, "-c", _SERVE],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._log,
