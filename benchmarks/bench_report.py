@@ -1,7 +1,11 @@
-"""Benchmark the report runner: per-run overhead, batch wall time at --jobs 1 and 2, import time.
+"""Benchmark the report runner: batch wall time at --jobs 2 against the cells' own time.
 
-overhead per run = run wall time (process start to result) - sum of the notebook's cell times
-(papermill's per-cell durations in the executed notebook).
+A batch reads and checks the data once and hands the kernels a checked copy
+(``tim_research.program.cache``). The batch runs twice: without that copy (every kernel reads
+and checks the package itself, as before) and with it. For each: wall time at --jobs 2, the sum
+of cell times (papermill's per-cell durations in the executed notebooks), that sum / 2 (the
+floor on 2 cores), the ratio wall / floor (target: within 1.3x), the setup cells' time, and the
+overhead per run (run wall time - its cells).
 Run: ``.venv/bin/python benchmarks/bench_report.py [--config notebooks/reports.toml]``
 """
 
@@ -18,26 +22,42 @@ from pathlib import Path
 
 import nbformat
 
+import tim_research.report as report_mod
 from tim_research.report import run_report
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def cell_seconds(notebook: Path) -> float:
+def cell_seconds(notebook: Path) -> tuple[float, float]:
+    """Seconds of all cells and of the ``setup(...)`` cell of an executed notebook."""
     nb = nbformat.read(str(notebook), as_version=4)
-    return sum(c.metadata.get("papermill", {}).get("duration") or 0.0 for c in nb.cells)
+    total = setup = 0.0
+    for cell in nb.cells:
+        seconds = cell.metadata.get("papermill", {}).get("duration") or 0.0
+        total += seconds
+        if cell.cell_type == "code" and "setup(" in cell.source:
+            setup += seconds
+    return total, setup
 
 
-def batch(config: str, jobs: int, out: Path) -> tuple[float, list[tuple[str, float, float]]]:
-    start = time.perf_counter()
-    result = run_report(
-        config=config, data=REPO / "data" / "sample", out=out, jobs=jobs, progress=False
-    )
-    wall = time.perf_counter() - start
+def batch(config: str, jobs: int, out: Path, *, cache: bool) -> tuple[float, list[tuple]]:
+    """Wall time and ``(name, run s, cells s, setup cell s)`` per run of one batch."""
+    write = report_mod.write_cache
+    if not cache:
+        # no copy is written: each kernel finds none and reads and checks the package itself
+        report_mod.write_cache = lambda *args, **kwargs: None
+    try:
+        start = time.perf_counter()
+        result = run_report(
+            config=config, data=REPO / "data" / "sample", out=out, jobs=jobs, progress=False
+        )
+        wall = time.perf_counter() - start
+    finally:
+        report_mod.write_cache = write
     if result.failed:
         raise SystemExit(f"runs failed: {[(r.name, r.error) for r in result.failed]}")
     runs = [
-        (r.name, r.seconds, cell_seconds(result.analyst / r.name / "notebook.ipynb"))
+        (r.name, r.seconds, *cell_seconds(result.analyst / r.name / "notebook.ipynb"))
         for r in result.runs
     ]
     return wall, runs
@@ -56,23 +76,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--config", default=str(REPO / "notebooks" / "reports.toml"))
     args = parser.parse_args()
+    figures = {}
     with tempfile.TemporaryDirectory() as tmp:
-        wall1, runs1 = batch(args.config, 1, Path(tmp) / "j1")
-        wall2, _ = batch(args.config, 2, Path(tmp) / "j2")
+        for label, cache in (("before (each kernel reads the data)", False), ("after", True)):
+            wall, runs = batch(args.config, 2, Path(tmp) / label[:5], cache=cache)
+            cells = sum(r[2] for r in runs)
+            setup = sum(r[3] for r in runs)
+            overheads = [r[1] - r[2] for r in runs]
+            print(
+                f"{label}: batch of {len(runs)} runs at --jobs 2 {wall:.1f} s; cells {cells:.1f} s "
+                f"in all, / 2 = {cells / 2:.1f} s; ratio {wall / (cells / 2):.2f}x; setup cells "
+                f"{setup:.1f} s; overhead per run median {statistics.median(overheads):.2f} s"
+            )
+            for name, seconds, cell, set_up in runs:
+                print(
+                    f"  {name:<28} run {seconds:5.1f} s  cells {cell:5.1f} s  setup {set_up:4.2f} s"
+                )
+            figures[cache] = {"wall_s": wall, "cells_s": cells, "setup_s": setup}
+    before, after = figures[False], figures[True]
     print(
-        f"batch of {len(runs1)} runs: --jobs 1 {wall1:.1f} s, --jobs 2 {wall2:.1f} s, "
-        f"speed-up {wall1 / wall2:.2f}x"
-    )
-    overheads = []
-    for name, seconds, cells in runs1:
-        overheads.append(seconds - cells)
-        print(
-            f"  {name:<28} run {seconds:5.1f} s  cells {cells:5.1f} s  overhead "
-            f"{seconds - cells:4.1f} s"
-        )
-    print(
-        f"overhead per run (jobs 1): median {statistics.median(overheads):.2f} s, "
-        f"max {max(overheads):.2f} s"
+        f"cells' own time: before {before['cells_s']:.1f} s, after {after['cells_s']:.1f} s "
+        f"(setup cells {before['setup_s']:.1f} s -> {after['setup_s']:.1f} s); batch wall "
+        f"{before['wall_s']:.1f} s -> {after['wall_s']:.1f} s"
     )
     pandas_only = import_seconds("import pandas")
     with_tim = import_seconds("import pandas, tim_research")
@@ -83,9 +108,13 @@ def main() -> None:
     print(
         json.dumps(
             {
-                "jobs1_s": wall1,
-                "jobs2_s": wall2,
-                "overhead_median_s": statistics.median(overheads),
+                "jobs2_before_s": before["wall_s"],
+                "jobs2_s": after["wall_s"],
+                "cells_before_s": before["cells_s"],
+                "cells_s": after["cells_s"],
+                "ratio": after["wall_s"] / (after["cells_s"] / 2),
+                "setup_before_s": before["setup_s"],
+                "setup_s": after["setup_s"],
                 "import_added_s": with_tim - pandas_only,
             }
         )

@@ -22,6 +22,11 @@ PROBE = textwrap.dedent(
     youth = pd.read_csv(f"{data_dir}/youth.csv", dtype=str)
     if mode == "fail_with_id":
         raise RuntimeError("bad row " + youth["youth_id"].iloc[0])
+    if mode == "cached":
+        import os
+        from tim_research.program.cache import CACHE_ENV, read_cache
+        if read_cache(os.environ[CACHE_ENV], data_dir) is None:
+            raise RuntimeError("the kernel got no usable program cache")
     pd.DataFrame({"youth": [len(youth)]})
     """
 )
@@ -94,6 +99,17 @@ def test_leftovers_are_cleared_ids_are_unique_and_the_new_batch_is_kept(tmp_path
     assert [p.name for p in (out / "analyst").iterdir()] == [second.batch_id]
     assert (out / "latest").resolve() == (out / "batches" / second.batch_id).resolve()
     assert not list(out.glob(".staging-*"))
+
+
+@pytest.mark.slow
+def test_kernels_get_the_checked_program_and_it_is_not_published(tmp_path):
+    config = _probe(tmp_path, [("program-a", "cached")])
+    out = tmp_path / "out"
+    result = run_report(config=config, data=SAMPLE, out=out, progress=False, jobs=1)
+    assert [r.status for r in result.runs] == ["ok"], result.runs
+    # the copy of the data lived in the analyst staging area for the batch only
+    assert not (result.analyst / "program").exists()
+    assert not list((out / "analyst").glob(".staging-*"))
 
 
 @pytest.mark.slow

@@ -808,12 +808,16 @@ def read_program(folder: str | Path, *, allow_identifiers: Sequence[str] = ()) -
             + report.format(),
             report,
         )
-    effects = None
+    frames = {name: tables[name].data for name in TABLES}
+    return Program(**frames, cutoff=cutoff, effects=package_effects(package))
+
+
+def package_effects(package: Mapping[str, Any]) -> Effects | None:
+    """The planted effects a synthetic package declares (``tim_research.synthetic.effects``)."""
     synthetic = (package.get("tim_research") or {}).get("synthetic")
     if isinstance(synthetic, dict) and isinstance(synthetic.get("effects"), dict):
-        effects = Effects.from_mapping(synthetic["effects"])
-    frames = {name: tables[name].data for name in TABLES}
-    return Program(**frames, cutoff=cutoff, effects=effects)
+        return Effects.from_mapping(synthetic["effects"])
+    return None
 
 
 # --------------------------------------------------------------------------- writing

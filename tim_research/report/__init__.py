@@ -22,6 +22,9 @@ staff index never links. Folder layout under ``--out``::
     .staging-<batch id>/, analyst/.staging-<batch id>/
                                             (work in progress; removed on an interrupt, and
                                             by the next batch after a crash)
+    analyst/.staging-<batch id>/program/    (the data read and checked once, as Parquet, for
+                                            the kernels: tim_research.program.cache; removed
+                                            before publishing)
     .lock                                   (held by the running batch)
 
 Workers write everything into the analyst staging folder; a report's HTML is copied into the
@@ -56,6 +59,7 @@ from tqdm import tqdm
 
 from tim_research.errors import ProgramValidationError, TimResearchError
 from tim_research.program import read_program
+from tim_research.program.cache import CACHE_ENV, data_fingerprint, write_cache
 from tim_research.report import gate
 from tim_research.report.config import ReportConfig, RunSpec, load_config, plan_runs
 from tim_research.report.execute import execute_run
@@ -102,16 +106,6 @@ class BatchResult:
     def failed(self) -> list[RunResult]:
         """Runs that did not produce a publishable report."""
         return [r for r in self.runs if r.status != "ok"]
-
-
-def data_fingerprint(folder: str | Path) -> str:
-    """SHA-256 over the names and bytes of the data files (``*.csv``, ``*.json``) in a folder."""
-    digest = hashlib.sha256()
-    for path in sorted(Path(folder).glob("*")):
-        if path.is_file() and path.suffix in (".csv", ".json"):
-            digest.update(path.name.encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
 
 
 def _versions() -> dict[str, str]:
@@ -425,7 +419,11 @@ def _run_batch(
         shutil.rmtree(staging, ignore_errors=True)
         shutil.rmtree(work, ignore_errors=True)
 
-    pool = WorkerPool(jobs or os.cpu_count() or 1, work / "logs")
+    # The data are read and checked once, here; kernels take the checked tables from this
+    # owner-only copy (program.cache) instead of each reading and checking the package again.
+    # Its path is known before it is written, so the workers can start now.
+    cache = work / "program"
+    pool = WorkerPool(jobs or os.cpu_count() or 1, work / "logs", env={CACHE_ENV: str(cache)})
     if executor == "local":
         pool.prestart()  # workers import papermill while the data are read and checked
     try:
@@ -440,6 +438,13 @@ def _run_batch(
         discard()
         raise
     fingerprint = data_fingerprint(data_dir)
+    if executor == "local":
+        try:
+            write_cache(program, cache, data_dir=data_dir, fingerprint=fingerprint)
+        except BaseException:
+            pool.close(kill=True)
+            discard()
+            raise
 
     # runs left out by --only are carried over rather than silently dropped from `latest`
     previous = _previous(out) if resume or only else None
@@ -556,6 +561,8 @@ def _run_batch(
     finally:
         signal.signal(signal.SIGTERM, previous_handler)
         shutil.rmtree(scratch, ignore_errors=True)
+        # a copy of the data has no place among the published batch's reports
+        shutil.rmtree(cache, ignore_errors=True)
         bar.close()
 
     ordered = tuple(results[s.name] for s in specs)

@@ -37,7 +37,7 @@ _SERVE = (
 class Worker:
     """One serving process and a thread that collects its output lines."""
 
-    def __init__(self, log_path: Path) -> None:
+    def __init__(self, log_path: Path, env: dict[str, str] | None = None) -> None:
         # the log may hold tracebacks that quote data: owner-only from its creation
         fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         self._log = os.fdopen(fd, "a", encoding="utf-8")
@@ -52,6 +52,8 @@ class Worker:
             # the executed notebooks, pages and results the worker and its kernels write are
             # for the analyst only
             umask=0o077,
+            # kernels inherit the worker's environment (e.g. the batch's program cache)
+            env={**os.environ, **env} if env else None,
         )
         self._lines: queue.Queue[str | None] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
@@ -106,15 +108,19 @@ class Worker:
 
 
 class WorkerPool:
-    """Up to ``size`` workers started on demand; a killed worker is replaced by a new one."""
+    """Up to ``size`` workers started on demand; a killed worker is replaced by a new one.
 
-    def __init__(self, size: int, log_dir: Path) -> None:
+    ``env`` is added to the environment of every worker and so of its kernels.
+    """
+
+    def __init__(self, size: int, log_dir: Path, env: dict[str, str] | None = None) -> None:
         self._idle: queue.Queue[Worker] = queue.Queue()
         self._all: set[Worker] = set()
         self._lock = threading.Lock()
         self._count = 0
         self._size = size
         self._log_dir = log_dir
+        self._env = env
 
     def prestart(self) -> None:
         """Start every worker now, so their imports overlap with other work."""
@@ -125,7 +131,7 @@ class WorkerPool:
     def _start(self) -> Worker:
         self._count += 1
         self._log_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        worker = Worker(self._log_dir / f"worker-{self._count}.log")
+        worker = Worker(self._log_dir / f"worker-{self._count}.log", self._env)
         self._all.add(worker)
         return worker
 

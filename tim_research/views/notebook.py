@@ -5,8 +5,10 @@ A notebook's first code cell after its ``parameters`` cell is::
     nb = setup(data_dir=data_dir, site=site, min_cell=min_cell, seed=seed)
 
 It validates the parameters (papermill passes whatever it is given), reads and validates the
-program data package, keeps one site when asked, seeds numpy, and makes displayed output
-deterministic (rounded tables, PNG figures at a fixed resolution, no progress bars).
+program data package (inside ``tim report``, it takes the batch's checked copy instead: see
+:mod:`tim_research.program.cache`), keeps one site when asked, seeds numpy, and makes
+displayed output deterministic (rounded tables, PNG figures at a fixed resolution, no
+progress bars).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import pandas as pd
 
 from tim_research._checks import check_min_cell
 from tim_research.errors import DataError
-from tim_research.program import read_program
+from tim_research.program.cache import load_program
 from tim_research.program.schema import Program
 
 __all__ = ["NotebookContext", "select_site", "setup", "show"]
@@ -137,7 +139,9 @@ def setup(
             f"notebook parameter 'data_dir' = {data_dir!r} is not a folder (working directory: "
             f"{Path.cwd().name}); point it at a data package like data/sample"
         )
-    program = read_program(folder, allow_identifiers=allow_identifiers)
+    # a report batch has read and checked these data once already (program.cache); alone, or
+    # when the batch's copy does not match the data, the package is read and checked here
+    program = load_program(folder, allow_identifiers=allow_identifiers)
     if site is not None:
         program = select_site(program, site)
     np.random.seed(seed)  # noqa: NPY002 - for libraries that draw from the global state

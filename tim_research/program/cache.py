@@ -1,0 +1,146 @@
+"""A read-only copy of a validated program, written once per report batch for its kernels.
+
+``tim report`` reads and validates the data package once and writes the typed tables as
+Parquet plus ``program.json`` (cut-off, the package's ``tim_research`` metadata, the data
+fingerprint, the columns allowed as identifiers and the validation summary) into an owner-only
+folder of the analyst staging area. It points the report kernels at it with the environment
+variable :data:`CACHE_ENV`; :func:`load_program` uses the copy only when it was made from the
+same data (same fingerprint and folder) with no more identifier allowances than asked for, and
+otherwise reads the package with :func:`~tim_research.program.read_program` as a notebook run
+alone does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from tim_research.program.package import _allowed, package_effects, read_program
+from tim_research.program.schema import TABLES, Program
+
+__all__ = ["CACHE_ENV", "data_fingerprint", "load_program", "read_cache", "write_cache"]
+
+#: environment variable naming the cache folder of the running batch
+CACHE_ENV = "TIM_PROGRAM_CACHE"
+_META = "program.json"
+_FORMAT = 1
+
+
+def data_fingerprint(folder: str | Path) -> str:
+    """SHA-256 over the names and bytes of the data files (``*.csv``, ``*.json``) in a folder."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(folder).glob("*")):
+        if path.is_file() and path.suffix in (".csv", ".json"):
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _private_file(path: Path) -> int:
+    # tables of real youth: owner-only from creation, whatever the umask
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+
+
+def write_cache(
+    program: Program,
+    folder: str | Path,
+    *,
+    data_dir: str | Path,
+    allow_identifiers: Sequence[str] = (),
+    fingerprint: str | None = None,
+) -> Path:
+    """Write ``program`` (read from ``data_dir``) to ``folder`` for :func:`read_cache`.
+
+    Parameters
+    ----------
+    program
+        The program as :func:`~tim_research.program.read_program` returned it.
+    folder
+        Cache folder, created owner-only (0700, files 0600).
+    data_dir
+        The data package it was read from.
+    allow_identifiers
+        The allowances it was read with; a reader asking for fewer gets no copy.
+    fingerprint
+        :func:`data_fingerprint` of ``data_dir`` when already known.
+
+    Returns
+    -------
+    Path
+        ``folder``.
+    """
+    folder = Path(folder)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)
+    data_dir = Path(data_dir).resolve()
+    for name, frame in program.tables().items():
+        with os.fdopen(_private_file(folder / f"{name}.parquet"), "wb") as fh:
+            frame.to_parquet(fh)
+    package = json.loads((data_dir / "datapackage.json").read_text(encoding="utf-8"))
+    meta = {
+        "format": _FORMAT,
+        "data_dir": str(data_dir),
+        "fingerprint": fingerprint or data_fingerprint(data_dir),
+        "cutoff": program.cutoff.isoformat(),
+        "tim_research": package.get("tim_research"),
+        "allow_identifiers": sorted(_allowed(allow_identifiers)),
+        "validation": {
+            "ok": True,
+            "rows": {name: len(frame) for name, frame in program.tables().items()},
+        },
+    }
+    # written last: a folder without it (an interrupted write) is never used
+    with os.fdopen(_private_file(folder / _META), "w", encoding="utf-8") as fh:
+        json.dump(meta, fh, indent=1)
+    return folder
+
+
+def read_cache(
+    folder: str | Path, data_dir: str | Path, *, allow_identifiers: Sequence[str] = ()
+) -> Program | None:
+    """The cached program of ``data_dir``, or ``None`` when the cache does not apply.
+
+    It applies when it holds every table, was written from the same folder with the same data
+    files (fingerprint), and with no identifier allowance beyond ``allow_identifiers`` (so a
+    package refused without an allowance is still refused).
+    """
+    folder = Path(folder)
+    data_dir = Path(data_dir).resolve()
+    try:
+        meta = json.loads((folder / _META).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if (
+        not isinstance(meta, dict)
+        or meta.get("format") != _FORMAT
+        or meta.get("data_dir") != str(data_dir)
+        or not set(meta.get("allow_identifiers", ["?"])) <= _allowed(allow_identifiers)
+        or not (meta.get("validation") or {}).get("ok")
+    ):
+        return None
+    if meta.get("fingerprint") != data_fingerprint(data_dir):
+        return None  # the data changed since the batch read them
+    try:
+        frames = {name: pd.read_parquet(folder / f"{name}.parquet") for name in TABLES}
+    except OSError:
+        return None
+    return Program(
+        **frames,
+        cutoff=pd.Timestamp(meta["cutoff"]),
+        effects=package_effects({"tim_research": meta.get("tim_research")}),
+    )
+
+
+def load_program(data_dir: str | Path, *, allow_identifiers: Sequence[str] = ()) -> Program:
+    """:func:`read_program`, served from the batch's cache (:data:`CACHE_ENV`) when it applies."""
+    cache = os.environ.get(CACHE_ENV)
+    if cache:
+        program = read_cache(cache, data_dir, allow_identifiers=allow_identifiers)
+        if program is not None:
+            return program
+    return read_program(data_dir, allow_identifiers=allow_identifiers)
