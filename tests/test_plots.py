@@ -365,12 +365,16 @@ def test_a_displayed_figure_carries_its_drawn_numbers_in_the_notebook_output():
     from tim_research.views.notebook import _show_figure_data
 
     shell = InteractiveShell.instance()
-    _show_figure_data(shell)
-    fig = plots.bar_with_ci(_distribution([0, 0, 0, 0, 2]), x="category")
-    data, _ = shell.display_formatter.format(fig)
-    assert "hidden: fewer than 5 young people" in data[plots.FIGURE_DATA_MIME]
-    other, _ = shell.display_formatter.format(plt.figure())
-    assert plots.FIGURE_DATA_MIME not in other
+    try:
+        _show_figure_data(shell)
+        fig = plots.bar_with_ci(_distribution([0, 0, 0, 0, 2]), x="category")
+        data, _ = shell.display_formatter.format(fig)
+        assert "hidden: fewer than 5 young people" in data[plots.FIGURE_DATA_MIME]
+        other, _ = shell.display_formatter.format(plt.figure())
+        assert plots.FIGURE_DATA_MIME not in other
+    finally:
+        # a shell left behind makes every later setup() in this process act as in a kernel
+        InteractiveShell.clear_instance()
 
 
 def test_zeros_beside_a_hidden_count_are_hidden_too():
