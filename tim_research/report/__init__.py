@@ -47,7 +47,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -239,6 +239,33 @@ def _previous(out: Path) -> dict[str, Any] | None:
     if manifest.is_file():
         return json.loads(manifest.read_text(encoding="utf-8"))
     return None
+
+
+def _previous_seconds(out: Path) -> dict[str, float]:
+    """How long each run took in the latest published batch (empty when there is none)."""
+    try:
+        previous = _previous(out)
+        runs = previous.get("runs", []) if isinstance(previous, dict) else []
+        return {
+            str(r["name"]): float(r["seconds"])
+            for r in runs
+            if isinstance(r, dict) and "name" in r and "seconds" in r
+        }
+    except (OSError, ValueError, TypeError, KeyError):
+        # timings only order the queue: a damaged manifest must not stop the batch
+        return {}
+
+
+def _longest_first(todo: list[RunSpec], seconds: Mapping[str, float]) -> list[RunSpec]:
+    """Runs in the order they should start: new runs first, then the longest last time first.
+
+    Started longest first, the runs leave short ones to fill the last gaps, so the workers
+    finish nearly together instead of one waiting on a long run started last. Runs with no
+    timing keep the configuration's order and go first, since nothing says they are short.
+    """
+    unknown = [s for s in todo if s.name not in seconds]
+    known = sorted((s for s in todo if s.name in seconds), key=lambda s: -seconds[s.name])
+    return unknown + known
 
 
 def _analyst_root(out: Path) -> Path:
@@ -494,6 +521,7 @@ def _run_batch(
                 spec.parameters,
             )
 
+    todo = _longest_first(todo, _previous_seconds(out))
     bar = tqdm(total=len(todo), desc="reports", unit="run", disable=not progress, file=sys.stderr)
 
     def finish(spec: RunSpec, status: str, error: str, seconds: float) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -22,6 +23,7 @@ from typing import Any
 
 import nbformat
 import papermill as pm
+from jupyter_core.utils import run_sync
 from nbconvert import HTMLExporter
 from papermill.exceptions import PapermillExecutionError
 
@@ -39,6 +41,82 @@ def _ipc_kernel_manager(socket_dir: str) -> type:
     return IPCKernelManager
 
 
+class NextKernel:
+    """A kernel started while a run executes, ready for the worker's next run.
+
+    A kernel is a new Python process that imports ipykernel (about half a second); started
+    ahead, it boots while the previous notebook runs instead of after it. It has executed
+    nothing when a run takes it, so every run still starts from a fresh kernel. Its IPC sockets
+    live in its own owner-only folder, removed when the kernel stops.
+    """
+
+    def __init__(self) -> None:
+        self._ready: tuple[Any, str, str] | None = None
+
+    def start(self, cwd: str, scratch_root: str | None) -> None:
+        """Start the next kernel in ``cwd`` (stopping one still waiting)."""
+        self.stop()
+        folder = tempfile.mkdtemp(prefix="tim-kernel-", dir=scratch_root)
+        km = _ipc_kernel_manager(folder)(kernel_name="python3")
+        run_sync(km.start_kernel)(cwd=cwd)
+        self._ready = (km, folder, cwd)
+
+    def take(self, cwd: str) -> tuple[Any, str] | None:
+        """The waiting kernel, if it was started in ``cwd`` and is alive; else ``None``."""
+        ready, self._ready = self._ready, None
+        if ready is None:
+            return None
+        km, folder, started_in = ready
+        if started_in != cwd or not run_sync(km.is_alive)():
+            stop_kernel(km, folder)
+            return None
+        return km, folder
+
+    def stop(self) -> None:
+        """Stop a kernel that no run took."""
+        ready, self._ready = self._ready, None
+        if ready is not None:
+            stop_kernel(ready[0], ready[1])
+
+
+def _adopting(km: Any) -> type:
+    """A kernel manager class whose construction hands back ``km``, a kernel already running.
+
+    papermill builds its kernel manager from a class; handing it this one lets the client own
+    the prestarted kernel as if it had started it (same clean-up: channels closed, kernel
+    stopped, connection file removed).
+    """
+
+    class Adopting(type(km)):  # type: ignore[misc]
+        def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+            # not an instance of Adopting, so Python does not run __init__ on it again
+            return km
+
+    return Adopting
+
+
+def stop_kernel(km: Any, folder: str) -> None:
+    """Stop a kernel at once (it holds nothing worth a graceful exit) and remove its folder."""
+    try:
+        if run_sync(km.is_alive)():
+            run_sync(km.shutdown_kernel)(now=True)
+        run_sync(km.cleanup_resources)()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+_EXPORTERS: dict[str, HTMLExporter] = {}
+
+
+def _exporter() -> HTMLExporter:
+    # one exporter per process: its Jinja templates compile once (0.2 s), not once per run
+    if "html" not in _EXPORTERS:
+        _EXPORTERS["html"] = HTMLExporter(
+            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
+        )
+    return _EXPORTERS["html"]
+
+
 def render_html(nb: Any) -> str:
     """Staff HTML of an executed notebook: prose and outputs; no code, prompts or warnings."""
     # warnings (stderr) are for the analyst who reads the executed notebook, not for staff
@@ -50,19 +128,20 @@ def render_html(nb: Any) -> str:
                 for o in cell.outputs
                 if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
             ]
-    exporter = HTMLExporter(
-        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
-    )
-    body, _ = exporter.from_notebook_node(nb)
+    body, _ = _exporter().from_notebook_node(nb)
     return body
 
 
-def execute_run(spec: dict[str, Any], out_dir: str | None) -> dict[str, Any]:
+def execute_run(
+    spec: dict[str, Any], out_dir: str | None, *, kernels: NextKernel | None = None
+) -> dict[str, Any]:
     """Run one notebook; return ``{"status", "error", "seconds", "notebook", "html"}``.
 
     ``spec`` holds ``notebook`` (path), ``parameters``, ``cwd`` and ``cell_timeout``. With
     ``out_dir`` the executed notebook and HTML are written there as well (the local runner);
-    a Dask task passes ``None`` and ships the texts back to the client.
+    a Dask task passes ``None`` and ships the texts back to the client. With ``kernels`` (a
+    serving worker) the run takes the kernel started ahead for it, if any, and starts the one
+    for the next run before it executes its own cells.
     """
     start = time.perf_counter()
     status, error = "ok", ""
@@ -75,6 +154,11 @@ def execute_run(spec: dict[str, Any], out_dir: str | None) -> dict[str, Any]:
             executed = os.path.join(out_dir, "notebook.ipynb")
         else:
             executed = os.path.join(scratch, "executed.ipynb")
+        taken = kernels.take(spec["cwd"]) if kernels is not None else None
+        if kernels is not None:
+            kernels.start(spec["cwd"], spec.get("scratch_root"))
+        # the kernel holds nothing worth a graceful exit, which waits about 0.6 s per run
+        manager = _adopting(taken[0]) if taken else _ipc_kernel_manager(scratch)
         try:
             pm.execute_notebook(
                 spec["notebook"],
@@ -84,12 +168,16 @@ def execute_run(spec: dict[str, Any], out_dir: str | None) -> dict[str, Any]:
                 cwd=spec["cwd"],
                 progress_bar=False,
                 execution_timeout=spec["cell_timeout"],
-                kernel_manager_class=_ipc_kernel_manager(scratch),
+                kernel_manager_class=manager,
+                shutdown_kernel="immediate",
             )
         except PapermillExecutionError as exc:
             status, error = "failed", f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}"
         except Exception as exc:  # the kernel died, a cell timed out, ...
             status, error = "failed", f"{type(exc).__name__}: {exc}"
+        finally:
+            if taken:
+                stop_kernel(*taken)
         source = executed if os.path.exists(executed) else spec["notebook"]
         nb = nbformat.read(source, as_version=4)
     for cell in nb.cells:  # timestamps would make stored reports differ run to run
@@ -125,12 +213,16 @@ def serve() -> int:
     :func:`execute_run`). Keeping the worker alive saves the 1-2 s of imports a fresh process
     pays for every run; each run still gets a fresh kernel.
     """
-    for line in sys.stdin:
-        if not line.strip():
-            continue
-        job = json.loads(line)
-        result = execute_run(job["spec"], job["out_dir"])
-        print(f"{DONE} {json.dumps({'status': result['status']})}", flush=True)
+    kernels = NextKernel()
+    try:
+        for line in sys.stdin:
+            if not line.strip():
+                continue
+            job = json.loads(line)
+            result = execute_run(job["spec"], job["out_dir"], kernels=kernels)
+            print(f"{DONE} {json.dumps({'status': result['status']})}", flush=True)
+    finally:
+        kernels.stop()
     return 0
 
 
