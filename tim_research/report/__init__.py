@@ -442,17 +442,28 @@ def _run_batch(
     _private_dir(_analyst_root(out))
     _private_dir(work)
 
+    # kernel IPC sockets; made now, so each worker can start its first kernel at once
+    scratch = _scratch_root(out)
+    scratch.mkdir(mode=_PRIVATE_DIR, exist_ok=True)
+
     def discard() -> None:
         shutil.rmtree(staging, ignore_errors=True)
         shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(scratch, ignore_errors=True)
 
     # The data are read and checked once, here; kernels take the checked tables from this
     # owner-only copy (program.cache) instead of each reading and checking the package again.
     # Its path is known before it is written, so the workers can start now.
     cache = work / "program"
-    pool = WorkerPool(jobs or os.cpu_count() or 1, work / "logs", env={CACHE_ENV: str(cache)})
+    pool = WorkerPool(
+        jobs or os.cpu_count() or 1,
+        work / "logs",
+        env={CACHE_ENV: str(cache)},
+        first_kernel=(str(cfg.notebooks_dir), str(scratch)),
+    )
     if executor == "local":
-        pool.prestart()  # workers import papermill while the data are read and checked
+        # workers import papermill and boot their first kernel while the data are checked
+        pool.prestart()
     try:
         program = _read_program(data_dir)
         specs = plan_runs(cfg, data_dir=data_dir, sites=program.sites)
@@ -562,8 +573,6 @@ def _run_batch(
     # SIGTERM (a scheduler stopping the job) unwinds like Ctrl-C: workers and kernels are killed
     # and both staging folders removed; the published batch is never touched before the rename
     previous_handler = signal.signal(signal.SIGTERM, _raise_interrupt)
-    scratch = _scratch_root(out)
-    scratch.mkdir(mode=_PRIVATE_DIR, exist_ok=True)
     try:
         if executor == "local":
             with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as threads:

@@ -206,7 +206,7 @@ def execute_run(
 DONE = "TIM-RUN-DONE"
 
 
-def serve() -> int:
+def serve(cwd: str | None = None, scratch_root: str | None = None) -> int:
     """A long-lived worker: one JSON job per line on stdin, one ``DONE`` line per finished run.
 
     Each job is ``{"spec": {...}, "out_dir": "..."}``; the result goes to ``out_dir`` (see
@@ -215,6 +215,9 @@ def serve() -> int:
     """
     kernels = NextKernel()
     try:
+        if cwd is not None:
+            # the first kernel boots while the batch is still checking the data
+            kernels.start(cwd, scratch_root)
         for line in sys.stdin:
             if not line.strip():
                 continue
@@ -227,10 +230,10 @@ def serve() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of a child process: ``--serve``, or ``SPEC.json OUT_DIR`` for one run."""
+    """Entry point of a child process: ``--serve [CWD SCRATCH]``, or ``SPEC.json OUT_DIR``."""
     args = sys.argv[1:] if argv is None else argv
-    if args == ["--serve"]:
-        return serve()
+    if args[:1] == ["--serve"]:
+        return serve(*args[1:3])
     spec = json.loads(Path(args[0]).read_text(encoding="utf-8"))
     result = execute_run(spec, args[1])
     return 0 if result["status"] == "ok" else 1

@@ -30,19 +30,25 @@ __all__ = ["Worker", "WorkerPool"]
 # check "iri" string formats; no notebook schema uses them, so the worker blocks that import.
 _SERVE = (
     "import sys; sys.modules['rfc3987_syntax'] = None; "
-    "from tim_research.report.execute import main; sys.exit(main(['--serve']))"
+    "from tim_research.report.execute import main; sys.exit(main(['--serve', *sys.argv[1:]]))"
 )
 
 
 class Worker:
     """One serving process and a thread that collects its output lines."""
 
-    def __init__(self, log_path: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        log_path: Path,
+        env: dict[str, str] | None = None,
+        first_kernel: tuple[str, str] | None = None,
+    ) -> None:
         # the log may hold tracebacks that quote data: owner-only from its creation
         fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         self._log = os.fdopen(fd, "a", encoding="utf-8")
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", _SERVE],
+            # (working folder, scratch folder) of the kernel to start before the first job
+            [sys.executable, "-c", _SERVE, *(first_kernel or ())],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._log,
@@ -110,10 +116,18 @@ class Worker:
 class WorkerPool:
     """Up to ``size`` workers started on demand; a killed worker is replaced by a new one.
 
-    ``env`` is added to the environment of every worker and so of its kernels.
+    ``env`` is added to the environment of every worker and so of its kernels;
+    ``first_kernel`` (working folder, scratch folder) has each worker start a kernel there
+    before its first job arrives.
     """
 
-    def __init__(self, size: int, log_dir: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        size: int,
+        log_dir: Path,
+        env: dict[str, str] | None = None,
+        first_kernel: tuple[str, str] | None = None,
+    ) -> None:
         self._idle: queue.Queue[Worker] = queue.Queue()
         self._all: set[Worker] = set()
         self._lock = threading.Lock()
@@ -121,6 +135,7 @@ class WorkerPool:
         self._size = size
         self._log_dir = log_dir
         self._env = env
+        self._first_kernel = first_kernel
 
     def prestart(self) -> None:
         """Start every worker now, so their imports overlap with other work."""
@@ -131,7 +146,7 @@ class WorkerPool:
     def _start(self) -> Worker:
         self._count += 1
         self._log_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        worker = Worker(self._log_dir / f"worker-{self._count}.log", self._env)
+        worker = Worker(self._log_dir / f"worker-{self._count}.log", self._env, self._first_kernel)
         self._all.add(worker)
         return worker
 
