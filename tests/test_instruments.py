@@ -229,3 +229,40 @@ def test_instrument_note_lists_the_reverse_keyed_items_of_the_file():
     assert numbers  # the BRS has reverse-keyed items; a note without them would be wrong
     assert f"reverse-keyed items {', '.join(numbers)} are stored raw" in instrument_note("brs")
     assert f"; {len(brs.items)} items" in instrument_note("brs")
+
+
+# ----------------------------------------------------------------------------- issue 16 files
+
+
+def test_tim_instruments_lists_every_builtin_file(capsys):
+    from tim_research.cli import main
+
+    assert main(["instruments"]) == 0
+    out = capsys.readouterr().out
+    for iid in BUILTIN:
+        assert iid in out, iid
+    assert {"ysor", "msor", "youth_centered", "pce", "bce", "cats"} <= set(BUILTIN)
+
+
+def test_relationship_and_positive_experience_files_follow_their_sources():
+    # NMRC toolkit item 502: YSoR 10 items (6 positive, 4 negative), 5-point "Never true" ..
+    # "Always true"; MSoR 14 items, Strongly disagree .. Strongly agree scored 1-5
+    ysor = load_instrument("ysor")
+    assert len(ysor.items) == 10 and sum(i.reverse for i in ysor.items) == 4
+    assert ysor.response_sets["true5"].labels[0] == "Never true"
+    assert ysor.response_sets["true5"].labels[-1] == "Always true"
+    msor = load_instrument("msor")
+    assert len(msor.items) == 14
+    assert msor.response_sets["agree5"].codes == (1, 2, 3, 4, 5)
+    # NMRC toolkit item 503: 5 items scored 1 (Not true at all) to 4 (Very true), mean
+    ycr = load_instrument("youth_centered")
+    rs = ycr.response_sets["true4"]
+    assert len(ycr.items) == 5 and rs.codes == (1, 2, 3, 4)
+    assert (rs.labels[0], rs.labels[-1]) == ("Not true at all", "Very true")
+    assert [s.method for s in ycr.scales] == ["mean"]
+    # Bethell et al. 2019: 7 PCE items; BCEs (Narayan et al. 2018): 10 items
+    assert len(load_instrument("pce").items) == 7
+    assert len(load_instrument("bce").items) == 10
+    # CATS 7-17: 20 symptom items coded 0-3
+    cats = load_instrument("cats")
+    assert len(cats.items) == 20 and cats.response_sets["frequency4"].codes == (0, 1, 2, 3)

@@ -594,3 +594,100 @@ def test_masked_groups_cannot_be_derived_from_shown_rows_and_overall(
         # exactly derivable = fixed by the shown rows, each group's n and the overall row
         for (g, _), (lo, hi) in hidden_ranges(counts, np.repeat(hidden[:, None], 2, 1)).items():
             assert lo < hi, (g, lo, hi)
+
+
+# ----------------------------------------------------------------------------- ACE x PCE grid
+
+
+def _ace_pce_frame(seed: int = 7, n: int = 400) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    ace = pd.Categorical(
+        rng.choice(["0", "1", "2", "3", "4+"], n), categories=["0", "1", "2", "3", "4+"]
+    )
+    pce = pd.Categorical(
+        rng.choice(["0-2", "6-7"], n), categories=["0-2", "3-5", "6-7"], ordered=True
+    )
+    y = rng.binomial(1, 0.3, n).astype(float)
+    y[:7] = np.nan
+    return pd.DataFrame({"ace": ace, "pce": pce, "poor_mh": y})
+
+
+def test_prevalence_grid_cells_against_crosstab_and_wilson():
+    from statsmodels.stats.proportion import proportion_confint
+
+    from tim_research.stats.prevalence import prevalence_grid
+
+    d = _ace_pce_frame()
+    out = prevalence_grid(d, "poor_mh", rows="ace", columns="pce", min_cell=0)
+    # the full grid in band order, rows varying slowest; "3-5" is empty but listed
+    assert out[["ace", "pce"]].astype(str).values.tolist() == [
+        [a, p] for a in ["0", "1", "2", "3", "4+"] for p in ["0-2", "3-5", "6-7"]
+    ]
+    ok = d.dropna(subset=["poor_mh"])
+    n = pd.crosstab(ok["ace"], ok["pce"], dropna=False)
+    events = pd.crosstab(ok["ace"], ok["pce"], values=ok["poor_mh"], aggfunc="sum", dropna=False)
+    for row in out.itertuples():
+        cell_n = int(n.loc[row.ace, row.pce]) if row.pce in n.columns else 0
+        assert row.n == cell_n
+        if cell_n == 0:
+            assert row.events == 0 and np.isnan(row.estimate) and not row.suppressed
+            assert row.note == "no non-missing values"
+            continue
+        k = float(events.loc[row.ace, row.pce])
+        lo, hi = proportion_confint(k, cell_n, alpha=0.05, method="wilson")
+        assert (row.events, row.estimate) == (k, pytest.approx(k / cell_n))
+        assert (row.ci_lower, row.ci_upper) == (pytest.approx(lo), pytest.approx(hi))
+    assert out["n_missing"].sum() == 7
+
+
+def test_prevalence_grid_masks_small_cells_and_a_complement():
+    from tim_research.stats.prevalence import prevalence_grid
+
+    d = _ace_pce_frame()
+    # make one cell small: 2 events among the 4+ / 6-7 people
+    cell = (d["ace"] == "4+") & (d["pce"] == "6-7") & d["poor_mh"].notna()
+    d.loc[cell, "poor_mh"] = 0.0
+    d.loc[d.index[cell][:2], "poor_mh"] = 1.0
+    with pytest.warns(SmallCellWarning):
+        out = prevalence_grid(d, "poor_mh", rows="ace", columns="pce")
+    small = out[(out["ace"] == "4+") & (out["pce"] == "6-7")].iloc[0]
+    assert small["suppressed"] and np.isnan(small["events"]) and np.isnan(small["estimate"])
+    # with every cell's n and the overall number of events known, one masked cell would be
+    # the overall count minus the shown ones: a second cell is masked as its complement
+    masked = out[out["suppressed"]]
+    assert len(masked) >= 2
+    assert (
+        masked["note"] == "masked to protect a small cell in another group "
+        "(complementary suppression)"
+    ).sum() >= 1
+
+
+def test_prevalence_grid_takes_the_bands_that_score_returns():
+    from tim_research import score
+    from tim_research.stats.prevalence import prevalence_grid
+
+    rng = np.random.default_rng(3)
+    n = 60
+    items = pd.DataFrame(
+        {f"ace10_{k}": rng.integers(0, 2, n) for k in range(1, 11)}
+        | {f"pce_{k}": rng.integers(1, 6, n) for k in range(1, 8)}
+    )
+    bands = score(items, ["ace10", "pce"])
+    bands["outcome"] = rng.integers(0, 2, n)
+    out = prevalence_grid(
+        bands, "outcome", rows="ace10_score_category", columns="pce_score_category", min_cell=0
+    )
+    assert len(out) == 5 * 3 and out["n"].sum() == n
+
+
+def test_prevalence_grid_refuses_missing_bands_and_one_column_twice():
+    from tim_research.stats.prevalence import prevalence_grid
+
+    d = _ace_pce_frame()
+    with pytest.raises(DataError, match="two different columns"):
+        prevalence_grid(d, "poor_mh", rows="ace", columns="ace")
+    d.loc[3, "pce"] = np.nan
+    with pytest.raises(DataError, match="by column pce has missing values"):
+        prevalence_grid(d, "poor_mh", rows="ace", columns="pce")
+    with pytest.raises(DataError, match=r"no column\(s\) \['nope'\]"):
+        prevalence_grid(d, "poor_mh", rows="ace", columns="nope")

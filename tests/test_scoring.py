@@ -700,3 +700,117 @@ def test_brfss_missing_option_complete_cases_rows():
         data, "brfss_ace", options={"missing": "complete_cases", "parents_not_married": "missing"}
     )
     assert np.isnan(strict.loc["not_married", "brfss_ace_score"])
+
+
+# ----------------------------------------------------------------------------- issue 16 scales
+# Expected scores are computed in each test from the published rule, never by score().
+
+
+def _random_items(instrument_id: str, codes: list[int], k: int, n: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({f"{instrument_id}_{i}": rng.choice(codes, n) for i in range(1, k + 1)})
+
+
+def test_ysor_reverses_the_four_negative_items_and_averages():
+    # 5-point answers 1-5; negative items (project ids 7-10) reversed as 6 - x; mean of 10
+    items = _random_items("ysor", [1, 2, 3, 4, 5], 10, 40, seed=1)
+    keyed = items.copy()
+    for i in (7, 8, 9, 10):
+        keyed[f"ysor_{i}"] = 6 - keyed[f"ysor_{i}"]
+    out = score(items, "ysor")
+    np.testing.assert_allclose(out["ysor_score"], keyed.mean(axis=1))
+    # the strongest answers (always true to positives, never true to negatives) give 5
+    best = pd.DataFrame([[5] * 6 + [1] * 4], columns=items.columns)
+    assert score(best, "ysor")["ysor_score"].item() == 5.0
+    labelled = pd.DataFrame([["Always true"] * 6 + ["Never true"] * 4], columns=items.columns)
+    assert score(labelled, "ysor")["ysor_score"].item() == 5.0
+
+
+def test_ysor_needs_eight_of_ten_items():
+    items = _random_items("ysor", [1, 2, 3, 4, 5], 10, 3, seed=2).astype(float)
+    items.iloc[0, :2] = np.nan  # 8 answered: scored from those 8
+    items.iloc[1, :3] = np.nan  # 7 answered: missing
+    out = score(items, "ysor")["ysor_score"]
+    keyed = items.copy()
+    keyed[[f"ysor_{i}" for i in (7, 8, 9, 10)]] = 6 - keyed[[f"ysor_{i}" for i in (7, 8, 9, 10)]]
+    assert out.iloc[0] == pytest.approx(keyed.iloc[0].mean())  # pandas mean skips NaN
+    assert np.isnan(out.iloc[1])
+
+
+def test_msor_total_and_subscales_are_means_of_keyed_items():
+    items = _random_items("msor", [1, 2, 3, 4, 5], 14, 30, seed=3)
+    out = score(items, "msor")
+    np.testing.assert_allclose(out["msor_score"], items.mean(axis=1))
+    np.testing.assert_allclose(
+        out["msor_affective"], items[[f"msor_{i}" for i in range(1, 11)]].mean(axis=1)
+    )
+    np.testing.assert_allclose(out["msor_logistical"], items[["msor_11", "msor_12"]].mean(axis=1))
+    assert not any(i.reverse for i in load_instrument("msor").items)  # keying unverified
+    assert "could not be confirmed" in load_instrument("msor").caveat
+
+
+def test_youth_centered_is_the_mean_of_five_items_scored_one_to_four():
+    # NMRC toolkit: items scored 1 (Not true at all) to 4 (Very true), averaged over all five
+    items = _random_items("youth_centered", [1, 2, 3, 4], 5, 30, seed=4)
+    np.testing.assert_allclose(
+        score(items, "youth_centered")["youth_centered_score"], items.mean(axis=1)
+    )
+    words = pd.DataFrame(
+        [["Very true", "Sort of true", "Not very true", "Not true at all", "Very true"]],
+        columns=items.columns,
+    )
+    assert score(words, "youth_centered")["youth_centered_score"].item() == pytest.approx(2.8)
+
+
+def test_pce_counts_items_answered_often_or_more_and_bands_them():
+    # Bethell et al. 2019: an item counts when answered "often" (4) or "very often/always" (5);
+    # groups 0-2, 3-5, 6-7
+    items = _random_items("pce", [1, 2, 3, 4, 5], 7, 200, seed=5)
+    count = (items >= 4).sum(axis=1)
+    out = score(items, "pce")
+    assert out["pce_score"].tolist() == count.astype(float).tolist()
+    band = np.where(count <= 2, "0-2", np.where(count <= 5, "3-5", "6-7"))
+    assert out["pce_score_category"].astype(str).tolist() == band.tolist()
+    assert list(out["pce_score_category"].cat.categories) == ["0-2", "3-5", "6-7"]
+    words = pd.DataFrame(
+        [["Often", "Very often/always", "Sometimes", "Rarely", "Never", "Often", "Often"]],
+        columns=items.columns,
+    )
+    assert score(words, "pce")["pce_score"].item() == 4.0
+    one_missing = items.iloc[:1].astype(float)
+    one_missing.iloc[0, 0] = np.nan
+    assert np.isnan(score(one_missing, "pce")["pce_score"].item())
+
+
+def test_bce_counts_yes_answers():
+    # Narayan et al. 2018: positively reported items are summed (0-10)
+    items = _random_items("bce", [0, 1], 10, 50, seed=6)
+    assert score(items, "bce")["bce_score"].tolist() == items.sum(axis=1).astype(float).tolist()
+    words = pd.DataFrame([["Yes"] * 7 + ["No"] * 3], columns=items.columns)
+    assert score(words, "bce")["bce_score"].item() == 7.0
+
+
+def test_cats_sums_twenty_symptom_items_with_cutoff_21():
+    # CATS 7-17: sum of symptom items 1-20 (0-3 each, 0-60); 21 or more clinically relevant
+    items = _random_items("cats", [0, 1, 2, 3], 20, 200, seed=7)
+    total = items.sum(axis=1)
+    out = score(items, "cats")
+    assert out["cats_score"].tolist() == total.astype(float).tolist()
+    expected = np.where(total >= 21, "21 or more", "below 21")
+    assert out["cats_score_category"].astype(str).tolist() == expected.tolist()
+    edge = pd.DataFrame([[1] * 20, [1] * 19 + [2]], columns=items.columns)  # 20 and 21
+    assert score(edge, "cats")["cats_score_category"].astype(str).tolist() == [
+        "below 21",
+        "21 or more",
+    ]
+
+
+def test_cats_prorates_from_sixteen_answered_items():
+    items = pd.DataFrame([[1] * 20, [1] * 20], columns=[f"cats_{i}" for i in range(1, 21)])
+    items = items.astype(float)
+    items.iloc[0, :4] = np.nan  # 16 answered, all 1: prorated to 20
+    items.iloc[1, :5] = np.nan  # 15 answered: missing
+    with pytest.warns(ProratedScoreWarning):
+        out = score(items, "cats")["cats_score"]
+    assert out.iloc[0] == pytest.approx(16 * 20 / 16)
+    assert np.isnan(out.iloc[1])

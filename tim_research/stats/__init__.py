@@ -13,4 +13,5 @@ checked against R in ``tests/reference/``.
   incidence, Gray's test, Fine-Gray regression.
 - :mod:`~tim_research.stats.outcomes`: change, group comparisons, growth models, pooling.
 - :mod:`~tim_research.stats.associations`: correlation and linear regression.
+- :mod:`~tim_research.stats.goals`: Goal Attainment Scaling T-scores per youth and review.
 """

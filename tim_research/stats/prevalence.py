@@ -21,7 +21,7 @@ from tim_research._checks import check_min_cell
 from tim_research.errors import DataError, SmallCellWarning
 from tim_research.privacy import suppression_mask
 
-__all__ = ["distribution", "indicators", "prevalence"]
+__all__ = ["distribution", "indicators", "prevalence", "prevalence_grid"]
 
 _MAX_SHOWN = 8
 NOTE_SMALL = "masked: fewer than min_cell events or non-events"
@@ -521,6 +521,112 @@ def prevalence(
             SmallCellWarning,
             stacklevel=2,
         )
+    return out
+
+
+def _levels_of(col: pd.Series) -> list[object]:
+    """Band order: a categorical's categories (every one, used or not), else sorted values."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        return list(col.cat.categories)
+    return sorted(col.dropna().unique().tolist())
+
+
+def prevalence_grid(
+    data: pd.DataFrame,
+    indicator: str,
+    *,
+    rows: str,
+    columns: str,
+    weights: str | None = None,
+    strata: str | None = None,
+    psu: str | None = None,
+    fpc: str | None = None,
+    conf_level: float = 0.95,
+    min_cell: int = 5,
+) -> pd.DataFrame:
+    """Prevalence of a 0/1 indicator in every cell of two banded factors, e.g. ACE x PCE bands.
+
+    The table behind the finding that positive childhood experiences go with better adult
+    mental health at every level of adversity (Bethell et al. 2019, JAMA Pediatr 173(11)):
+    the prevalence of an outcome by ACE band (rows) and PCE band (columns), each cell with its
+    interval and small-cell suppression. It is :func:`prevalence` with ``by=[rows, columns]``,
+    laid out on the full grid of bands in their order, empty cells included.
+
+    Parameters
+    ----------
+    data
+        One row per person.
+    indicator
+        Column of 0/1 or True/False (NaN = missing), as in :func:`prevalence`.
+    rows, columns
+        Two band columns, e.g. ``ace10_score_category`` and ``pce_score_category`` from
+        :func:`tim_research.score`. A categorical keeps its category order and every
+        category appears, used or not; other columns are sorted. No value may be missing:
+        a person without a band is refused (score or drop them explicitly), never dropped.
+    weights, strata, psu, fpc, conf_level
+        As in :func:`prevalence` (Wilson intervals, or design-based with a design).
+    min_cell
+        As in :func:`prevalence`: cells with 1 to ``min_cell - 1`` events or non-events are
+        masked, and further cells by complementary suppression on the table of events and
+        non-events of the non-empty cells. Empty cells (``n`` 0) have nothing to hide.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per cell, ``rows`` varying slowest: ``rows``, ``columns``, then the columns
+        of :func:`prevalence` (``n``, ``n_missing``, ``events``, ``estimate``, ``se``,
+        ``ci_lower``, ``ci_upper``, ``suppressed``, ``note``). Empty cells have ``n`` 0,
+        ``events`` 0, a missing estimate and the note "no non-missing values".
+
+    Examples
+    --------
+    >>> bands = pd.CategoricalDtype(["0-2", "3-5", "6-7"], ordered=True)
+    >>> d = pd.DataFrame({
+    ...     "ace": ["0", "0", "4+", "4+"] * 5,
+    ...     "pce": pd.Series(["0-2", "6-7", "0-2", "6-7"] * 5, dtype=bands),
+    ...     "poor_mh": [0, 0, 1, 0] * 5,
+    ... })
+    >>> t = prevalence_grid(d, "poor_mh", rows="ace", columns="pce", min_cell=0)
+    >>> t[["ace", "pce", "n", "events", "estimate"]]
+      ace  pce  n  events  estimate
+    0   0  0-2  5     0.0       0.0
+    1   0  3-5  0     0.0       NaN
+    2   0  6-7  5     0.0       0.0
+    3  4+  0-2  5     5.0       1.0
+    4  4+  3-5  0     0.0       NaN
+    5  4+  6-7  5     0.0       0.0
+    """
+    if not isinstance(data, pd.DataFrame):
+        raise DataError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+    if rows == columns:
+        raise DataError(f"rows and columns must be two different columns, got {rows!r} twice")
+    absent = [c for c in (rows, columns) if c not in data.columns]
+    if absent:
+        raise DataError(f"data has no column(s) {absent}; found {list(data.columns)}")
+    found = prevalence(
+        data,
+        indicator,
+        by=[rows, columns],
+        weights=weights,
+        strata=strata,
+        psu=psu,
+        fpc=fpc,
+        conf_level=conf_level,
+        min_cell=min_cell,
+    )
+    grid = pd.MultiIndex.from_product(
+        [_levels_of(data[rows]), _levels_of(data[columns])], names=[rows, columns]
+    ).to_frame(index=False)
+    for name in (rows, columns):
+        if isinstance(data[name].dtype, pd.CategoricalDtype):
+            grid[name] = grid[name].astype(data[name].dtype)
+    out = grid.merge(found, on=[rows, columns], how="left", validate="one_to_one")
+    empty = out["n"].isna()
+    out.loc[empty, ["n", "n_missing", "events"]] = 0
+    out["n"] = out["n"].astype(np.int64)
+    out["n_missing"] = out["n_missing"].astype(np.int64)
+    out["suppressed"] = out["suppressed"].fillna(False).astype(bool)
+    out.loc[empty, "note"] = NOTE_EMPTY
     return out
 
 
