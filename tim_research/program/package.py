@@ -525,7 +525,14 @@ def _rules(tables: Mapping[str, _Table], cutoff: pd.Timestamp | None, log: _Coll
         )
     m_youth, enrol = col("matches", "youth_id"), col("youth", "enrolment_date")
     y_ids = col("youth", "youth_id")
-    if start is not None and m_youth is not None and enrol is not None and y_ids is not None:
+    # an empty youth or matches table (as tim init writes it) has nothing to look up
+    if (
+        start is not None
+        and m_youth is not None
+        and enrol is not None
+        and y_ids is not None
+        and len(y_ids)
+    ):
         lookup = pd.Series(enrol.to_numpy(), index=y_ids.to_numpy())
         lookup = lookup[~lookup.index.duplicated()]
         enrolled = pd.Series(m_youth.map(lookup).to_numpy(), index=start.index)
@@ -542,7 +549,13 @@ def _rules(tables: Mapping[str, _Table], cutoff: pd.Timestamp | None, log: _Coll
         col("meetings", "match_id"),
         col("matches", "match_id"),
     )
-    if mdate is not None and mmatch is not None and x_ids is not None and start is not None:
+    if (
+        mdate is not None
+        and mmatch is not None
+        and x_ids is not None
+        and start is not None
+        and len(x_ids)
+    ):
         last = end if end is not None else pd.Series(pd.NaT, index=start.index)
         if cutoff is not None:
             last = last.fillna(cutoff)
