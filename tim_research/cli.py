@@ -1,4 +1,4 @@
-"""The ``tim`` command: instruments, scoring, prevalence, reports, pseudonyms, sample data.
+"""The ``tim`` command: instruments, scoring, prevalence, data checks, reports, pseudonyms, samples.
 
 Each subcommand imports the library inside its function: the import time of pandas, SciPy and
 papermill would otherwise be paid by ``tim --help`` and by every quick command.
@@ -472,6 +472,38 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_init(args: argparse.Namespace) -> int:
+    from tim_research.program.init import init_program
+
+    files = init_program(args.folder, sites=args.sites, cutoff=args.cutoff)
+    print(f"wrote an empty data package to {args.folder}: {', '.join(f.name for f in files)}")
+    print(
+        "next: fill the CSV files or describe your exports in mapping.toml (see CODEBOOK.md), "
+        f"set the data cut-off in datapackage.json, then run: tim check {args.folder}"
+    )
+    return 0
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from tim_research.program import validate_program
+
+    report = validate_program(args.folder, mapping=args.mapping)
+    # every problem, one line each; messages name file, line, column and rule, never a value
+    if not report.ok:
+        print(report.format(limit=len(report.problems)))
+    tables = report.tables
+    if report.ok:
+        sizes = ", ".join(
+            f"{t} {int(n)} rows" for t, n in tables["rows"].items() if not tables["rows"].isna()[t]
+        )
+        print(f"tim check: {args.folder} is clean ({sizes})")
+        return 0
+    per_table = report.problems["table"].value_counts(sort=False)
+    where = ", ".join(f"{t} {n}" for t, n in per_table.items())
+    print(f"tim check: {len(report.problems)} problem(s) in {args.folder} ({where})")
+    return 1
+
+
 def _cmd_sample(args: argparse.Namespace) -> int:
     from tim_research import synth
 
@@ -656,6 +688,55 @@ def _parser() -> argparse.ArgumentParser:
         "--out", "-o", required=True, help="output file (.csv, .xlsx, .parquet, .sav, .dta)"
     )
     p.set_defaults(func=_cmd_prevalence)
+
+    p = sub.add_parser(
+        "init",
+        help="write an empty data package for your program's own data",
+        description=_describe(
+            "Write a new folder with every program table's CSV (header only), a "
+            "datapackage.json without a synthetic marker, a CODEBOOK.md of the columns, codes "
+            "and rules, and a commented mapping.toml for REDCap, Qualtrics, SurveyMonkey or "
+            "form exports. The folder must not exist or be empty."
+        ),
+        epilog="example:\n  tim init our-program --sites Northside Southbank --cutoff 2024-06-30",
+        formatter_class=_Help,
+    )
+    p.add_argument("folder", help="folder to create (or an empty one)")
+    p.add_argument(
+        "--sites",
+        nargs="+",
+        required=True,
+        metavar="NAME",
+        help="the program's site names, in display order",
+    )
+    p.add_argument(
+        "--cutoff",
+        metavar="YYYY-MM-DD",
+        help="date the data were drawn (default: a placeholder to fill in datapackage.json)",
+    )
+    p.set_defaults(func=_cmd_init)
+
+    p = sub.add_parser(
+        "check",
+        help="validate a program data folder and list every problem",
+        description=_describe(
+            "Check a program data package (its CSVs, or the exports its mapping.toml names) "
+            "against the table schemas and the program rules, and list every problem, one per "
+            "line: table.column, rule, line of the file, and the fix; cell values are never "
+            "shown. Exit status 0 when clean, 1 when there are problems, 2 when the folder or "
+            "mapping cannot be read."
+        ),
+        epilog="examples:\n  tim check data/sample\n"
+        "  tim check our-program --mapping exports/mapping.toml",
+        formatter_class=_Help,
+    )
+    p.add_argument("folder", help="data package folder (holding datapackage.json)")
+    p.add_argument(
+        "--mapping",
+        metavar="FILE",
+        help="mapping file feeding tables from your exports (default: FOLDER/mapping.toml)",
+    )
+    p.set_defaults(func=_cmd_check)
 
     p = sub.add_parser(
         "report",

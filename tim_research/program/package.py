@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from tim_research.errors import DataError, ProgramValidationError
+from tim_research.io.mapping import map_folder
 from tim_research.privacy import find_identifiers
 from tim_research.program.effects import Effects
 from tim_research.program.schema import (
@@ -340,7 +341,11 @@ def _check_fields(
 
 
 def _validate_table(
-    name: str, resource: Mapping[str, Any], folder: Path, log: _Collector
+    name: str,
+    resource: Mapping[str, Any],
+    folder: Path,
+    log: _Collector,
+    mapped: pd.DataFrame | None = None,
 ) -> _Table:
     schema = resource.get("schema")
     if not isinstance(schema, dict) or not isinstance(schema.get("fields"), list):
@@ -351,14 +356,19 @@ def _validate_table(
         log.add(name, "", "package", f"resource {name!r} has no single 'path' to a CSV file")
         return _Table(name, schema, None, None, None)
     path = folder / rel
-    if not path.is_file():
+    if mapped is not None:  # fed by the program's own export (io.mapping), already text
+        header, raw = list(mapped.columns), mapped.set_axis(range(mapped.shape[1]), axis=1)
+        if path.is_file() and len(_read_raw(path)[1]):
+            log.add(name, "", "file", f"{rel} has rows and the mapping feeds {name} too; keep one")
+    elif not path.is_file():
         log.add(name, "", "file", f"file {rel!r} is missing from {folder}")
         return _Table(name, schema, None, None, None)
-    try:
-        header, raw = _read_raw(path)
-    except (UnicodeDecodeError, pd.errors.ParserError) as exc:
-        log.add(name, "", "file", f"{rel} cannot be read as UTF-8 CSV: {exc}")
-        return _Table(name, schema, None, None, None)
+    else:
+        try:
+            header, raw = _read_raw(path)
+        except (UnicodeDecodeError, pd.errors.ParserError) as exc:
+            log.add(name, "", "file", f"{rel} cannot be read as UTF-8 CSV: {exc}")
+            return _Table(name, schema, None, None, None)
     fields = schema["fields"]
     names = [f["name"] for f in fields]
     dupes = sorted({h for h in header if header.count(h) > 1})
@@ -515,7 +525,14 @@ def _rules(tables: Mapping[str, _Table], cutoff: pd.Timestamp | None, log: _Coll
         )
     m_youth, enrol = col("matches", "youth_id"), col("youth", "enrolment_date")
     y_ids = col("youth", "youth_id")
-    if start is not None and m_youth is not None and enrol is not None and y_ids is not None:
+    # an empty youth or matches table (as tim init writes it) has nothing to look up
+    if (
+        start is not None
+        and m_youth is not None
+        and enrol is not None
+        and y_ids is not None
+        and len(y_ids)
+    ):
         lookup = pd.Series(enrol.to_numpy(), index=y_ids.to_numpy())
         lookup = lookup[~lookup.index.duplicated()]
         enrolled = pd.Series(m_youth.map(lookup).to_numpy(), index=start.index)
@@ -532,7 +549,13 @@ def _rules(tables: Mapping[str, _Table], cutoff: pd.Timestamp | None, log: _Coll
         col("meetings", "match_id"),
         col("matches", "match_id"),
     )
-    if mdate is not None and mmatch is not None and x_ids is not None and start is not None:
+    if (
+        mdate is not None
+        and mmatch is not None
+        and x_ids is not None
+        and start is not None
+        and len(x_ids)
+    ):
         last = end if end is not None else pd.Series(pd.NaT, index=start.index)
         if cutoff is not None:
             last = last.fillna(cutoff)
@@ -654,7 +677,7 @@ def _package_cutoff(package: Mapping[str, Any], log: _Collector) -> pd.Timestamp
 
 
 def _check(
-    folder: str | Path, allow_identifiers: Any
+    folder: str | Path, allow_identifiers: Any, mapping: str | Path | None = None
 ) -> tuple[ValidationReport, dict[str, _Table], dict[str, Any], pd.Timestamp | None]:
     folder = Path(folder)
     package = _load_package(folder)
@@ -670,7 +693,17 @@ def _check(
         if name not in resources:
             log.add(name, "", "package", f"datapackage.json has no resource named {name!r}")
     cutoff = _package_cutoff(package, log)
-    tables = {name: _validate_table(name, r, folder, log) for name, r in resources.items()}
+    # a program's own exports, through its mapping file (io.mapping), stand in for the CSVs
+    fields = {
+        n: [f.get("name") for f in (r.get("schema") or {}).get("fields") or []]
+        for n, r in resources.items()
+    }
+    mapped = map_folder(folder, mapping, fields=fields)
+    log.rows += mapped.problems.to_dict("records")
+    tables = {
+        name: _validate_table(name, r, folder, log, mapped.tables.get(name))
+        for name, r in resources.items()
+    }
     for t in tables.values():
         if t.raw is None:
             continue
@@ -699,7 +732,7 @@ def _check(
             )
     _foreign_keys(tables, log)
     _rules(tables, cutoff, log)
-    problems = log.frame()
+    problems = mapped.relocate(log.frame())
     counts = problems["table"].value_counts()
     summary = pd.DataFrame(
         [
@@ -719,7 +752,10 @@ def _check(
 
 
 def validate_program(
-    folder: str | Path, *, allow_identifiers: Sequence[str] = ()
+    folder: str | Path,
+    *,
+    allow_identifiers: Sequence[str] = (),
+    mapping: str | Path | None = None,
 ) -> ValidationReport:
     """Check a program data package and return every problem found (never raises for data).
 
@@ -735,10 +771,15 @@ def validate_program(
     >>> report.ok
     True
     """
-    return _check(folder, allow_identifiers)[0]
+    return _check(folder, allow_identifiers, mapping)[0]
 
 
-def read_program(folder: str | Path, *, allow_identifiers: Sequence[str] = ()) -> Program:
+def read_program(
+    folder: str | Path,
+    *,
+    allow_identifiers: Sequence[str] = (),
+    mapping: str | Path | None = None,
+) -> Program:
     """Read and validate a program data package (a folder like ``data/sample/``).
 
     The folder holds ``datapackage.json`` (Frictionless Data Package with a table schema per
@@ -766,6 +807,9 @@ def read_program(folder: str | Path, *, allow_identifiers: Sequence[str] = ()) -
         The data package folder.
     allow_identifiers
         Columns that look like identifiers but may be read.
+    mapping
+        A mapping file that feeds tables from the program's own exports
+        (:mod:`tim_research.io.mapping`); default ``folder/mapping.toml`` when it exists.
 
     Returns
     -------
@@ -789,7 +833,7 @@ def read_program(folder: str | Path, *, allow_identifiers: Sequence[str] = ()) -
     >>> p.matches["youth_id"].isin(p.youth["youth_id"]).all()
     np.True_
     """
-    report, tables, package, cutoff = _check(folder, allow_identifiers)
+    report, tables, package, cutoff = _check(folder, allow_identifiers, mapping)
     identifiers = report.problems[report.problems["check"] == "identifier"]
     if not identifiers.empty:
         cols = ", ".join(
