@@ -129,3 +129,18 @@ def test_identifiers_are_still_refused_without_the_allowance(package, tmp_path, 
     with pytest.raises(ProgramValidationError, match=r"youth\.first_name"):
         setup(data_dir=str(package))
     _same(load_program(package, allow_identifiers=["youth.first_name"]), allowed)
+
+
+def test_fingerprint_follows_mapping_and_exports_but_not_hidden_files(tmp_path):
+    (tmp_path / "exports").mkdir()
+    (tmp_path / "exports" / "baseline.csv").write_text("ResponseId\nR_1\n")
+    (tmp_path / "mapping.toml").write_text("[youth]\n")
+    first = cache_mod.data_fingerprint(tmp_path)
+    (tmp_path / ".cache").mkdir()
+    (tmp_path / ".cache" / "x.csv").write_text("anything")
+    assert cache_mod.data_fingerprint(tmp_path) == first
+    (tmp_path / "exports" / "baseline.csv").write_text("ResponseId\nR_2\n")
+    second = cache_mod.data_fingerprint(tmp_path)
+    assert second != first
+    (tmp_path / "mapping.toml").write_text("[surveys]\n")
+    assert cache_mod.data_fingerprint(tmp_path) != second

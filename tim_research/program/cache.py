@@ -31,12 +31,36 @@ _META = "program.json"
 _FORMAT = 1
 
 
+_DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".json", ".toml", ".xlsx", ".xls")
+
+
 def data_fingerprint(folder: str | Path) -> str:
-    """SHA-256 over the names and bytes of the data files (``*.csv``, ``*.json``) in a folder."""
+    """SHA-256 over the names and bytes of the data files in a folder and its subfolders.
+
+    Data files are tables and exports (``.csv``, ``.tsv``, ``.txt``, ``.xlsx``, ``.xls``), the
+    package description (``.json``) and the mapping (``.toml``): a change to any of them,
+    a mapping file alone included, gives a new fingerprint. Hidden files and folders are not
+    data.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     _ = (Path(d) / "youth.csv").write_text("youth_id,site")
+    ...     before = data_fingerprint(d)
+    ...     _ = (Path(d) / "mapping.toml").write_text("# no tables")
+    ...     before == data_fingerprint(d)
+    False
+    """
+    root = Path(folder)
     digest = hashlib.sha256()
-    for path in sorted(Path(folder).glob("*")):
-        if path.is_file() and path.suffix in (".csv", ".json"):
-            digest.update(path.name.encode())
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root)
+        if any(part.startswith(".") for part in relative.parts):
+            continue
+        if path.is_file() and path.suffix.lower() in _DATA_SUFFIXES:
+            digest.update(relative.as_posix().encode())
+            digest.update(b"\0")
             digest.update(path.read_bytes())
     return digest.hexdigest()
 
