@@ -26,6 +26,7 @@ from tim_research.views.tables import (
     baseline_items,
     growth_frame,
     match_table,
+    mentor_change,
     mentor_scores,
     wide_scores,
     youth_scores,
@@ -132,6 +133,64 @@ def test_match_table_joins_durations_and_facts(program):
     planned = table["closure_reason"] == PLANNED_COMPLETION
     assert not (table["unplanned_closure"] & planned).any()
     assert (table["unplanned_closure"] | table["planned_completion"]).eq(table["closed"]).all()
+
+
+def test_mentor_change_has_every_mentor_once_with_both_waves(program):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # prorated scores
+        change = mentor_change(program)
+        long = mentor_scores(program)
+    mentors = program.mentors.set_index("mentor_id")
+    assert list(change.index) == list(mentors.index)
+    # scores recomputed from the long table, wave by wave
+    for wave in ("baseline", "12m"):
+        expected = long.xs(wave, level="wave")["stss_score"].reindex(change.index)
+        np.testing.assert_array_equal(change[f"stss_score_{wave}"], expected.to_numpy(float))
+    steps = {"monthly": 0.0, "fortnightly": 1.0, "weekly": 2.0}
+    assert change["supervision_step"].tolist() == mentors["supervision"].map(steps).tolist()
+    post = program.mentor_surveys.query("wave == '12m'").set_index("mentor_id")["status"]
+    assert change["status_12m"].astype(str).tolist() == post.reindex(change.index).tolist()
+    both = (
+        change[
+            [
+                "stss_score_baseline",
+                "stss_score_12m",
+                "proqol5_burnout_baseline",
+                "proqol5_burnout_12m",
+            ]
+        ]
+        .notna()
+        .all(axis=1)
+    )
+    assert change["complete"].tolist() == both.tolist()
+    assert not change.loc[change["status_12m"] != "completed", "complete"].any()
+
+
+def test_mentor_change_counts_unplanned_closures_before_the_later_survey(program):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        change = mentor_change(program)
+    matches = match_table(program)
+    dates = program.mentor_surveys.query("wave == '12m' and status == 'completed'")
+    survey_date = pd.to_datetime(dates.set_index("mentor_id")["survey_date"])
+    for mentor, row in change.iterrows():
+        own = matches[matches["mentor_id"] == mentor]
+        assert row["unplanned_closures"] == int(own["unplanned_closure"].sum())
+        if mentor not in survey_date.index:
+            assert np.isnan(row["closures_before_12m"])
+            continue
+        ended = pd.to_datetime(own["end_date"]) < survey_date[mentor]
+        assert row["closures_before_12m"] == int((own["unplanned_closure"] & ended).sum())
+    assert change["unplanned_closures"].sum() == matches["unplanned_closure"].sum() > 0
+
+
+def test_mentor_change_refuses_unknown_scores_and_waves(program):
+    with pytest.raises(DataError, match="not mentor scores"):
+        mentor_change(program, values=["brs_score"])
+    with pytest.raises(DataError, match="not in the mentor surveys"):
+        mentor_change(program, post_wave="6m")
+    with pytest.raises(DataError, match="both"):
+        mentor_change(program, post_wave="baseline")
 
 
 def test_match_table_without_matches_raises(program):

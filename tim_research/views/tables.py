@@ -13,7 +13,7 @@ import pandas as pd
 from tim_research._checks import show_labels as _show
 from tim_research.errors import DataError
 from tim_research.instruments import load_instrument
-from tim_research.program.schema import Program
+from tim_research.program.schema import SUPERVISION, SURVEY_STATUS, Program
 from tim_research.scoring import score
 from tim_research.stats.survival import match_durations
 
@@ -24,6 +24,7 @@ __all__ = [
     "item_responses",
     "growth_frame",
     "match_table",
+    "mentor_change",
     "mentor_scores",
     "wide_scores",
     "youth_scores",
@@ -230,6 +231,110 @@ def mentor_scores(
     mentors = _not_stated(program.mentors.set_index("mentor_id"), ["gender"])
     out = surveys[["months"]].join(mentors[_MENTOR_COLUMNS], on="mentor_id")
     return out.join(score(surveys, list(instruments)))
+
+
+def mentor_change(
+    program: Program,
+    *,
+    values: Sequence[str] = ("stss_score", "proqol5_burnout"),
+    pre_wave: str = "baseline",
+    post_wave: str = "12m",
+) -> pd.DataFrame:
+    """One row per mentor: scores at two waves, program factors and closures in between.
+
+    The frame of an analysis of change (ANCOVA: the later score regressed on the earlier one
+    and the mentor's caseload, supervision and training), with what is needed to say who is
+    missing from it and to link mentor stress to match closure.
+
+    Parameters
+    ----------
+    program
+        A program (``program.read_program`` or ``synth.program``).
+    values
+        Mentor scores (of the ProQOL 5 and STSS) compared between the waves.
+    pre_wave, post_wave
+        The earlier and the later mentor survey wave.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``mentor_id`` in the order of the mentors table, every mentor once:
+        ``site``, ``age``, ``training_hours``, ``supervision``, ``supervision_step`` (the
+        position of ``supervision`` in its ordered categories: 0 monthly, 1 fortnightly,
+        2 weekly), ``caseload``, ``<value>_<wave>`` for each value and wave (NaN without a
+        completed survey), ``status_<post_wave>`` (the survey status: completed, lost to
+        follow-up, not yet due; missing when no survey was scheduled), ``complete`` (every
+        value present at both waves), ``unplanned_closures`` (the mentor's matches that had
+        closed for an unplanned reason by the data cut-off) and
+        ``closures_before_<post_wave>`` (those that closed before the ``post_wave`` survey
+        date; NaN without that survey).
+
+    Examples
+    --------
+    >>> from tim_research import synth
+    >>> c = mentor_change(synth.program(n_youth=60, seed=1))
+    >>> c.index.name, c["supervision_step"].isin([0.0, 1.0, 2.0]).all()
+    ('mentor_id', np.True_)
+    >>> int(c["complete"].sum()) == int(c[["stss_score_12m", "proqol5_burnout_12m"]]
+    ...                                  .notna().all(axis=1).sum())
+    True
+    """
+    values = [values] if isinstance(values, str) else list(values)
+    if not values:
+        raise DataError("values is empty: name at least one mentor score, e.g. 'stss_score'")
+    if pre_wave == post_wave:
+        raise DataError(f"pre_wave and post_wave are both {pre_wave!r}; name two waves")
+    mentors = program.mentors.set_index("mentor_id")
+    if mentors.index.has_duplicates:
+        dup = list(mentors.index[mentors.index.duplicated()].unique())[:5]
+        raise DataError(f"mentor_id repeats {dup} in the mentors table; keep one row per mentor")
+    scores = mentor_scores(program)
+    absent = [v for v in values if v not in scores.columns]
+    if absent:
+        raise DataError(
+            f"values {absent} are not mentor scores; scores are {_show(list(scores.columns))}"
+        )
+    waves = set(map(str, program.mentor_surveys["wave"].astype(object)))
+    unknown = [w for w in (pre_wave, post_wave) if w not in waves]
+    if unknown:
+        raise DataError(f"waves {unknown} are not in the mentor surveys; waves are {sorted(waves)}")
+    out = mentors[["site", "age", "training_hours", "supervision", "caseload"]].copy()
+    sup = out["supervision"]
+    if not isinstance(sup.dtype, pd.CategoricalDtype):
+        sup = pd.Categorical(sup, categories=list(SUPERVISION))
+    out.insert(4, "supervision_step", pd.Series(sup, index=out.index).cat.codes.astype(float))
+    out.loc[out["supervision"].isna(), "supervision_step"] = np.nan
+    wave_of = scores.index.get_level_values("wave").astype(str)
+    for v in values:
+        for w in (pre_wave, post_wave):
+            col = scores.loc[wave_of == w, v].droplevel("wave")
+            out[f"{v}_{w}"] = col.reindex(out.index).astype(float)
+    surveys = program.mentor_surveys
+    post = surveys[surveys["wave"].astype(object).map(str) == post_wave].set_index("mentor_id")
+    if post.index.has_duplicates:
+        raise DataError(f"a mentor has more than one {post_wave!r} survey; keep one per mentor")
+    status = post["status"].reindex(out.index)
+    extra = sorted(set(status.dropna().astype(str)) - set(SURVEY_STATUS))
+    out[f"status_{post_wave}"] = pd.Categorical(
+        status.astype(object), categories=[*SURVEY_STATUS, *extra]
+    )
+    value_cols = [f"{v}_{w}" for v in values for w in (pre_wave, post_wave)]
+    out["complete"] = out[value_cols].notna().all(axis=1)
+    matches = program.matches
+    durations = match_durations(matches, cutoff=program.cutoff, early_months=())
+    unplanned = durations["unplanned_closure"].to_numpy(dtype=bool)
+    per_mentor = (
+        pd.Series(unplanned, index=matches.index).groupby(matches["mentor_id"].to_numpy()).sum()
+    )
+    out["unplanned_closures"] = per_mentor.reindex(out.index, fill_value=0).astype("int64")
+    survey_date = pd.to_datetime(post["survey_date"]).reindex(out.index)
+    ends = pd.to_datetime(matches["end_date"])
+    before = unplanned & (ends.to_numpy() < survey_date.reindex(matches["mentor_id"]).to_numpy())
+    counted = pd.Series(before, index=matches.index).groupby(matches["mentor_id"].to_numpy()).sum()
+    out[f"closures_before_{post_wave}"] = (
+        counted.reindex(out.index, fill_value=0).astype(float).where(survey_date.notna())
+    )
+    return out
 
 
 def match_table(program: Program, *, early_months: Sequence[int] = (3, 6, 12)) -> pd.DataFrame:
