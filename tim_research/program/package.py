@@ -1085,4 +1085,18 @@ def _codebook(package: Mapping[str, Any], program: Program) -> str:
             )
             i = j + 1
         out.append("")
+    if synthetic is not None:
+        out += [
+            "## Use your own program's data",
+            "",
+            "These tables describe a synthetic program. For a real program: "
+            "`tim init FOLDER --sites ...`",
+            "writes an empty package with this codebook's columns and rules (no synthetic "
+            "marker); fill its",
+            "CSVs or map your REDCap, Qualtrics, SurveyMonkey or form exports in its "
+            "`mapping.toml`",
+            "(examples in `data/examples/`); run `tim check FOLDER` until it is clean; then",
+            "`tim report --data FOLDER`.",
+            "",
+        ]
     return "\n".join(out)
