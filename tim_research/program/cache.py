@@ -21,14 +21,14 @@ from pathlib import Path
 import pandas as pd
 
 from tim_research.program.package import _allowed, package_effects, read_program
-from tim_research.program.schema import TABLES, Program
+from tim_research.program.schema import REQUIRED_TABLES, TABLES, Program
 
 __all__ = ["CACHE_ENV", "data_fingerprint", "load_program", "read_cache", "write_cache"]
 
 #: environment variable naming the cache folder of the running batch
 CACHE_ENV = "TIM_PROGRAM_CACHE"
 _META = "program.json"
-_FORMAT = 1
+_FORMAT = 2  # 2: lists the tables present (optional tables)
 
 
 def data_fingerprint(folder: str | Path) -> str:
@@ -93,6 +93,8 @@ def write_cache(
             "ok": True,
             "rows": {name: len(frame) for name, frame in program.tables().items()},
         },
+        # the tables present; an optional table the program does not have is absent here too
+        "tables": list(program.available),
     }
     # written last: a folder without it (an interrupted write) is never used
     with os.fdopen(_private_file(folder / _META), "w", encoding="utf-8") as fh:
@@ -105,7 +107,8 @@ def read_cache(
 ) -> Program | None:
     """The cached program of ``data_dir``, or ``None`` when the cache does not apply.
 
-    It applies when it holds every table, was written from the same folder with the same data
+    It applies when it holds every table the program has (an optional table the program lacks
+    stays ``None``), was written from the same folder with the same data
     files (fingerprint), and with no identifier allowance beyond ``allow_identifiers`` (so a
     package refused without an allowance is still refused).
     """
@@ -125,8 +128,11 @@ def read_cache(
         return None
     if meta.get("fingerprint") != data_fingerprint(data_dir):
         return None  # the data changed since the batch read them
+    present = meta.get("tables")
+    if not isinstance(present, list) or not set(REQUIRED_TABLES) <= set(present) <= set(TABLES):
+        return None
     try:
-        frames = {name: pd.read_parquet(folder / f"{name}.parquet") for name in TABLES}
+        frames = {name: pd.read_parquet(folder / f"{name}.parquet") for name in present}
     except OSError:
         return None
     return Program(

@@ -113,6 +113,8 @@ def youth_scores(
 
 def _matched_months(program: Program, surveys: pd.DataFrame) -> pd.Series:
     """Months matched between match start and the survey date, over all of a youth's matches."""
+    if program.matches is None:  # a program without a matches table: unknown, not zero
+        return pd.Series(np.nan, index=surveys.index, dtype="float64")
     m = program.matches[["youth_id", "start_date", "end_date"]]
     when = surveys["survey_date"].rename("survey_date").reset_index()
     pairs = when.merge(m, on="youth_id", how="left")
