@@ -190,7 +190,11 @@ def item_responses(
         "youth": (program.surveys, "youth_id"),
         "mentor": (program.mentor_surveys, "mentor_id"),
     }
-    found = {k: [c for c in columns if c in t.columns] for k, (t, _) in sources.items()}
+    # an optional table the program does not have (None) holds no items
+    found = {
+        k: [c for c in columns if t is not None and c in t.columns]
+        for k, (t, _) in sources.items()
+    }
     where = [k for k, cols in found.items() if len(cols) == len(columns)]
     if not where:
         raise DataError(
