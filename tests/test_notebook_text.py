@@ -63,6 +63,8 @@ ALLOWED_DIGITS = [
     r"\b0\.70\b",
     # a reading guide to hazard ratios (what a ratio of 0.8 would mean), not a result
     r"\bratio of 0\.8\b",
+    # the unit of the training hazard ratio the code asks for (per={"training_hours": 10})
+    r"\bper 10 hours\b",
     # scale ranges from the instruments' manuals
     r"\bscored 1 to 5\b",
     r"\b17 to 85\b",
@@ -77,10 +79,41 @@ ALLOWED_DIGITS = [
 ]
 
 # Notebooks 04 and 06 are being rewritten so that their text follows the data. Until that
-# change is merged, their current markdown lines with digits or claims are listed here, keyed
-# by notebook. TEMPORARY: remove this whole mapping after the merge; the guard then covers
-# them like the others.
-TEMPORARY_ALLOWED_LINES: dict[str, list[str]] = {}
+# change is merged, their current markdown passages with digits or claims are listed here,
+# keyed by notebook. TEMPORARY: remove this whole mapping after the merge; the guard then
+# covers them like the others.
+TEMPORARY_ALLOWED: dict[str, list[str]] = {
+    "04_resilience_outcomes": [
+        "# Resilience outcomes: baseline, 6 and 12 months",
+        "from baseline to 6 and 12 months",
+        "(BRS, mean of 6 items, 1-5)",
+        "(CYRM-R, sum of 17 items, 17-85)",
+        "at baseline, 6 and 12 months",
+        "comparison youth at 12 months",
+        'never as 0.',
+        "(`matched_years`, per 12 months)",
+        "closed after 3 months",
+        "(reference: 0 ACEs)",
+        "On the synthetic sample",
+        "a gain of 0.21 SD per 12 months matched",
+    ],
+    "06_mentor_wellbeing": [
+        "and 12 months later:",
+        "with three 10-item subscales scored 10-50:",
+        "17 items scored 17-85;",
+        "Cohen's d_z; 0.2 is",
+        "low (22 or less), moderate (23-41) and high (42 or more).",
+        "under 28 little or none, 28-37 mild, 38-43 moderate, 44-48 high, 49 or more severe",
+        "(per 10 hours)",
+        "**Most mentors are doing reasonably well.** About half are",
+        "About two in three are",
+        "most mentors are in its \"mild\" band and about one in twelve",
+        "Every interval includes zero:",
+        "about 360 mentors and caseloads of 1-3,",
+        "about 0.5).",
+        "These data are synthetic.",
+    ],
+}
 
 # Words that state something about the data. A heading that asks a question ("Which experiences
 # were most common?") states nothing and is exempt.
@@ -90,7 +123,7 @@ CLAIMS = [
     r"\bmost common\b",
     r"\bthe (majority|minority)\b",
     r"\bmost (mentors|young people|youth|matches|sites)\b",
-    r"\b(higher|lower|more|fewer|larger|smaller) than (the|at|in) (other|sample|program)\b",
+    r"\b(higher|lower|larger|smaller) than (in )?(the )?(sample|other sites?)\b",
     r"\bsynthetic\b",
     r"\bthese data (are|show|have)\b",
     r"\bincludes? zero\b",
@@ -98,22 +131,22 @@ CLAIMS = [
 ]
 
 
-def _markdown_lines(path):
+def _markdown_cells(path):
     nb = nbformat.read(str(path), as_version=4)
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            yield from cell.source.splitlines()
+    return [cell.source for cell in nb.cells if cell.cell_type == "markdown"]
 
 
-def _offences(line: str) -> list[str]:
-    found = []
-    if re.match(r"\s*#+ .*\?\s*$", line):
-        return found  # a question as a heading
-    rest = line
+def _offences(text: str, allowed: list[str] = ()) -> list[str]:
+    """Digits and claims in a markdown text, a sentence that runs over lines included."""
+    # a question as a heading states nothing; quote marks and line breaks are layout
+    lines = [ln for ln in text.splitlines() if not re.match(r"\s*#+ .*\?\s*$", ln)]
+    flat = " ".join(re.sub(r"^\s*>\s?", "", ln).strip() for ln in lines)
+    for passage in allowed:
+        flat = flat.replace(passage, " ")
+    found = [f"claim {m.group(0)!r}" for p in CLAIMS for m in re.finditer(p, flat, re.I)]
     for pattern in ALLOWED_DIGITS:
-        rest = re.sub(pattern, " ", rest)
-    found += [f"digit in {m.group(0)!r}" for m in re.finditer(r"\S*\d\S*", rest)]
-    found += [f"claim {m.group(0)!r}" for p in CLAIMS for m in re.finditer(p, line, re.I)]
+        flat = re.sub(pattern, " ", flat)
+    found += [f"digit in {m.group(0)!r}" for m in re.finditer(r"\S*\d\S*", flat)]
     return found
 
 
@@ -126,11 +159,11 @@ def test_the_guard_covers_every_notebook():
 
 @pytest.mark.parametrize("path", MARKDOWN_NOTEBOOKS, ids=lambda p: p.stem)
 def test_markdown_holds_no_digits_or_data_claims(path):
-    allowed = TEMPORARY_ALLOWED_LINES.get(path.stem, [])
+    allowed = TEMPORARY_ALLOWED.get(path.stem, [])
     bad = [
-        f"{line.strip()!r}: {', '.join(found)}"
-        for line in _markdown_lines(path)
-        if line.strip() not in allowed and (found := _offences(line))
+        f"{', '.join(found)} in: {text[:60]!r}..."
+        for text in _markdown_cells(path)
+        if (found := _offences(text, allowed))
     ]
     assert not bad, (
         "statements about the data belong in code cells (printed from the data); methods with "
