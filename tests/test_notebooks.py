@@ -142,3 +142,25 @@ def test_notebook_runs_with_other_parameters(path, tmp_path):
     ]
     assert len(injected) == 1
     assert "South" in "".join(injected[0]["source"])
+
+
+@pytest.mark.slow
+def test_papermill_from_the_repository_root_finds_the_default_data(tmp_path, monkeypatch):
+    # `papermill notebooks/02_ace_profile.ipynb out.ipynb` from the repository root, with the
+    # notebook's own default data_dir ("../data/sample", relative to the notebooks folder)
+    import papermill as pm
+
+    monkeypatch.chdir(REPO)
+    out = tmp_path / "out.ipynb"
+    pm.execute_notebook(
+        "notebooks/02_ace_profile.ipynb",
+        str(out),
+        kernel_name="python3",
+        progress_bar=False,
+        execution_timeout=120,
+    )
+    executed = nbformat.read(str(out), as_version=4)
+    printed = "".join(
+        o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs
+    )
+    assert "young people with a baseline survey" in printed

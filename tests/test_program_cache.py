@@ -131,16 +131,18 @@ def test_identifiers_are_still_refused_without_the_allowance(package, tmp_path, 
     _same(load_program(package, allow_identifiers=["youth.first_name"]), allowed)
 
 
-def test_fingerprint_follows_mapping_and_exports_but_not_hidden_files(tmp_path):
+def test_fingerprint_follows_mapping_and_its_exports_but_not_other_subfolders(tmp_path):
     (tmp_path / "exports").mkdir()
     (tmp_path / "exports" / "baseline.csv").write_text("ResponseId\nR_1\n")
-    (tmp_path / "mapping.toml").write_text("[youth]\n")
+    (tmp_path / "mapping.toml").write_text(
+        '[youth]\nfile = "exports/baseline.csv"\nformat = "csv"\n'
+    )
     first = cache_mod.data_fingerprint(tmp_path)
-    (tmp_path / ".cache").mkdir()
-    (tmp_path / ".cache" / "x.csv").write_text("anything")
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "x.json").write_text("{}")
     assert cache_mod.data_fingerprint(tmp_path) == first
     (tmp_path / "exports" / "baseline.csv").write_text("ResponseId\nR_2\n")
     second = cache_mod.data_fingerprint(tmp_path)
     assert second != first
-    (tmp_path / "mapping.toml").write_text("[surveys]\n")
+    (tmp_path / "mapping.toml").write_text("# nothing mapped\n")
     assert cache_mod.data_fingerprint(tmp_path) != second

@@ -164,3 +164,40 @@ def test_failed_run_error_text_is_gated_and_its_notebook_not_linked(tmp_path, ca
     manifest_id = manifest["batch_id"]
     assert not (out / "latest" / "program-a").exists()
     assert (out / "analyst" / manifest_id / "program-a" / "notebook.ipynb").is_file()
+
+
+def test_a_run_whose_tables_the_data_lack_is_listed_as_not_run(tmp_path):
+    from tim_research import synth
+
+    data = tmp_path / "data"
+    synth.write_sample(data, n_youth=30, tables=("mentors", "matches"))
+    config = _probe(tmp_path, [("plain", "ok"), ("meets", "ok")])
+    text = config.read_text().replace(
+        'name = "meets"\nnotebook = "probe.ipynb"\nscope = "program"\n',
+        'name = "meets"\nnotebook = "probe.ipynb"\nscope = "program"\n'
+        'needs = ["meetings", "matches"]\n',
+    )
+    config.write_text(text)
+    out = tmp_path / "out"
+    result = run_report(config=config, data=data, out=out, jobs=1, progress=False)
+    runs = {r.name: r for r in result.runs}
+    assert runs["plain"].status == "ok"
+    assert runs["meets"].status == "not run" and runs["meets"].missing_tables == ("meetings",)
+    # the data cannot support it: not a failure of the batch (tim report exits 0)
+    assert not result.failed and result.skipped == [runs["meets"]]
+    assert not (out / "latest" / "meets").exists()
+    index = (out / "latest" / "index.html").read_text()
+    assert "not run: needs meetings.csv" in index
+    manifest = json.loads((out / "latest" / "manifest.json").read_text())
+    assert {r["name"]: r["missing_tables"] for r in manifest["runs"]}["meets"] == ["meetings"]
+
+
+def test_needs_must_name_program_tables(tmp_path):
+    config = _probe(tmp_path, [("a", "ok")])
+    config.write_text(
+        config.read_text().replace(
+            'scope = "program"\n', 'scope = "program"\nneeds = ["meeting"]\n'
+        )
+    )
+    with pytest.raises(ConfigError, match="needs must be a list of table names"):
+        load_config(config)

@@ -58,7 +58,9 @@ from tim_research.program.schema import (
     MENTOR_WAVES,
     RACE_ETHNICITY,
     REFERRAL_SOURCES,
+    REQUIRED_TABLES,
     SUPERVISION,
+    TABLES,
     WAVE_MONTHS,
     WAVES,
     Program,
@@ -789,6 +791,8 @@ def write_sample(
     n_youth: int = 600,
     sites: Sequence[str] = ("North", "South", "East", "West"),
     effects: Effects | None = None,
+    comparison_sites: Sequence[str] | None = None,
+    tables: Sequence[str] | None = None,
 ) -> list[Path]:
     """Write a synthetic program as a data package: CSVs, ``datapackage.json``, ``CODEBOOK.md``.
 
@@ -799,8 +803,13 @@ def write_sample(
     ----------
     out_dir
         Folder to write to (created if needed; files of the same names are replaced).
-    seed, n_youth, sites, effects
-        Passed to :func:`program`.
+    seed, n_youth, sites, effects, comparison_sites
+        Passed to :func:`program` (``comparison_sites=()``: a program without a comparison
+        group).
+    tables
+        The tables to write (default all); ``youth`` and ``surveys`` are always written, and a
+        table is written only with the tables it refers to (e.g. ``tables=("youth", "surveys",
+        "mentors", "matches")`` is a program without meetings and mentor surveys).
 
     Returns
     -------
@@ -818,13 +827,28 @@ def write_sample(
     (['datapackage.json', 'CODEBOOK.md'], 40)
     """
     eff = Effects() if effects is None else effects
-    prog = program(n_youth=n_youth, sites=sites, seed=seed, effects=eff)
+    prog = program(
+        n_youth=n_youth, sites=sites, seed=seed, effects=eff, comparison_sites=comparison_sites
+    )
+    if tables is not None:
+        if isinstance(tables, str) or not set(tables) <= set(TABLES):
+            raise DataError(f"tables must be a list of table names from {list(TABLES)}")
+        keep = set(tables) | set(REQUIRED_TABLES)
+        # Program itself refuses a table without the tables it refers to
+        prog = Program(
+            **{name: prog.tables()[name] for name in TABLES if name in keep},
+            cutoff=prog.cutoff,
+            effects=prog.effects,
+        )
+    chosen = (
+        prog.sites[: (len(prog.sites) + 1) // 2] if comparison_sites is None else comparison_sites
+    )
     settings = {
         "generator": "tim_research.synth.program",
         "seed": _check_seed(seed),
         "n_youth": int(n_youth),
         "sites": list(prog.sites),
-        "comparison_sites": list(prog.sites[: (len(prog.sites) + 1) // 2]),
+        "comparison_sites": list(chosen),
         "ace_centre": ACE_CENTRE,
         "reference_sd": dict(REFERENCE_SD),
         "effects": asdict(eff),

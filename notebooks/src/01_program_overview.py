@@ -7,12 +7,14 @@
 # the scheduled surveys were completed. This notebook answers those questions with counts and
 # shares only.
 #
-# > Every count table hides counts smaller than `min_cell` (shown as `<5` for the default),
-# > together with the cells that would let a hidden count be worked out from the totals (shown
-# > as `x`). A hidden count is never shown as 0. No row describes a single young person.
+# > Every count table hides counts smaller than `min_cell` (shown as `<` followed by
+# > `min_cell`), together with the cells that would let a hidden count be worked out from the totals (shown
+# > as `x`). A hidden count is never shown as zero. No row describes a single young person.
 
 # %%
 from typing import Optional
+
+from IPython.display import display
 
 from tim_research import plots
 from tim_research.views.describe import (
@@ -24,7 +26,7 @@ from tim_research.views.describe import (
     match_status,
     survey_completion,
 )
-from tim_research.views.notebook import setup, show
+from tim_research.views.notebook import needs, setup, show
 
 # %% tags=["parameters"]
 data_dir: str = "../data/sample"  # folder of the program's data package
@@ -41,8 +43,8 @@ nb = setup(
     allow_identifiers=allow_identifiers,
 )
 print(
-    f"{len(nb.program.youth)} young people and {len(nb.program.matches)} matches, "
-    f"{nb.site_label}; data drawn on {nb.program.cutoff:%d %B %Y}"
+    f"{len(nb.program.youth)} young people, {nb.site_label}; tables in the data: "
+    f"{', '.join(nb.program.available)}; data drawn on {nb.program.cutoff:%d %B %Y}"
 )
 
 # %% [markdown]
@@ -60,7 +62,7 @@ print(
 # questions skipped in completed surveys.
 
 # %%
-quality = data_quality(data_dir)
+quality = data_quality(nb.data_dir)
 show(quality.to_frame().drop(columns="description"))
 
 # %% [markdown]
@@ -68,16 +70,20 @@ show(quality.to_frame().drop(columns="description"))
 #
 # The key numbers for the data shown (all sites, or the chosen site): each with its 95%
 # confidence interval where there is one, and its denominator or caveat in the note. An early
-# closure is a match that ended for an unplanned reason before `early_months` months.
+# closure is a match that ended for an unplanned reason before `early_months` months. They
+# need the matches table.
 
 # %%
-numbers = key_numbers(nb.program, early_months=early_months, min_cell=nb.min_cell)
-show(numbers.set_index("measure")[["result", "interval", "note"]])
+has_matches = needs(nb, "matches")
+if has_matches:
+    numbers = key_numbers(nb.program, early_months=early_months, min_cell=nb.min_cell)
+    display(show(numbers.set_index("measure")[["result", "interval", "note"]]))
 
 # %% [markdown]
 # ## Enrolment over time
 #
-# Young people enrolled in each period, by site. Periods with nobody enrolled show 0.
+# Young people enrolled in each period, by site. A period with nobody enrolled is listed with a
+# count of zero rather than left out.
 
 # %%
 show(enrolment(nb.program, period=period, min_cell=nb.min_cell))
@@ -99,21 +105,22 @@ show(demographics(nb.program, min_cell=nb.min_cell), digits=1)
 # or closed unplanned (any other reason, such as a move or a mentor's time constraints). Young
 # people in the waitlist comparison group were not offered a mentor during the study. The
 # figure shows the same for young people who had a match, as shares with 95% confidence
-# intervals.
+# intervals. This section needs the matches table.
 
 # %%
-show(match_status(nb.program, min_cell=nb.min_cell))
+if needs(nb, "matches"):
+    display(show(match_status(nb.program, min_cell=nb.min_cell)))
 
 # %%
-outcomes = match_outcomes(nb.program, min_cell=nb.min_cell)
-plots.bar_with_ci(
-    outcomes,
-    x="category",
-    hue="site",
-    title=numbers.set_index("key").loc["matches_active", "headline"],
-    xlabel="Status at the data cut-off",
-    ylabel="Matched young people (%, 95% CI)",
-)
+if has_matches:
+    plots.bar_with_ci(
+        match_outcomes(nb.program, min_cell=nb.min_cell),
+        x="category",
+        hue="site",
+        title=numbers.set_index("key").loc["matches_active", "headline"],
+        xlabel="Status at the data cut-off",
+        ylabel="Matched young people (%, 95% CI)",
+    )
 
 # %% [markdown]
 # ## Survey completion
@@ -127,10 +134,12 @@ plots.bar_with_ci(
 show(survey_completion(nb.program, min_cell=nb.min_cell), digits=1)
 
 # %% [markdown]
-# Mentors answered their own surveys when they joined and 12 months later:
+# Mentors answer surveys of their own (see the codebook for their waves); this needs the mentors
+# and mentor surveys tables:
 
 # %%
-show(survey_completion(nb.program, who="mentors", min_cell=nb.min_cell), digits=1)
+if needs(nb, "mentors", "mentor_surveys"):
+    display(show(survey_completion(nb.program, who="mentors", min_cell=nb.min_cell), digits=1))
 
 # %% [markdown]
 # ## Reading these tables

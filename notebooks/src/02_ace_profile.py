@@ -3,7 +3,7 @@
 #
 # How much childhood adversity do the young people we serve report when they join, and how does
 # that differ between sites and groups? This notebook describes the baseline Adverse Childhood
-# Experiences (ACE) questionnaire (CDC-Kaiser, 10 categories).
+# Experiences (ACE) questionnaire (the categories of the CDC-Kaiser ACE Study).
 #
 # > **The ACE score is a population research measure, not a screening tool.** It describes
 # > cumulative adversity across groups of young people. It must not be used to label, triage or
@@ -39,9 +39,9 @@ print(f"{len(baseline)} young people with a baseline survey, {nb.site_label}")
 # %% [markdown]
 # ## How many ACE categories did young people report?
 #
-# The ACE score counts the categories a young person reported (0-10). A score is missing when any
-# category was left unanswered: a count with gaps would understate adversity. Shares are of those
-# with a complete score, with 95% Wilson confidence intervals.
+# The ACE score counts the categories a young person reported (from none to all of them). A
+# score is missing when any category was left unanswered: a count with gaps would understate
+# adversity. Shares are of those with a complete score, with 95% Wilson confidence intervals.
 
 # %%
 bands = distribution(baseline, "ace10_score_category", min_cell=nb.min_cell)
@@ -49,16 +49,18 @@ show(bands)
 
 # %%
 four_plus = bands.set_index("category")["estimate"].iloc[-1]
+# a hidden share (NaN) is said to be hidden, never printed
+four_plus_text = (
+    f"{four_plus:.0%} of young people reported 4 or more ACE categories"
+    if four_plus == four_plus
+    else "Young people reporting 4 or more ACE categories: too few to report"
+)
+print(four_plus_text)
 plots.bar_with_ci(
     bands,
     x="category",
     min_cell=nb.min_cell,  # no bar, and no 0 % beside a hidden band, for a small group
-    # a hidden share (NaN) is said to be hidden, never printed
-    title=(
-        f"{four_plus:.0%} of young people reported 4 or more ACE categories"
-        if four_plus == four_plus
-        else "Young people reporting 4 or more ACE categories: too few to report"
-    ),
+    title=four_plus_text,
     xlabel="ACE score (categories reported)",
     ylabel="Young people (%)",
 )
@@ -79,16 +81,18 @@ item_table = indicators(
 show(item_table[["label", "n", "events", "estimate", "ci_lower", "ci_upper", "suppressed"]])
 
 # %%
+# named from the shown shares only: a hidden share is never the headline
+common = most_common(
+    item_table, title="Most common", none="too few answers to compare", label="label",
+    value="estimate",
+)
+print(common)
 plots.point_range(
     item_table,
     label="label",
     percent=True,
     min_cell=nb.min_cell,
-    # named from the shown shares only: a hidden share is never the headline
-    title=most_common(
-        item_table, title="Most common", none="too few answers to compare", label="label",
-        value="estimate",
-    ),
+    title=common,
     xlabel="Young people reporting it (%, 95% CI)",
 )
 
@@ -119,7 +123,7 @@ show(by_gender[["gender", "category", "n", "count", "estimate", "ci_lower", "ci_
 #
 # - These figures describe the group of young people in this program. They are useful for
 #   planning (for example, how much trauma-informed training mentors need) and for comparing
-#   with published population figures (in the CDC-Kaiser ACE Study about 1 in 8 adults reported
-#   4 or more categories).
+#   with published population figures (in the CDC-Kaiser ACE Study, Felitti et al. 1998,
+#   about 1 in 8 adults reported 4 or more categories).
 # - They say nothing certain about any one young person. Do not use ACE scores to select,
 #   exclude or prioritise individuals.

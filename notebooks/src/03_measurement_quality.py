@@ -5,9 +5,9 @@
 # measures consistently in *our* young people and mentors. This notebook checks every scale
 # used in the program at the first survey (baseline):
 #
-# - **Internal consistency.** Cronbach's alpha, with a 95% confidence interval (Feldt's
-#   method), and McDonald's omega total. Both run from 0 to 1; higher means the items of a
-#   scale move together. A common rule of thumb treats 0.70 as the lowest acceptable value
+# - **Internal consistency.** Cronbach's alpha, with a confidence interval (Feldt's method),
+#   and McDonald's omega total. Neither exceeds one; higher means the items of a scale move
+#   together. A common rule of thumb (Nunnally 1978) treats 0.70 as the lowest acceptable value
 #   for comparing groups.
 # - **Item statistics.** For each item, its correlation with the rest of its scale (the
 #   *corrected item-total correlation*, `r_drop`) and the alpha the scale would have without
@@ -18,12 +18,14 @@
 # The scales: for young people the Brief Resilience Scale (BRS) and the Child and Youth
 # Resilience Measure (CYRM-R, total and its personal and caregiver subscales); for mentors the
 # three ProQOL 5 subscales and the Secondary Traumatic Stress Scale (STSS, total and its three
-# subscales). The ACE questionnaire is discussed at the end: it is a checklist, not a scale.
+# subscales); the mentors' scales need the mentor surveys table. The ACE questionnaire is
+# discussed at the end: it is a checklist, not a scale.
 
 # %%
 from typing import Optional
 
 import pandas as pd
+from IPython.display import display
 
 from tim_research import plots
 from tim_research.views.tables import item_responses
@@ -34,7 +36,7 @@ from tim_research.stats.measurement import (
     published_reliability,
     reliability_table,
 )
-from tim_research.views.notebook import setup, show
+from tim_research.views.notebook import needs, setup, show
 
 # %% tags=["parameters"]
 data_dir: str = "../data/sample"  # folder of the program's data package
@@ -52,19 +54,24 @@ nb = setup(
     allow_identifiers=allow_identifiers,
 )
 youth = item_responses(nb.program, ["brs", "cyrm_r"], wave=wave)
-mentors = item_responses(nb.program, ["proqol5", "stss"], wave=wave)
-print(f"{wave} surveys, {nb.site_label}: {len(youth)} young people, {len(mentors)} mentors")
+has_mentors = nb.program.has("mentors", "mentor_surveys")
+mentors = item_responses(nb.program, ["proqol5", "stss"], wave=wave) if has_mentors else None
+print(
+    f"{wave} surveys, {nb.site_label}: {len(youth)} young people"
+    + (f", {len(mentors)} mentors" if has_mentors else "")
+)
 
 # %% [markdown]
 # ## Reverse keying: why items are turned around before alpha
 #
-# Three BRS statements are worded negatively (items 2, 4 and 6, e.g. "hard time making it
-# through stressful events"): agreeing with them means *less* resilience. As answered, these
-# items correlate negatively with the positively worded ones, as the table below shows.
-# Scoring reverses them (1 becomes 5, 2 becomes 4) so that a high answer always means more
-# resilience. Reliability must be computed on the reversed items too, otherwise the items
-# cancel each other out. The keys and the 1-5 range come from the instrument file, never
-# typed by hand. (The ProQOL burnout scale has five reversed items; CYRM-R and STSS have none.)
+# Three BRS statements are worded negatively (e.g. "hard time making it through stressful
+# events"): agreeing with them means *less* resilience. Worded this way, such items usually
+# correlate negatively with the positively worded ones; the table below shows whether they do
+# here. Scoring reverses them (the highest answer becomes the lowest) so that a high answer
+# always means more resilience. Reliability must be computed on the reversed items too,
+# otherwise the items cancel each other out. The keys and the answer range come from the
+# instrument file, never typed by hand. (The ProQOL burnout scale has reversed items too;
+# CYRM-R and STSS have none.)
 
 # %%
 show(instrument_item_correlations(youth, "brs", reverse_keyed=False))
@@ -74,8 +81,8 @@ raw_brs = instrument_reliability(youth, "brs", reverse_keyed=False, conf_level=c
 print(f"BRS alpha with items as answered (not reversed): {raw_brs.alpha:.2f}")
 
 # %% [markdown]
-# A negative alpha is a sure sign of items that were not reversed. With items 2, 4 and 6
-# reversed, the same answers give the alpha in the next table.
+# A negative alpha is a sure sign of items that were not reversed. With the negatively worded
+# items reversed, the same answers give the alpha in the next table.
 #
 # ## Young people's scales
 #
@@ -104,14 +111,18 @@ show(youth_rel[columns])
 # ## Mentors' scales
 
 # %%
-mentor_rel = reliability_table(mentors, ["proqol5", "stss"], conf_level=conf_level)
-show(mentor_rel[columns])
+mentor_rel = None
+if needs(nb, "mentors", "mentor_surveys"):
+    mentor_rel = reliability_table(mentors, ["proqol5", "stss"], conf_level=conf_level)
+    display(show(mentor_rel[columns]))
 
 # %%
 all_scales = pd.concat([youth_rel, mentor_rel])
+reaching = f"{(all_scales['alpha'] >= 0.7).sum()} of {len(all_scales)} scales reach alpha 0.70"
+print(reaching)
 plots.reliability(
     all_scales,
-    title=f"{(all_scales['alpha'] >= 0.7).sum()} of {len(all_scales)} scales reach alpha 0.70",
+    title=reaching,
     xlabel=f"Cronbach's alpha ({conf_level:.0%} CI); dashed line at 0.70",
 )
 
@@ -123,7 +134,8 @@ plots.reliability(
 # (`secondary`; the `seen_in` column says where). Secondary values should be checked against
 # the original before they are quoted in a report. No published alpha could be cited for the
 # CYRM-R caregiver subscale, and the CYRM-R values are from a Japanese translation: the
-# original validation paper (Jefferies, McGarrigle & Ungar 2019) was not available here.
+# original validation paper (Jefferies, McGarrigle & Ungar 2019) was not available here. A
+# translation answered by a different population can differ from a program's own young people.
 
 # %%
 show(
@@ -172,13 +184,15 @@ show(brs_items[item_columns])
 cyrm_items = instrument_item_statistics(youth, "cyrm_r", low_r_drop=low_r_drop)
 show(cyrm_items[item_columns])
 
-# %%
-proqol_items = instrument_item_statistics(mentors, "proqol5", low_r_drop=low_r_drop)
-show(proqol_items[item_columns])
+# %% [markdown]
+# The mentors' items (they need the mentor surveys table):
 
 # %%
-stss_items = instrument_item_statistics(mentors, "stss", low_r_drop=low_r_drop)
-show(stss_items[item_columns])
+mentor_items = []
+if needs(nb, "mentors", "mentor_surveys"):
+    for instrument in ("proqol5", "stss"):
+        mentor_items.append(instrument_item_statistics(mentors, instrument, low_r_drop=low_r_drop))
+        display(show(mentor_items[-1][item_columns]))
 
 # %% [markdown]
 # ### Flagged items
@@ -187,7 +201,7 @@ show(stss_items[item_columns])
 # scale's alpha if left out.
 
 # %%
-items = pd.concat([brs_items, cyrm_items, proqol_items, stss_items])
+items = pd.concat([brs_items, cyrm_items, *mentor_items])
 show(items.loc[items["low_r_drop"] | items["raises_alpha"], item_columns])
 
 # %% [markdown]
@@ -204,21 +218,41 @@ show(items.loc[items["low_r_drop"] | items["raises_alpha"], item_columns])
 # show. The ACE score is also a population research measure, not a tool to classify
 # individuals (see the ACE profile notebook).
 #
+# ## What these results say
+#
+# Each scale's alpha read against its published value or range, the scales whose interval lies
+# wholly below the rule-of-thumb 0.70 (too unreliable to compare groups on), and the flagged
+# items; all computed from the data above.
+
+# %%
+for name, row in all_scales.iterrows():
+    low = row["published_low"] if row["published_low"] == row["published_low"] else row["published_alpha"]
+    high = row["published_high"] if row["published_high"] == row["published_high"] else row["published_alpha"]
+    alpha, kind = round(row["alpha"], 2), "range" if low != high else "alpha"
+    where = ("no published value" if low != low else f"below the published {kind}" if alpha < low
+             else f"above the published {kind}" if alpha > high
+             else "inside the published range" if kind == "range" else "equal to the published alpha")
+    print(f"{row['label']}: alpha {row['alpha']:.2f} ({row['alpha_ci_lower']:.2f} to "
+          f"{row['alpha_ci_upper']:.2f}); {where}")
+below = all_scales.loc[all_scales["alpha_ci_upper"] < 0.7, "label"].tolist()
+print("Interval wholly below 0.70: " + (", ".join(below) if below else "no scale"))
+for flag, words in (("low_r_drop", f"with r_drop below {low_r_drop:.2f}"),
+                    ("raises_alpha", "that would raise alpha if left out")):
+    flagged = [f"{r['label']} (r_drop {r['r_drop']:.2f})" for _, r in items[items[flag]].iterrows()]
+    print(f"Items {words}: " + ("; ".join(flagged) if flagged else "none"))
+if nb.program.effects is not None:  # the package says it is synthetic
+    print("These data are synthetic: the generator, not real respondents, decides how the items "
+          "hang together; the numbers should not be quoted as evidence about the instruments.")
+
+# %% [markdown]
 # ## Reading these results
 #
-# - With all sites, the BRS (0.82) falls inside the range its authors reported (0.80-0.91),
-#   and the CYRM-R total, the ProQOL subscales and the STSS total are at or above 0.74. The
-#   CYRM-R values are below those of the Japanese validation sample, a much larger group of
-#   school children answering a translation; differences of this size between populations
-#   are common.
-# - The STSS subscales are well below Bride et al.'s values, and the 5-item intrusion and
-#   arousal subscales are near or under 0.60 with intervals that exclude 0.70. In this sample
-#   report the STSS total, and treat subscale scores as descriptive only.
-# - One STSS arousal item ("jumpy") has a corrected item-total correlation just under 0.30;
-#   no item would raise its scale's alpha if left out.
-# - These data are synthetic: the generator, not real respondents, decides how the items hang
-#   together. The notebook shows how to check a real program's data; the numbers themselves
-#   should not be quoted as evidence about the instruments.
+# - Alphas in a program's own data often differ from published ones: the published samples are
+#   other populations (a much larger group of school children answering a translation, for the
+#   CYRM-R), and differences of a few hundredths between populations are common.
+# - Where a total scale is reliable but its subscales are not, report the total and treat
+#   subscale scores as descriptive only.
+# - A flagged item is a reason to look at its wording and answers, not to drop it.
 # - Reliability describes this group of respondents. An alpha near the threshold with a wide
 #   interval (one site, or few respondents) is a reason for caution in comparing groups, not
 #   a verdict on the instrument.

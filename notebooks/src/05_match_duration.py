@@ -66,8 +66,8 @@ show(closure_reasons(matches, cutoff=nb.program.cutoff, min_cell=nb.min_cell))
 # The share of matches that ended for an unplanned reason by 3, 6 and 12 months, counting
 # planned completions as a different ending and allowing for matches still open (the
 # Aalen-Johansen cumulative incidence, with 95% confidence intervals). Months are calendar
-# months from the start (3 months after 15 January is 15 April): a match that ends on that
-# date lasted 3 months. `at_risk` counts the matches still open on that date and `events`
+# months from the start (a match that started on the fifteenth of one month reaches its third
+# month on the fifteenth three months later; one that ends on that date lasted three months). `at_risk` counts the matches still open on that date and `events`
 # the unplanned endings before it. This is the same definition as in the site report and its
 # key numbers.
 
@@ -85,11 +85,17 @@ early_by_site = early_closure(
     planned_reasons=planned_reasons,
     min_cell=nb.min_cell,
 )
+early_text = (
+    f"{early['estimate'].iloc[-1]:.0%} of matches closed early by {early['months'].iloc[-1]} months"
+    if early["estimate"].iloc[-1] == early["estimate"].iloc[-1]
+    else "Matches closed early: too few to report"
+)
+print(early_text)
 plots.bar_with_ci(
     early_by_site,
     x="months",
     hue="site",
-    title=f"{early['estimate'].iloc[-1]:.0%} of matches closed early by 12 months",
+    title=early_text,
     xlabel="Months since the match started",
     ylabel="Matches closed early (%)",
 )
@@ -153,8 +159,8 @@ show(median_survival(matches["duration_months"], closed, by=matches["training_ba
 #
 # A Cox proportional-hazards model of early closure with the mentor's training (per 10 hours),
 # the young person's age and ACE score, and the mentor's caseload together. A hazard ratio
-# below 1 means a lower rate of early closure for each unit more (e.g. 0.8: 20% lower per 10
-# hours of training), holding the others fixed. Each site keeps its own baseline rate of early
+# below one means a lower rate of early closure for each unit more (a ratio of 0.8 means a rate
+# one fifth lower), holding the others fixed. Each site keeps its own baseline rate of early
 # closure (a model stratified by site), so differences between sites in how matches end are
 # not read as effects of training or caseload. Several matches of one mentor are not
 # independent, so the standard errors are cluster-robust by mentor (`se`; `se_naive` is the
@@ -178,6 +184,8 @@ show(hazards, digits=3)
 
 # %%
 training_hr = hazards.loc["training_hours (per 10)"]
+print(f"Hazard ratio {training_hr['hr']:.2f} per 10 hours of mentor training "
+      f"(95% CI {training_hr['ci_lower']:.2f} to {training_hr['ci_upper']:.2f})")
 plots.forest(
     hazards,
     estimate="hr",
@@ -222,8 +230,8 @@ plots.zph_residuals(zph.residuals, drift, title=f"Does the effect of {drift} cha
 # %% [markdown]
 # ## Do longer matches go with better outcomes?
 #
-# Change in resilience (BRS) from baseline to 12 months, by how many months the young person
-# had been matched by the 12-month survey (`dose_breaks`; young people never matched, such as
+# Change in resilience (BRS) from baseline to the 12-month survey, by how many months the
+# young person had been matched by then (`dose_breaks`; young people never matched, such as
 # the comparison group, form their own band). Young people without a 12-month survey have no
 # band and are left out here. Young people whose matches close early may differ from the
 # others in many ways, so this shows an association, not the effect of a longer match.
@@ -256,12 +264,19 @@ plots.point_range(
 # %% [markdown]
 # ## Reading these results
 #
-# - Early closure is common in youth mentoring; the rates and curves show when it happens
-#   most, which is when extra support for new matches helps most.
+# - Early closure is common in youth mentoring; the rates and curves show when it happens most,
+#   which is when extra support for new matches helps most.
 # - The Cox model and the training curves describe associations. Training is not randomly
 #   assigned, so a lower closure rate for better-trained mentors is a reason to look closer,
-#   not proof that training prevents closures. With four terms tested at once, one of them
+#   not proof that training prevents closures. With several terms tested at once, one of them
 #   can look "significant" by chance.
-# - On the synthetic sample in `data/sample` the true values are known (see its
-#   `CODEBOOK.md`): a hazard ratio of 0.8 per 10 training hours, 1.08 per year of age and 1.05
-#   per ACE category, and 38% of matches closed early by 12 months.
+
+# %%
+if nb.program.effects is not None:  # the package says it is synthetic: its truth is known
+    truth = nb.program.effects
+    print(
+        "These data are synthetic, with known effects (see the package's CODEBOOK.md): a hazard "
+        f"ratio of {truth.training_hr_per_10h:g} per 10 training hours, {truth.age_closure_hr:g} "
+        f"per year of age and {truth.ace_closure_hr:g} per ACE category, and "
+        f"{truth.early_closure_12m:.0%} of matches closed early by 12 months."
+    )

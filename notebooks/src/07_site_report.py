@@ -8,7 +8,7 @@
 # numbers always describe the data at their cut-off date.
 #
 # All numbers describe groups of young people. Counts smaller than the program's minimum
-# group size are hidden (shown as "<" and that size, such as "<5", or as "hidden"), and so are
+# group size are hidden (shown as "<" followed by that size, or as "hidden"), and so are
 # numbers that would let a hidden count be worked out. Ranges are 95% confidence intervals: the
 # true figure for this group of young people is very likely to lie inside them, and a narrow
 # range means a precise figure.
@@ -60,15 +60,16 @@ numbers = key_numbers(
     min_cell=nb.min_cell,
 )
 headline = numbers.set_index("key")["headline"]
+print("\n".join(headline))
 show(numbers.set_index("measure")[["result", "interval", "note"]])
 
 # %% [markdown]
 # ## How long do matches last?
 #
 # The line shows the share of matches still going at each point after they started. Matches
-# still open at the cut-off count for as long as they have run so far. A steep drop at 12
-# months is expected where matches were planned to last one year; drops before that are
-# matches ending sooner than planned. The shaded band is the 95% confidence interval.
+# still open at the cut-off count for as long as they have run so far. A steep drop at the
+# planned length of the matches is expected; drops before that are matches ending sooner than
+# planned. The shaded band is the 95% confidence interval.
 
 # %%
 matches = match_table(nb.program)
@@ -85,7 +86,7 @@ plots.survival_curves(
 # ## How many matches end early?
 #
 # The share of matches that ended for an unplanned reason by 3, 6 and 12 months after they
-# started, counting planned completions as a different ending and allowing for matches still
+# started (the months asked for in the code below), counting planned completions as a different ending and allowing for matches still
 # open. Early endings matter because a relationship that ends abruptly can repeat a loss for a
 # young person who has already lived through several.
 
@@ -109,16 +110,18 @@ plots.bar_with_ci(
 reasons = distribution(
     matches[matches["closed"]], "closure_reason", min_cell=nb.min_cell
 ).sort_values("estimate", ascending=False)
+# named from the shown cells only: a hidden reason is never the headline
+common = most_common(
+    reasons, title="Most common reason for closing", none="too few closures to report reasons"
+)
+print(common)
 plots.point_range(
     reasons,
     label="category",
     percent=True,
     min_cell=nb.min_cell,
     unit="closed matches",
-    # named from the shown cells only: a hidden reason is never the headline
-    title=most_common(
-        reasons, title="Most common reason for closing", none="too few closures to report reasons"
-    ),
+    title=common,
     xlabel="Closed matches (%, 95% CI)",
 )
 
@@ -130,7 +133,7 @@ plots.point_range(
 # scored 1 to 5) unless the Child and Youth Resilience Measure (CYRM-R, 17 to 85) was chosen;
 # on both, higher means young people feel better able to cope with hard times. Each average uses
 # everyone who answered that survey, so the groups behind the points differ a little. For the
-# whole program, comparison youth come only from the sites with a waitlist.
+# whole program, comparison youth come only from sites with a waitlist.
 #
 # A rise among mentored young people is encouraging, but on its own it does not show that
 # mentoring caused it: young people change as they grow, and those who stay in the program and
@@ -140,6 +143,9 @@ plots.point_range(
 # %%
 scores = youth_scores(nb.program, instruments=(outcome,))
 means = group_means(scores, value=f"{outcome}_score", by=["arm", "months"], min_cell=nb.min_cell)
+arms = scores["arm"].dropna().astype(str).unique().tolist()
+print(f"Groups in these data: {', '.join(sorted(arms))}"
+      + ("" if nb.program.youth["comparison"].any() else " (no waitlist comparison group here)"))
 plots.trajectories(
     means,
     x="months",
@@ -154,7 +160,7 @@ plots.trajectories(
 # ## Adversity young people brought with them
 #
 # The number of categories of adverse childhood experiences (ACEs) young people reported when
-# they joined, out of 10 (abuse, neglect and household challenges).
+# they joined, out of the ten ACE categories (abuse, neglect and household challenges).
 #
 # > **The ACE score is a population measure, not a screening tool.** It helps the site plan
 # > (for example, how much trauma-informed training and supervision mentors need). It says

@@ -1,7 +1,7 @@
 """A mentoring program's data: the table contract, data packages, and planted effects.
 
-- :mod:`tim_research.program.schema`: the six linked tables, their Frictionless schemas and the
-  :class:`Program` container.
+- :mod:`tim_research.program.schema`: the linked tables (two required, four optional), their
+  Frictionless schemas and the :class:`Program` container.
 - :mod:`tim_research.program.package`: read, validate and write a data package folder.
 - :mod:`tim_research.program.effects`: the effects planted in a synthetic program.
 """
@@ -16,8 +16,11 @@ from tim_research.program.package import (
 from tim_research.program.schema import (
     CLOSURE_REASONS,
     MENTOR_WAVES,
+    OPTIONAL_TABLES,
+    REQUIRED_TABLES,
     SURVEY_STATUS,
     TABLE_DESCRIPTIONS,
+    TABLE_NEEDS,
     TABLES,
     WAVE_MONTHS,
     WAVES,
@@ -32,9 +35,12 @@ from tim_research.program.schema import (
 __all__ = [
     "CLOSURE_REASONS",
     "MENTOR_WAVES",
+    "OPTIONAL_TABLES",
+    "REQUIRED_TABLES",
     "SURVEY_STATUS",
     "TABLES",
     "TABLE_DESCRIPTIONS",
+    "TABLE_NEEDS",
     "WAVES",
     "WAVE_MONTHS",
     "Effects",

@@ -20,27 +20,30 @@ from pathlib import Path
 
 import pandas as pd
 
+from tim_research.errors import TimResearchError
+from tim_research.io.mapping import load_mapping
 from tim_research.program.package import _allowed, package_effects, read_program
-from tim_research.program.schema import TABLES, Program
+from tim_research.program.schema import REQUIRED_TABLES, TABLES, Program
 
 __all__ = ["CACHE_ENV", "data_fingerprint", "load_program", "read_cache", "write_cache"]
 
 #: environment variable naming the cache folder of the running batch
 CACHE_ENV = "TIM_PROGRAM_CACHE"
 _META = "program.json"
-_FORMAT = 1
+_FORMAT = 2  # 2: lists the tables present (optional tables)
 
 
 _DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".json", ".toml", ".xlsx", ".xls")
 
 
 def data_fingerprint(folder: str | Path) -> str:
-    """SHA-256 over the names and bytes of the data files in a folder and its subfolders.
+    """SHA-256 over the names and bytes of a program's data files.
 
-    Data files are tables and exports (``.csv``, ``.tsv``, ``.txt``, ``.xlsx``, ``.xls``), the
-    package description (``.json``) and the mapping (``.toml``): a change to any of them,
-    a mapping file alone included, gives a new fingerprint. Hidden files and folders are not
-    data.
+    Data files are the tables and exports in the folder itself (``.csv``, ``.tsv``, ``.txt``,
+    ``.xlsx``, ``.xls``), the package description (``.json``), the mapping (``.toml``) and
+    every export file the folder's ``mapping.toml`` names, wherever it lies: a change to any
+    of them, the mapping alone included, gives a new fingerprint. Subfolders are not read
+    otherwise, so a cache or report kept inside the folder does not change it.
 
     Examples
     --------
@@ -53,15 +56,25 @@ def data_fingerprint(folder: str | Path) -> str:
     False
     """
     root = Path(folder)
+    files = {
+        p.resolve() for p in root.glob("*") if p.is_file() and p.suffix.lower() in _DATA_SUFFIXES
+    }
+    mapping = root / "mapping.toml"
+    if mapping.is_file():
+        try:
+            sources = load_mapping(mapping).sources
+        except TimResearchError:
+            sources = ()  # a broken mapping is reported by the check; its own bytes still count
+        for source in sources:
+            for path in (source.file, source.dictionary):
+                if path is not None and Path(path).is_file():
+                    files.add(Path(path).resolve())
     digest = hashlib.sha256()
-    for path in sorted(root.rglob("*")):
-        relative = path.relative_to(root)
-        if any(part.startswith(".") for part in relative.parts):
-            continue
-        if path.is_file() and path.suffix.lower() in _DATA_SUFFIXES:
-            digest.update(relative.as_posix().encode())
-            digest.update(b"\0")
-            digest.update(path.read_bytes())
+    for path in sorted(files):
+        name = path.relative_to(root.resolve()) if path.is_relative_to(root.resolve()) else path
+        digest.update(str(name).encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
@@ -117,6 +130,8 @@ def write_cache(
             "ok": True,
             "rows": {name: len(frame) for name, frame in program.tables().items()},
         },
+        # the tables present; an optional table the program does not have is absent here too
+        "tables": list(program.available),
     }
     # written last: a folder without it (an interrupted write) is never used
     with os.fdopen(_private_file(folder / _META), "w", encoding="utf-8") as fh:
@@ -129,7 +144,8 @@ def read_cache(
 ) -> Program | None:
     """The cached program of ``data_dir``, or ``None`` when the cache does not apply.
 
-    It applies when it holds every table, was written from the same folder with the same data
+    It applies when it holds every table the program has (an optional table the program lacks
+    stays ``None``), was written from the same folder with the same data
     files (fingerprint), and with no identifier allowance beyond ``allow_identifiers`` (so a
     package refused without an allowance is still refused).
     """
@@ -149,8 +165,11 @@ def read_cache(
         return None
     if meta.get("fingerprint") != data_fingerprint(data_dir):
         return None  # the data changed since the batch read them
+    present = meta.get("tables")
+    if not isinstance(present, list) or not set(REQUIRED_TABLES) <= set(present) <= set(TABLES):
+        return None
     try:
-        frames = {name: pd.read_parquet(folder / f"{name}.parquet") for name in TABLES}
+        frames = {name: pd.read_parquet(folder / f"{name}.parquet") for name in present}
     except OSError:
         return None
     return Program(

@@ -30,7 +30,10 @@ from tim_research.io.mapping import map_folder
 from tim_research.privacy import find_identifiers
 from tim_research.program.effects import Effects
 from tim_research.program.schema import (
+    OPTIONAL_TABLES,
+    REQUIRED_TABLES,
     TABLE_DESCRIPTIONS,
+    TABLE_NEEDS,
     TABLES,
     WAVE_MONTHS,
     Program,
@@ -361,7 +364,13 @@ def _validate_table(
         if path.is_file() and len(_read_raw(path)[1]):
             log.add(name, "", "file", f"{rel} has rows and the mapping feeds {name} too; keep one")
     elif not path.is_file():
-        log.add(name, "", "file", f"file {rel!r} is missing from {folder}")
+        hint = (
+            f"; add it, or remove the {name!r} resource from datapackage.json if the program "
+            "has no such table"
+            if name in OPTIONAL_TABLES
+            else ""
+        )
+        log.add(name, "", "file", f"file {rel!r} is missing from {folder}{hint}")
         return _Table(name, schema, None, None, None)
     else:
         try:
@@ -457,6 +466,8 @@ def _foreign_keys(tables: Mapping[str, _Table], log: _Collector) -> None:
             local = [local] if isinstance(local, str) else list(local or [])
             remote = [remote] if isinstance(remote, str) else list(remote or [])
             target = tables.get(ref.get("resource") or t.name)
+            if target is None and ref.get("resource") in TABLES:
+                continue  # a program table left out: reported once, as needs_table or package
             if target is None or target.raw is None:
                 log.add(
                     t.name,
@@ -689,9 +700,20 @@ def _check(
             if r["name"] in resources:
                 log.add(r["name"], "", "package", f"resource {r['name']!r} is listed twice")
             resources[r["name"]] = r
-    for name in TABLES:
+    for name in REQUIRED_TABLES:
         if name not in resources:
             log.add(name, "", "package", f"datapackage.json has no resource named {name!r}")
+    for name in OPTIONAL_TABLES:
+        # an optional table is absent when neither its resource nor its file is there; a file
+        # without a resource would otherwise be left unread without a word
+        if name not in resources and (folder / f"{name}.csv").exists():
+            log.add(
+                name,
+                "",
+                "package",
+                f"{name}.csv is in the folder but datapackage.json has no resource named "
+                f"{name!r}; add the resource (with its schema) or remove the file",
+            )
     cutoff = _package_cutoff(package, log)
     # a program's own exports, through its mapping file (io.mapping), stand in for the CSVs
     fields = {
@@ -704,6 +726,20 @@ def _check(
         name: _validate_table(name, r, folder, log, mapped.tables.get(name))
         for name, r in resources.items()
     }
+    for name in OPTIONAL_TABLES:
+        if name not in tables:
+            continue
+        absent = [t for t in TABLE_NEEDS[name] if t not in resources]
+        if absent:
+            # a documented rule, not a skip: its ids could not be checked against anything
+            log.add(
+                name,
+                "",
+                "needs_table",
+                f"the {name} table refers to the {' and '.join(absent)} table(s), which the "
+                f"package does not have; add {', '.join(t + '.csv' for t in absent)} (and the "
+                f"resource), or leave {name} out",
+            )
     for t in tables.values():
         if t.raw is None:
             continue
@@ -783,8 +819,14 @@ def read_program(
     """Read and validate a program data package (a folder like ``data/sample/``).
 
     The folder holds ``datapackage.json`` (Frictionless Data Package with a table schema per
-    resource and ``"tim_research": {"cutoff_date": ...}``) and one CSV per table: ``youth``,
-    ``surveys``, ``mentors``, ``mentor_surveys``, ``matches``, ``meetings``.
+    resource and ``"tim_research": {"cutoff_date": ...}``) and one CSV per table: ``youth`` and
+    ``surveys`` always; ``mentors``, ``mentor_surveys``, ``matches`` and ``meetings`` when the
+    program has them. An optional table is absent when the package has neither its resource nor
+    its CSV file; it is then ``None`` on the returned :class:`Program`. A resource whose file is
+    missing, a file without a resource, and a table whose foreign key points at an absent
+    table (``matches`` or ``mentor_surveys`` without ``mentors``, ``meetings`` without
+    ``matches``: :data:`~tim_research.program.schema.TABLE_NEEDS`) are problems; rules
+    between tables run only where both tables are present.
 
     Checked, against the package's own schemas: header (missing, unknown, duplicated
     columns), field types, ``required``, ``enum``, ``minimum``/``maximum``, ``pattern`` and
@@ -852,7 +894,7 @@ def read_program(
             + report.format(),
             report,
         )
-    frames = {name: tables[name].data for name in TABLES}
+    frames = {name: tables[name].data for name in TABLES if name in tables}
     return Program(**frames, cutoff=cutoff, effects=package_effects(package))
 
 

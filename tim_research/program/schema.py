@@ -1,10 +1,10 @@
-"""The data contract of a mentoring program: six linked tables and their table schemas.
+"""The data contract of a mentoring program: linked tables and their table schemas.
 
-A program's data are the tables ``youth``, ``surveys``, ``mentors``, ``mentor_surveys``,
-``matches`` and ``meetings``, linked by ids. This module holds the :class:`Program` container
-and builds the Frictionless Data table schemas (field types, constraints, missing-value codes,
-primary and foreign keys) that :mod:`tim_research.synth` writes and :mod:`tim_research.io`
-validates against.
+A program's data are the tables ``youth`` and ``surveys`` (required) and ``mentors``,
+``mentor_surveys``, ``matches`` and ``meetings`` (optional), linked by ids. This module holds
+the :class:`Program` container and builds the Frictionless Data table schemas (field types,
+constraints, missing-value codes, primary and foreign keys) that :mod:`tim_research.synth`
+writes and :mod:`tim_research.io` validates against.
 
 The pandas dtype of a field follows from its Frictionless type: ``string`` -> ``str`` (or a
 categorical when the field has an ``enum`` constraint, ordered when ``categoriesOrdered`` is
@@ -14,9 +14,10 @@ true), ``integer`` -> ``Int64``, ``number`` -> ``float64``, ``boolean`` -> ``boo
 
 from __future__ import annotations
 
+import dataclasses
 import html
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -30,8 +31,11 @@ __all__ = [
     "CLOSURE_REASONS",
     "MENTOR_WAVES",
     "SURVEY_STATUS",
+    "OPTIONAL_TABLES",
+    "REQUIRED_TABLES",
     "TABLES",
     "TABLE_DESCRIPTIONS",
+    "TABLE_NEEDS",
     "WAVES",
     "Program",
     "field_dtype",
@@ -50,6 +54,27 @@ TABLES: tuple[str, ...] = (
     "meetings",
 )
 """Names of the tables of a program, in the order they are written."""
+
+REQUIRED_TABLES: tuple[str, ...] = ("youth", "surveys")
+"""Tables every program has: without them no notebook has anything to describe."""
+
+OPTIONAL_TABLES: tuple[str, ...] = ("mentors", "mentor_surveys", "matches", "meetings")
+"""Tables a program may leave out; an absent one is ``None`` on the :class:`Program`.
+
+A table that refers to another (its foreign key) needs that table too: ``matches`` needs
+``mentors``, ``mentor_surveys`` needs ``mentors``, ``meetings`` needs ``matches``
+(see :data:`TABLE_NEEDS`).
+"""
+
+TABLE_NEEDS: Mapping[str, tuple[str, ...]] = {
+    "youth": (),
+    "surveys": ("youth",),
+    "mentors": (),
+    "mentor_surveys": ("mentors",),
+    "matches": ("youth", "mentors"),
+    "meetings": ("matches",),
+}
+"""Tables each table refers to by a foreign key (see :func:`table_schemas`)."""
 
 TABLE_DESCRIPTIONS: Mapping[str, str] = {
     "youth": "One row per enrolled youth: site, demographics, enrolment, comparison group.",
@@ -441,8 +466,12 @@ class Program:
 
     Attributes
     ----------
-    youth, surveys, mentors, mentor_surveys, matches, meetings
-        The six tables (see :func:`table_schemas` and ``data/sample/CODEBOOK.md``).
+    youth, surveys
+        The two tables every program has (see :func:`table_schemas` and
+        ``data/sample/CODEBOOK.md``).
+    mentors, mentor_surveys, matches, meetings
+        The optional tables (:data:`OPTIONAL_TABLES`), keyword-only; ``None`` when the program
+        does not have that table. :attr:`available` lists the tables present.
     cutoff
         Data cut-off date: open matches are censored here; surveys scheduled later are
         ``"not yet due"``.
@@ -456,20 +485,41 @@ class Program:
     >>> p = synth.program(n_youth=20, seed=0)
     >>> int(p.to_frame().loc["surveys", "rows"]), p.sites
     (60, ['North', 'South', 'East', 'West'])
+    >>> Program(youth=p.youth, surveys=p.surveys, cutoff=p.cutoff).available
+    ('youth', 'surveys')
     """
 
     youth: pd.DataFrame
     surveys: pd.DataFrame
-    mentors: pd.DataFrame
-    mentor_surveys: pd.DataFrame
-    matches: pd.DataFrame
-    meetings: pd.DataFrame
     cutoff: pd.Timestamp
     effects: Any = None
+    mentors: pd.DataFrame | None = dataclasses.field(default=None, kw_only=True)
+    mentor_surveys: pd.DataFrame | None = dataclasses.field(default=None, kw_only=True)
+    matches: pd.DataFrame | None = dataclasses.field(default=None, kw_only=True)
+    meetings: pd.DataFrame | None = dataclasses.field(default=None, kw_only=True)
+
+    @property
+    def available(self) -> tuple[str, ...]:
+        """Names of the tables present, in :data:`TABLES` order."""
+        return tuple(name for name in TABLES if getattr(self, name) is not None)
+
+    def has(self, *names: str) -> bool:
+        """True when every named table is present.
+
+        Examples
+        --------
+        >>> from tim_research import synth
+        >>> synth.program(n_youth=20).has("matches", "meetings")
+        True
+        """
+        unknown = [n for n in names if n not in TABLES]
+        if unknown:
+            raise DataError(f"{unknown} are not program tables; tables are {list(TABLES)}")
+        return all(getattr(self, n) is not None for n in names)
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """The six tables as ``{name: DataFrame}`` in :data:`TABLES` order."""
-        return {name: getattr(self, name) for name in TABLES}
+        """The tables present as ``{name: DataFrame}`` in :data:`TABLES` order."""
+        return {name: getattr(self, name) for name in self.available}
 
     @property
     def sites(self) -> list[str]:
@@ -480,7 +530,7 @@ class Program:
         return [str(s) for s in pd.unique(site.dropna())]
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per table: number of rows and columns and share of missing cells."""
+        """One row per table present: number of rows and columns and share of missing cells."""
         rows = []
         for name, df in self.tables().items():
             cells = df.shape[0] * df.shape[1]
@@ -499,11 +549,19 @@ class Program:
         return f"<p><b>{head}</b></p>" + self.to_frame().to_html()
 
     def __post_init__(self) -> None:
-        for f in fields(self)[: len(TABLES)]:
-            value = getattr(self, f.name)
+        for name in TABLES:
+            value = getattr(self, name)
+            if value is None and name in OPTIONAL_TABLES:
+                continue
             if not isinstance(value, pd.DataFrame):
+                what = "a pandas DataFrame" + (" or None" if name in OPTIONAL_TABLES else "")
+                raise DataError(f"Program.{name} must be {what}, got {type(value).__name__}")
+        for name in self.available:
+            absent = [t for t in TABLE_NEEDS[name] if getattr(self, t) is None]
+            if absent:
                 raise DataError(
-                    f"Program.{f.name} must be a pandas DataFrame, got {type(value).__name__}"
+                    f"Program.{name} refers to the {' and '.join(absent)} table(s), which are "
+                    f"missing; give them too, or leave {name} out (None)"
                 )
         try:
             cutoff = pd.Timestamp(self.cutoff)

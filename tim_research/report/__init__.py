@@ -87,6 +87,8 @@ class RunResult:
     seconds: float
     parameters: dict[str, Any]
     reused: bool = False
+    #: optional tables the run needs and the data do not have (status "not run")
+    missing_tables: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -104,8 +106,13 @@ class BatchResult:
 
     @property
     def failed(self) -> list[RunResult]:
-        """Runs that did not produce a publishable report."""
-        return [r for r in self.runs if r.status != "ok"]
+        """Runs that did not produce a publishable report (other than :attr:`skipped` ones)."""
+        return [r for r in self.runs if r.status != "ok" and not r.missing_tables]
+
+    @property
+    def skipped(self) -> list[RunResult]:
+        """Runs not executed because the data lack a table they need (``needs``)."""
+        return [r for r in self.runs if r.missing_tables]
 
 
 def _versions() -> dict[str, str]:
@@ -502,7 +509,20 @@ def _run_batch(
     for spec in specs:
         prev = reusable.get(spec.name)
         wanted = spec.name in chosen
-        if (
+        missing = tuple(t for t in spec.needs if not program.has(t))
+        if missing:
+            # the data cannot support this report: listed, never executed into an error
+            results[spec.name] = RunResult(
+                spec.name,
+                spec.template,
+                spec.site,
+                "not run",
+                "needs " + " and ".join(f"{t}.csv" for t in missing),
+                0.0,
+                spec.parameters,
+                missing_tables=missing,
+            )
+        elif (
             prev is not None
             and (resume or not wanted)
             and prev["parameters"] == spec.parameters

@@ -12,6 +12,7 @@ from typing import Any
 import papermill as pm
 
 from tim_research.errors import ConfigError
+from tim_research.program.schema import OPTIONAL_TABLES, TABLES
 
 __all__ = ["ReportConfig", "RunSpec", "RunTemplate", "load_config", "plan_runs"]
 
@@ -26,6 +27,9 @@ class RunTemplate:
     notebook: Path
     scope: str
     parameters: dict[str, Any] = field(default_factory=dict)
+    #: optional tables the notebook needs (``needs = ["matches"]``); a batch on data without
+    #: one of them lists the run as not run instead of executing it
+    needs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,7 @@ class RunSpec:
     notebook: Path
     parameters: dict[str, Any]
     site: str | None
+    needs: tuple[str, ...] = ()
 
 
 def _json_literal(value: Any, where: str) -> Any:
@@ -113,7 +118,15 @@ def load_config(path: str | Path) -> ReportConfig:
                 f"{where}: {notebook.name} declares no parameter(s) {unknown}; it declares "
                 f"{sorted(declared)}"
             )
-        runs.append(RunTemplate(name, notebook, scope, params))
+        needs = raw.get("needs", [])
+        if not isinstance(needs, list) or not all(n in TABLES for n in needs):
+            raise ConfigError(
+                f"{where}: needs must be a list of table names from {list(TABLES)}, e.g. "
+                '["matches"]'
+            )
+        # youth and surveys are in every program: only the optional tables can be missing
+        needs = tuple(n for n in dict.fromkeys(needs) if n in OPTIONAL_TABLES)
+        runs.append(RunTemplate(name, notebook, scope, params, needs))
     if not runs:
         raise ConfigError(f"{path.name}: no [[run]] entries")
     keep = doc.get("keep_batches", 10)
@@ -152,12 +165,17 @@ def plan_runs(
             continue
         base = {**config.parameters, **t.parameters, "data_dir": str(data_dir)}
         if t.scope == "program":
-            specs.append(RunSpec(t.name, t.name, t.notebook, base, None))
+            specs.append(RunSpec(t.name, t.name, t.notebook, base, None, t.needs))
         else:
             for site in sites:
                 specs.append(
                     RunSpec(
-                        f"{t.name}-{_slug(site)}", t.name, t.notebook, {**base, "site": site}, site
+                        f"{t.name}-{_slug(site)}",
+                        t.name,
+                        t.notebook,
+                        {**base, "site": site},
+                        site,
+                        t.needs,
                     )
                 )
     return specs

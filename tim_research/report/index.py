@@ -30,6 +30,9 @@ def write_index(path: Path, manifest: dict[str, Any]) -> None:
             link = f'<a href="{esc(folder)}/report.html">report</a>'
         elif run["status"] == "blocked":
             link = "withdrawn by the safety gate"
+        elif run["status"] == "not run" and run.get("missing_tables"):
+            # the data have no such table: the report cannot be made, nothing went wrong
+            link = "not run: needs " + esc(" and ".join(f"{t}.csv" for t in run["missing_tables"]))
         elif run["status"] == "not run":
             link = "not run in this batch"
         else:

@@ -27,7 +27,7 @@ from tim_research.errors import DataError
 from tim_research.program.cache import load_program
 from tim_research.program.schema import Program
 
-__all__ = ["NotebookContext", "select_site", "setup", "show"]
+__all__ = ["NotebookContext", "needs", "resolve_data_dir", "select_site", "setup", "show"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,8 @@ class NotebookContext:
     min_cell: int
     seed: int
     rng: np.random.Generator
+    data_dir: Path | None = None
+    """The data package folder read (resolved: see :func:`resolve_data_dir`)."""
 
     @property
     def site_label(self) -> str:
@@ -80,20 +82,85 @@ def select_site(program: Program, site: str) -> Program:
             f"site {site!r} is not in the data; sites are {program.sites}. Use None for all sites."
         )
     youth = program.youth[program.youth["site"] == site]
-    mentors = program.mentors[program.mentors["site"] == site]
-    matches = program.matches[program.matches["youth_id"].isin(youth["youth_id"])]
+    mentors = program.mentors
+    if mentors is not None:
+        mentors = mentors[mentors["site"] == site]
+    matches = program.matches
+    if matches is not None:
+        matches = matches[matches["youth_id"].isin(youth["youth_id"])]
+    mentor_surveys, meetings = program.mentor_surveys, program.meetings
+    if mentor_surveys is not None and mentors is not None:
+        mentor_surveys = mentor_surveys[mentor_surveys["mentor_id"].isin(mentors["mentor_id"])]
+    if meetings is not None and matches is not None:
+        meetings = meetings[meetings["match_id"].isin(matches["match_id"])]
     return Program(
         youth=youth,
         surveys=program.surveys[program.surveys["youth_id"].isin(youth["youth_id"])],
         mentors=mentors,
-        mentor_surveys=program.mentor_surveys[
-            program.mentor_surveys["mentor_id"].isin(mentors["mentor_id"])
-        ],
+        mentor_surveys=mentor_surveys,
         matches=matches,
-        meetings=program.meetings[program.meetings["match_id"].isin(matches["match_id"])],
+        meetings=meetings,
         cutoff=program.cutoff,
         effects=program.effects,
     )
+
+
+def needs(nb: NotebookContext, *tables: str) -> bool:
+    """Whether the program has the tables a notebook section needs; if not, say so in one line.
+
+    A section whose input tables the program does not have (they are optional: see
+    :data:`~tim_research.program.schema.OPTIONAL_TABLES`) is skipped with one printed line
+    instead of failing, so the rest of the notebook still runs::
+
+        if needs(nb, "matches"):
+            show(match_status(nb.program, min_cell=nb.min_cell))
+
+    Examples
+    --------
+    >>> from tim_research import synth
+    >>> from tim_research.program import Program
+    >>> p = synth.program(n_youth=20)
+    >>> nb = NotebookContext(Program(youth=p.youth, surveys=p.surveys, cutoff=p.cutoff),
+    ...                      None, 5, 0, np.random.default_rng(0))
+    >>> needs(nb, "youth")
+    True
+    >>> needs(nb, "mentors", "mentor_surveys")
+    Not shown: this section needs mentors.csv and mentor_surveys.csv, which these data do not have.
+    False
+    """
+    missing = [t for t in tables if not nb.program.has(t)]
+    if missing:
+        files = " and ".join(f"{t}.csv" for t in missing)
+        print(f"Not shown: this section needs {files}, which these data do not have.")
+    return not missing
+
+
+def _notebooks_folder() -> Path | None:
+    """The repository's ``notebooks`` folder next to this package (a source checkout only)."""
+    folder = Path(__file__).resolve().parents[2] / "notebooks"
+    return folder if folder.is_dir() else None
+
+
+def resolve_data_dir(data_dir: str) -> Path:
+    """The data folder a notebook parameter names.
+
+    A relative path is taken from the working directory first. The notebooks' default,
+    ``../data/sample``, is relative to the ``notebooks`` folder; when papermill or jupyter run a
+    notebook from elsewhere (the repository root), the path is also tried from the notebooks
+    folder of this source checkout.
+
+    Examples
+    --------
+    >>> resolve_data_dir("../data/sample").name
+    'sample'
+    """
+    folder = Path(data_dir).expanduser()
+    if folder.is_dir() or folder.is_absolute():
+        return folder
+    notebooks = _notebooks_folder()
+    if notebooks is not None and (notebooks / folder).is_dir():
+        return notebooks / folder
+    return folder
 
 
 def setup(
@@ -109,8 +176,8 @@ def setup(
     Parameters
     ----------
     data_dir
-        Folder of a program data package (like ``data/sample``); relative paths are taken
-        from the notebook's working directory.
+        Folder of a program data package (like ``data/sample``); a relative path is taken
+        from the working directory, else from the notebooks folder (:func:`resolve_data_dir`).
     site
         One site's name, or ``None`` for all sites.
     min_cell
@@ -133,11 +200,12 @@ def setup(
             f"['youth.notes'], got {allow_identifiers!r}"
         )
     check_min_cell(min_cell)
-    folder = Path(data_dir).expanduser()
+    folder = resolve_data_dir(data_dir)
     if not folder.is_dir():
         raise DataError(
             f"notebook parameter 'data_dir' = {data_dir!r} is not a folder (working directory: "
-            f"{Path.cwd().name}); point it at a data package like data/sample"
+            f"{Path.cwd().name}, nor the notebooks folder); point it at a data package like "
+            "data/sample"
         )
     # a report batch has read and checked these data once already (program.cache); alone, or
     # when the batch's copy does not match the data, the package is read and checked here
@@ -146,7 +214,7 @@ def setup(
         program = select_site(program, site)
     np.random.seed(seed)  # noqa: NPY002 - for libraries that draw from the global state
     _configure_display()
-    return NotebookContext(program, site, min_cell, seed, np.random.default_rng(seed))
+    return NotebookContext(program, site, min_cell, seed, np.random.default_rng(seed), folder)
 
 
 def _configure_display() -> None:

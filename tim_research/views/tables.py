@@ -114,6 +114,8 @@ def youth_scores(
 
 def _matched_months(program: Program, surveys: pd.DataFrame) -> pd.Series:
     """Months matched between match start and the survey date, over all of a youth's matches."""
+    if program.matches is None:  # a program without a matches table: unknown, not zero
+        return pd.Series(np.nan, index=surveys.index, dtype="float64")
     m = program.matches[["youth_id", "start_date", "end_date"]]
     when = surveys["survey_date"].rename("survey_date").reset_index()
     pairs = when.merge(m, on="youth_id", how="left")
@@ -189,7 +191,11 @@ def item_responses(
         "youth": (program.surveys, "youth_id"),
         "mentor": (program.mentor_surveys, "mentor_id"),
     }
-    found = {k: [c for c in columns if c in t.columns] for k, (t, _) in sources.items()}
+    # an optional table the program does not have (None) holds no items
+    found = {
+        k: [c for c in columns if t is not None and c in t.columns]
+        for k, (t, _) in sources.items()
+    }
     where = [k for k, cols in found.items() if len(cols) == len(columns)]
     if not where:
         raise DataError(

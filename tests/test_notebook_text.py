@@ -1,0 +1,366 @@
+"""Report text follows the data: markdown holds no data claims, printed statements are right.
+
+Two kinds of test:
+
+- A guard over the markdown cells of every notebook under ``notebooks/``: no digit and no data
+  claim ("just under", "most common", "these data are synthetic", ...) outside the commented
+  allow-list below. Statements about the data are printed by code cells, computed from the data.
+- Every notebook of ``notebooks/reports.toml`` runs on four programs (the sample; seed 7 with
+  300 youth and 3 sites; one without a comparison group; one without meetings and mentor
+  surveys, and without the synthetic marker). A run whose ``needs`` the program lacks is
+  checked to be planned as not run. For each run, the printed statements are compared with
+  values the test computes from that program's tables with the library, and a program that
+  does not say it is synthetic is never called synthetic.
+
+The runs execute the notebooks' code cells in this process, in order, with the parameters
+injected after the ``parameters`` cell as papermill does: a kernel per run would cost more than
+the whole suite's budget for these tests. The committed notebooks are executed in kernels by
+nbval and by ``tests/test_notebooks.py``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import re
+
+import matplotlib
+import nbformat
+import pytest
+from conftest import REPO
+
+from tim_research import synth
+from tim_research.program import read_program
+from tim_research.report.build import read_percent
+from tim_research.report.config import load_config
+
+matplotlib.use("Agg")
+
+NOTEBOOKS = REPO / "notebooks"
+CONFIG = load_config(NOTEBOOKS / "reports.toml")
+
+# --------------------------------------------------------------------------- markdown guard
+
+# Digits allowed in markdown, each for a stated reason. Everything else with a digit is a
+# statement about the data (or a setting) and must be printed by a code cell instead.
+ALLOWED_DIGITS = [
+    # years in citations: "(Felitti et al. 1998)", "Ungar 2019", "Nunnally 1978"
+    r"\b(19|20)\d\d[a-z]?\b",
+    # confidence level of every interval the library reports (its default, a method)
+    r"\b95\s?%",
+    # instrument names: PCL-5, ProQOL 5, ACE-10, CYRM-R 17 items
+    r"\bPCL-5\b",
+    r"\bProQOL\s?5\b",
+    r"\bACE-?10\b",
+    r"\bace10\b",
+    # ACE score band labels (the CDC-Kaiser ACE Study bands)
+    r"\b4\+",
+    r"\b4 or more\b",
+    # a published population figure with its citation (CDC-Kaiser ACE Study, 02)
+    r"\babout 1 in 8 adults\b",
+    # the rule-of-thumb reliability threshold (Nunnally 1978), a method, not a result
+    r"\b0\.70\b",
+    # a reading guide to hazard ratios (what a ratio of 0.8 would mean), not a result
+    r"\bratio of 0\.8\b",
+    # the unit of the training hazard ratio the code asks for (per={"training_hours": 10})
+    r"\bper 10 hours\b",
+    # scale ranges from the instruments' manuals
+    r"\bscored 1 to 5\b",
+    r"\b17 to 85\b",
+    # follow-up horizons the notebooks ask the library for (months=[3, 6, 12] in code)
+    r"\b3, 6 and 12 months\b",
+    # survey waves of the data contract (schema.WAVES: baseline, 6m, 12m)
+    r"\b12-month\b",
+    r"\b12m\b",
+    r"\b6m\b",
+    # a chapter reference in a citation, e.g. "48:423-443"
+    r"\b\d+:\d+-\d+\b",
+]
+
+# Notebooks 04 and 06 are being rewritten so that their text follows the data. Until that
+# change is merged, their current markdown passages with digits or claims are listed here,
+# keyed by notebook. TEMPORARY: remove this whole mapping after the merge; the guard then
+# covers them like the others.
+TEMPORARY_ALLOWED: dict[str, list[str]] = {
+    "04_resilience_outcomes": [
+        "# Resilience outcomes: baseline, 6 and 12 months",
+        "from baseline to 6 and 12 months",
+        "(BRS, mean of 6 items, 1-5)",
+        "(CYRM-R, sum of 17 items, 17-85)",
+        "at baseline, 6 and 12 months",
+        "comparison youth at 12 months",
+        'never as 0.',
+        "(`matched_years`, per 12 months)",
+        "closed after 3 months",
+        "(reference: 0 ACEs)",
+        "On the synthetic sample",
+        "a gain of 0.21 SD per 12 months matched",
+    ],
+    "06_mentor_wellbeing": [
+        "and 12 months later:",
+        "with three 10-item subscales scored 10-50:",
+        "17 items scored 17-85;",
+        "Cohen's d_z; 0.2 is",
+        "low (22 or less), moderate (23-41) and high (42 or more).",
+        "under 28 little or none, 28-37 mild, 38-43 moderate, 44-48 high, 49 or more severe",
+        "(per 10 hours)",
+        "**Most mentors are doing reasonably well.** About half are",
+        "About two in three are",
+        "most mentors are in its \"mild\" band and about one in twelve",
+        "Every interval includes zero:",
+        "about 360 mentors and caseloads of 1-3,",
+        "about 0.5).",
+        "These data are synthetic.",
+    ],
+}
+
+# Words that state something about the data. A heading that asks a question ("Which experiences
+# were most common?") states nothing and is exempt.
+CLAIMS = [
+    r"\bjust (under|over|below|above)\b",
+    r"\b(nearly|almost|about|around|roughly|over|under) (half|a third|a quarter|one in|two in)\b",
+    r"\bmost common\b",
+    r"\bthe (majority|minority)\b",
+    r"\bmost (mentors|young people|youth|matches|sites)\b",
+    r"\b(higher|lower|larger|smaller) than (in )?(the )?(sample|other sites?)\b",
+    r"\bsynthetic\b",
+    r"\bthese data (are|show|have)\b",
+    r"\bincludes? zero\b",
+    r"\b(well|far) (above|below)\b",
+]
+
+
+def _markdown_cells(path):
+    nb = nbformat.read(str(path), as_version=4)
+    return [cell.source for cell in nb.cells if cell.cell_type == "markdown"]
+
+
+def _offences(text: str, allowed: list[str] = ()) -> list[str]:
+    """Digits and claims in a markdown text, a sentence that runs over lines included."""
+    # a question as a heading states nothing; quote marks and line breaks are layout
+    lines = [ln for ln in text.splitlines() if not re.match(r"\s*#+ .*\?\s*$", ln)]
+    flat = " ".join(re.sub(r"^\s*>\s?", "", ln).strip() for ln in lines)
+    for passage in allowed:
+        flat = flat.replace(passage, " ")
+    found = [f"claim {m.group(0)!r}" for p in CLAIMS for m in re.finditer(p, flat, re.I)]
+    for pattern in ALLOWED_DIGITS:
+        flat = re.sub(pattern, " ", flat)
+    found += [f"digit in {m.group(0)!r}" for m in re.finditer(r"\S*\d\S*", flat)]
+    return found
+
+
+MARKDOWN_NOTEBOOKS = sorted(NOTEBOOKS.rglob("*.ipynb"))
+
+
+def test_the_guard_covers_every_notebook():
+    assert {p.name for p in MARKDOWN_NOTEBOOKS} >= {r.notebook.name for r in CONFIG.runs}
+
+
+@pytest.mark.parametrize("path", MARKDOWN_NOTEBOOKS, ids=lambda p: p.stem)
+def test_markdown_holds_no_digits_or_data_claims(path):
+    allowed = TEMPORARY_ALLOWED.get(path.stem, [])
+    bad = [
+        f"{', '.join(found)} in: {text[:60]!r}..."
+        for text in _markdown_cells(path)
+        if (found := _offences(text, allowed))
+    ]
+    assert not bad, (
+        "statements about the data belong in code cells (printed from the data); methods with "
+        "numbers go in the commented allow-list of this file:\n" + "\n".join(bad)
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "caught"),
+    [
+        ('One STSS arousal item ("jumpy") has a corrected item-total correlation just under', True),
+        ("with about 360 mentors", True),
+        ("These data are synthetic: the generator decides", True),
+        ("The BRS (0.82) falls inside the range its authors reported (0.80-0.91)", True),
+        ("## Which experiences were most common?", False),
+        ("Ranges are 95% confidence intervals (Felitti et al. 1998).", False),
+        ("The report uses the Brief Resilience Scale (BRS, scored 1 to 5)", False),
+    ],
+)
+def test_the_guard_catches_the_statements_of_issue_12(line, caught):
+    assert bool(_offences(line)) is caught
+
+
+# --------------------------------------------------------------------------- four programs
+
+PROGRAMS = {
+    # the sample the repository ships (synthetic, marked as such)
+    "sample": None,
+    "seed7-300-3sites": {"seed": 7, "n_youth": 300, "sites": ("North", "South", "East")},
+    "no-comparison": {"seed": 11, "n_youth": 300, "comparison_sites": ()},
+    "no-meetings-no-mentor-surveys": {
+        "seed": 5,
+        "n_youth": 300,
+        "tables": ("mentors", "matches"),
+        "unmarked": True,  # written without the synthetic marker, as a real program's would be
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def program_dirs(tmp_path_factory):
+    out = {}
+    for name, options in PROGRAMS.items():
+        if options is None:
+            out[name] = REPO / "data" / "sample"
+            continue
+        folder = tmp_path_factory.mktemp(name)
+        options = dict(options)
+        if options.pop("unmarked", False):
+            from tim_research.program import write_program
+
+            keep = options.pop("tables")
+            full = synth.program(**options)
+            program = type(full)(
+                **{t: df for t, df in full.tables().items() if t in {"youth", "surveys", *keep}},
+                cutoff=full.cutoff,
+            )
+            write_program(program, folder, name="a-program", title="A mentoring program")
+        else:
+            synth.write_sample(folder, **options)
+        out[name] = folder
+    return out
+
+
+def run_notebook(path, parameters) -> str:
+    """Execute the code cells of a notebook here, parameters injected; return what it printed."""
+    # the text source the .ipynb is built from (tests/test_notebooks.py: they are equal)
+    cells = read_percent((NOTEBOOKS / "src" / f"{path.stem}.py").read_text(encoding="utf-8"))
+    namespace: dict = {"__name__": "__main__"}
+    printed = io.StringIO()
+    cwd = os.getcwd()
+    os.chdir(NOTEBOOKS)  # papermill runs in the notebooks folder (reports.toml: cwd)
+    try:
+        with contextlib.redirect_stdout(printed):
+            for cell in cells:
+                if cell["cell_type"] != "code":
+                    continue
+                exec(compile(cell["source"], f"{path.name}", "exec"), namespace)
+                if "parameters" in cell["tags"]:
+                    namespace.update(parameters)
+    finally:
+        os.chdir(cwd)
+        import matplotlib.pyplot as plt
+
+        plt.close("all")
+    return printed.getvalue()
+
+
+CASES = [(p, r.name) for p in PROGRAMS for r in CONFIG.runs]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("program", "run"), CASES, ids=[f"{p}-{r}" for p, r in CASES])
+def test_printed_statements_follow_the_data(program_dirs, program, run):
+    folder = program_dirs[program]
+    data = read_program(folder)
+    template = next(t for t in CONFIG.runs if t.name == run)
+    missing = [t for t in template.needs if not data.has(t)]
+    if missing:
+        # what tim report does with it: the batch lists it as not run (tests/test_report_runs)
+        assert program == "no-meetings-no-mentor-surveys", missing
+        return
+    site = data.sites[0] if template.scope == "each_site" else None
+    params = {**CONFIG.parameters, **template.parameters, "data_dir": str(folder), "site": site}
+    text = run_notebook(template.notebook, params)
+    if data.effects is None:
+        assert "synthetic" not in text.lower()
+    check = CHECKS.get(template.notebook.stem[:2])
+    assert check is not None, f"no check of the printed statements of {template.notebook.name}"
+    check(data, text, params)
+
+
+# --------------------------------------------------------------------------- per notebook
+
+
+def _check_01(data, text, params):
+    assert f"{len(data.youth)} young people, all sites" in text
+    assert f"tables in the data: {', '.join(data.available)}" in text
+    for tables in (("matches",), ("mentors", "mentor_surveys")):
+        gone = [t for t in tables if not data.has(t)]
+        line = f"needs {' and '.join(t + '.csv' for t in gone)}, which these data do not have"
+        assert (line in text) is bool(gone)
+
+
+def _check_02(data, text, params):
+    from tim_research.stats.prevalence import distribution
+    from tim_research.views.tables import youth_scores
+
+    baseline = youth_scores(data, instruments=()).xs("baseline", level="wave")
+    bands = distribution(baseline, "ace10_score_category", min_cell=params["min_cell"])
+    share = bands["estimate"].iloc[-1]
+    assert f"{share:.0%} of young people reported 4 or more ACE categories" in text
+    assert f"{len(baseline)} young people with a baseline survey" in text
+
+
+def _check_03(data, text, params):
+    import pandas as pd
+
+    from tim_research.stats.measurement import instrument_item_statistics, reliability_table
+    from tim_research.views.tables import item_responses
+
+    youth = item_responses(data, ["brs", "cyrm_r"], wave="baseline")
+    brs = reliability_table(youth, ["brs"]).iloc[0]
+    assert f"{brs['label']}: alpha {brs['alpha']:.2f}" in text
+    frames = [instrument_item_statistics(youth, i, low_r_drop=0.3) for i in ("brs", "cyrm_r")]
+    if data.has("mentor_surveys"):
+        mentors = item_responses(data, ["proqol5", "stss"], wave="baseline")
+        frames += [instrument_item_statistics(mentors, i, low_r_drop=0.3) for i in ("proqol5", "stss")]
+    else:
+        assert "needs mentor_surveys.csv" in text
+    items = pd.concat(frames)
+    low = items[items["low_r_drop"]]
+    line = next(ln for ln in text.splitlines() if ln.startswith("Items with r_drop below"))
+    for label, r in zip(low["label"], low["r_drop"], strict=True):
+        assert f"{label} (r_drop {r:.2f})" in line
+    assert line.endswith("none") is low.empty
+
+
+def _check_05(data, text, params):
+    from tim_research.stats.competing import early_closure
+    from tim_research.views.tables import match_table
+
+    matches = match_table(data)
+    assert f"{len(matches)} matches, all sites" in text
+    early = early_closure(
+        matches, cutoff=data.cutoff, planned_reasons=("planned completion",),
+        min_cell=params["min_cell"],
+    )
+    assert f"{early['estimate'].iloc[-1]:.0%} of matches closed early by" in text
+    if data.effects is not None:
+        assert f"{data.effects.early_closure_12m:.0%} of matches closed early by 12" in text
+
+
+def _check_07(data, text, params):
+    from tim_research.views.describe import key_numbers
+    from tim_research.views.notebook import select_site
+
+    site = select_site(data, params["site"])
+    numbers = key_numbers(site, min_cell=params["min_cell"]).set_index("key")
+    for headline in numbers["headline"]:
+        assert headline in text
+    has_comparison = bool(site.youth["comparison"].any())
+    assert ("no waitlist comparison group here" in text) is not has_comparison
+
+
+def _check_generic(data, text, params):
+    # a notebook without its own check still ran to the end on this program
+    assert text
+
+
+CHECKS = {
+    "01": _check_01,
+    "02": _check_02,
+    "03": _check_03,
+    "05": _check_05,
+    "07": _check_07,
+    # 04 and 06 are being rewritten elsewhere; their checks come with them (TEMPORARY)
+    "04": _check_generic,
+    "06": _check_generic,
+}
