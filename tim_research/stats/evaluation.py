@@ -568,7 +568,7 @@ def baseline_equivalence(
         "sd_treated", "sd_control", "hedges_g", "band", "suppressed", "note",
     ]  # fmt: skip
     out = pd.DataFrame(rows).reindex(columns=columns)
-    out["band"] = out["band"].fillna("")
+    out["band"] = out["band"].astype(object).where(out["band"].notna(), "")
     return out
 
 
