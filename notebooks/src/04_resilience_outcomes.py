@@ -58,7 +58,7 @@ ace_bands: str = "cdc_2019"  # ACE bands of the moderator: cdc_2019 (0,1,2-3,4+)
 ace_centre: int = 2  # ACE score whose band is the reference of the moderation terms
 n_imputations: int = 20  # imputed data sets in the missing-data analyses
 attrition_boundary: str = "cautious"  # WWC attrition boundary: cautious or optimistic
-plan: dict = {}  # analysis plan (primary, estimand, secondary, multiplicity BH/none, alpha); {} = the default below
+plan: dict = {}  # analysis plan: primary, estimand, secondary, multiplicity, alpha; empty for the default
 
 # %%
 nb = setup(
