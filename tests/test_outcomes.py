@@ -6,11 +6,14 @@ and tests/reference/outcomes_extra_reference.R -> tests/reference/values/extra_*
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import stats
 
 from tim_research import synth
 from tim_research.errors import DataError
@@ -649,3 +652,27 @@ def test_change_criterion_errors(brs_items):
         change_criterion(brs_items, instrument="brs", scale="total")
     with pytest.raises(DataError, match="brs_6"):
         change_criterion(brs_items.drop(columns="brs_6"), instrument="brs")
+
+
+def test_change_criterion_retest_reliability():
+    from tim_research import synth
+    from tim_research.views.tables import baseline_items, wide_scores, youth_scores
+
+    prog = synth.program(n_youth=120, seed=4)
+    items = baseline_items(prog, "brs")
+    wide = wide_scores(youth_scores(prog), values=["brs_score"])
+    first, second = wide["brs_score_baseline"], wide["brs_score_6m"]
+    res = change_criterion(items, instrument="brs", retest=(first, second))
+    keep = first.notna() & second.notna()
+    r = np.corrcoef(first[keep], second[keep])[0, 1]
+    assert res.reliability == pytest.approx(r, rel=1e-12)
+    assert res.n_reliability == int(keep.sum()) and res.reliability_kind == "retest correlation"
+    assert res.critical_change == pytest.approx(
+        stats.norm.ppf(0.975) * res.sd * math.sqrt(2 * (1 - r)), rel=1e-12
+    )
+    published = change_criterion(items, instrument="brs", retest=0.7)
+    assert (published.reliability, published.reliability_kind) == (0.7, "published retest")
+    with pytest.raises(DataError, match="published reliability"):
+        change_criterion(items, instrument="brs", retest="0.7")
+    with pytest.raises(DataError, match=r"\[0, 1\)"):
+        change_criterion(items, instrument="brs", retest=1.0)

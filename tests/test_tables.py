@@ -352,3 +352,24 @@ def test_band_puts_every_value_between_its_edges(values, inner):
     upper = [*edges[1:], np.inf]
     for v, c in zip(values, codes, strict=True):
         assert edges[c] <= v < upper[c]
+
+
+def test_youth_contact_counts_meetings_in_the_window(program):
+    from tim_research.views.tables import youth_contact
+
+    c = youth_contact(program, months=12)
+    assert c.index.equals(pd.Index(program.youth["youth_id"], name="youth_id"))
+    comp = c["arm"] == "comparison"
+    assert (c.loc[comp, "matched_months"] == 0).all() and c.loc[comp, "mentor_id"].isna().all()
+    # one youth's meetings counted directly from the tables
+    m = program.matches.iloc[0]
+    enrol = program.youth.set_index("youth_id").loc[m["youth_id"], "enrolment_date"]
+    stop = min(enrol + pd.DateOffset(months=12), program.cutoff)
+    meets = program.meetings[program.meetings["match_id"] == m["match_id"]]
+    inside = meets[(meets["date"] >= enrol) & (meets["date"] < stop)]
+    assert c.loc[m["youth_id"], "meetings"] == len(inside)
+    if len(inside):
+        share = (inside["mode"] == "in person").mean()
+        assert c.loc[m["youth_id"], "share_in_person"] == pytest.approx(share)
+    assert set(c["early_closure"].unique()) <= {0.0, 1.0}
+    assert (c["matched_months"] <= 12.0 + 1e-9).all()

@@ -9,7 +9,7 @@ if ! command -v Rscript >/dev/null; then
   apt-get update
   DEBIAN_FRONTEND=noninteractive apt-get install -y r-base-core r-cran-psych r-cran-survival \
     r-cran-survey r-cran-lme4 r-cran-jsonlite r-cran-gparotation r-cran-mice r-cran-cmprsk \
-    r-cran-multilevel
+    r-cran-multilevel r-cran-sandwich r-cran-lmtest
 fi
 for script in tests/reference/*_reference.R; do
   echo "== $script"

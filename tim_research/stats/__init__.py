@@ -14,4 +14,6 @@ checked against R in ``tests/reference/``.
 - :mod:`~tim_research.stats.outcomes`: change, group comparisons, growth models, pooling.
 - :mod:`~tim_research.stats.associations`: correlation and linear regression.
 - :mod:`~tim_research.stats.goals`: Goal Attainment Scaling T-scores per youth and review.
+- :mod:`~tim_research.stats.evaluation`: analysis plan, ITT within sites, WWC equivalence and
+  attrition, Benjamini-Hochberg, E-values, tipping-point sensitivity.
 """

@@ -1683,6 +1683,7 @@ class ChangeCriterion:
     se_difference: float
     critical_change: float
     conf_level: float
+    reliability_kind: str = "alpha"
 
     def to_frame(self) -> pd.DataFrame:
         """One-row DataFrame."""
@@ -1690,6 +1691,32 @@ class ChangeCriterion:
 
     def _repr_html_(self) -> str:
         return _html("Reliable change criterion", self.to_frame().T)
+
+
+def _retest_reliability(
+    retest: float | tuple[pd.Series, pd.Series],
+) -> tuple[float, int, str]:
+    """Reliability, its n and its kind from a published value or two waves of scores."""
+    if isinstance(retest, (int, float, np.floating, np.integer)) and not isinstance(retest, bool):
+        value = float(retest)
+        if not 0 <= value < 1:
+            raise DataError(f"a published retest reliability must be in [0, 1), got {value}")
+        return value, 0, "published retest"
+    if not (isinstance(retest, tuple) and len(retest) == 2):
+        raise DataError(
+            "retest must be a published reliability (a number) or a (first, second) pair of "
+            "score Series of people not expected to change between the two occasions"
+        )
+    first, second = _aligned_pair(*retest)
+    x, y = _as_float(first), _as_float(second)
+    keep = ~np.isnan(x) & ~np.isnan(y)
+    n = int(keep.sum())
+    if n < 3:
+        raise DataError(f"the retest correlation needs at least three complete pairs, got {n}")
+    r = float(np.corrcoef(x[keep], y[keep])[0, 1])
+    if not 0 <= r < 1:
+        raise DataError(f"the retest correlation is {r:.3f}; a reliability must be in [0, 1)")
+    return r, n, "retest correlation"
 
 
 def _leaf_items(scales: Mapping[str, object], scale_id: str) -> list[str]:
@@ -1705,9 +1732,10 @@ def change_criterion(
     *,
     instrument: str,
     scale: str = "score",
+    retest: float | tuple[pd.Series, pd.Series] | None = None,
     conf_level: float = 0.95,
 ) -> ChangeCriterion:
-    """SD and Cronbach's alpha of a scale in one sample, for :func:`reliable_change`.
+    """SD and reliability (alpha or retest) of a scale in a sample, for :func:`reliable_change`.
 
     The scale is scored with the instrument's rules (:func:`tim_research.scoring.score`) and
     ``sd`` is the SD of those scores; ``reliability`` is Cronbach's alpha of the scale's items
@@ -1718,6 +1746,13 @@ def change_criterion(
     smallest change in score units that counts as reliable at ``conf_level`` (1.96 times it
     at 0.95), as in Jacobson & Truax (1991).
 
+    Alpha measures agreement between items on one occasion and ignores how much a score
+    moves from one occasion to the next without any real change; a change criterion built
+    on it calls too many changes reliable. With ``retest`` the reliability is instead a
+    test-retest correlation: either a published value, or the Pearson correlation between two
+    waves of ``(first, second)`` scores of people not expected to change in between (e.g. the
+    comparison group's baseline and 6-month scores). ``reliability_kind`` records which.
+
     Parameters
     ----------
     items
@@ -1726,6 +1761,10 @@ def change_criterion(
         Instrument id, e.g. ``"brs"``.
     scale
         Scale id within the instrument (``"score"`` is the main score).
+    retest
+        None (Cronbach's alpha of ``items``), a published test-retest reliability, or a pair
+        of score Series with the same index (pairs with a missing side are left out;
+        ``n_reliability`` counts the complete pairs).
     conf_level
         Sets the critical change.
 
@@ -1737,6 +1776,9 @@ def change_criterion(
     ...                      instrument="brs")
     >>> c.scale, 0 < c.reliability < 1, c.n_sd <= 80
     ('score', True, True)
+    >>> change_criterion(baseline_items(synth.program(n_youth=80, seed=2), "brs"),
+    ...                  instrument="brs", retest=0.7).reliability_kind
+    'published retest'
     """
     _check_conf(conf_level)
     inst = load_instrument(instrument)
@@ -1759,16 +1801,20 @@ def change_criterion(
         max_value=highs[0],
     )
     sd = float(scores.std(ddof=1))
-    se_diff = sd * math.sqrt(2.0 * (1.0 - rel.alpha))
+    value, n_rel, kind = float(rel.alpha), int(rel.n), "alpha"
+    if retest is not None:
+        value, n_rel, kind = _retest_reliability(retest)
+    se_diff = sd * math.sqrt(2.0 * (1.0 - value))
     z = float(stats.norm.ppf(1 - (1 - conf_level) / 2))
     return ChangeCriterion(
         instrument=instrument,
         scale=scale,
         sd=sd,
-        reliability=float(rel.alpha),
+        reliability=value,
         n_sd=int(scores.notna().sum()),
-        n_reliability=int(rel.n),
+        n_reliability=n_rel,
         se_difference=se_diff,
         critical_change=z * se_diff,
         conf_level=conf_level,
+        reliability_kind=kind,
     )

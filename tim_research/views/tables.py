@@ -28,6 +28,7 @@ __all__ = [
     "mentor_scores",
     "wide_scores",
     "youth_scores",
+    "youth_contact",
 ]
 
 _YOUTH_COLUMNS = ["site", "age", "gender", "race_ethnicity", "referral_source", "comparison"]
@@ -654,3 +655,84 @@ def band(
     codes = np.where(np.isnan(x), -1, codes)
     cat = pd.Categorical.from_codes(codes, categories=categories, ordered=True)
     return pd.Series(cat, index=values.index, name=f"{values.name or 'values'}_band")
+
+
+def youth_contact(program: Program, *, months: int = 12, early_months: int = 3) -> pd.DataFrame:
+    """Mentoring each youth received in the first ``months`` after enrolment, from meetings.
+
+    Dose as *received*: months matched depend on the match lasting, which depends on the
+    youth and the mentor, so these columns describe associations, not doses that were
+    assigned.
+
+    Parameters
+    ----------
+    program
+        A program with ``matches`` and ``meetings``.
+    months
+        Window after each youth's enrolment date (12 = up to the 12-month survey).
+    early_months
+        A match that closed for an unplanned reason within this many months of its start
+        counts as an early closure.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``youth_id`` in the order of ``program.youth``: ``site``, ``arm``,
+        ``mentor_id`` (of the youth's first match; empty without a match),
+        ``matched_months`` (months matched inside the window, summed over matches; 0 for
+        comparison youth), ``early_closure`` (1.0 when a match closed unplanned within
+        ``early_months``, else 0.0), ``meetings`` (count inside the window),
+        ``meetings_per_month`` (per month matched), ``minutes_per_meeting`` and
+        ``share_in_person`` (NaN without a meeting).
+
+    Examples
+    --------
+    >>> from tim_research import synth
+    >>> c = youth_contact(synth.program(n_youth=60, seed=1))
+    >>> c.index.name, bool((c.loc[c["arm"] == "comparison", "matched_months"] == 0).all())
+    ('youth_id', True)
+    """
+    youth = program.youth.set_index("youth_id")
+    start = youth["enrolment_date"]
+    stop = start + pd.DateOffset(months=months)
+    out = pd.DataFrame(index=youth.index)
+    out["site"] = youth["site"]
+    out["arm"] = _arm(youth["comparison"])
+    matches = program.matches.copy()
+    matches["end"] = matches["end_date"].fillna(program.cutoff)
+    matches["w_start"] = matches["youth_id"].map(start)
+    matches["w_stop"] = (
+        matches["youth_id"]
+        .map(stop)
+        .where(matches["youth_id"].map(stop) < program.cutoff, program.cutoff)
+    )
+    lo = matches[["start_date", "w_start"]].max(axis=1)
+    hi = matches[["end", "w_stop"]].min(axis=1)
+    matches["months_in"] = ((hi - lo).dt.days.clip(lower=0)) / (365.25 / 12)
+    durations = match_durations(
+        matches.set_index("match_id"), cutoff=program.cutoff, early_months=[early_months]
+    )
+    early = durations[f"early_closure_{early_months}m"] & durations["unplanned_closure"]
+    matches["early"] = matches["match_id"].map(early).astype(float)
+    first = matches.sort_values("start_date").drop_duplicates("youth_id").set_index("youth_id")
+    out["mentor_id"] = first["mentor_id"].reindex(out.index)
+    out["matched_months"] = matches.groupby("youth_id")["months_in"].sum().reindex(out.index)
+    out["matched_months"] = out["matched_months"].fillna(0.0)
+    out["early_closure"] = matches.groupby("youth_id")["early"].max().reindex(out.index)
+    out["early_closure"] = out["early_closure"].fillna(0.0)
+    meets = program.meetings.merge(
+        matches[["match_id", "youth_id", "w_start", "w_stop"]], on="match_id", how="inner"
+    )
+    meets = meets[(meets["date"] >= meets["w_start"]) & (meets["date"] < meets["w_stop"])]
+    meets = meets.assign(in_person=(meets["mode"] == "in person").astype(float))
+    per = meets.groupby("youth_id").agg(
+        meetings=("match_id", "size"),
+        minutes_per_meeting=("minutes", "mean"),
+        share_in_person=("in_person", "mean"),
+    )
+    out["meetings"] = per["meetings"].reindex(out.index).fillna(0).astype(float)
+    matched = out["matched_months"].where(out["matched_months"] > 0)
+    out["meetings_per_month"] = out["meetings"] / matched
+    out["minutes_per_meeting"] = per["minutes_per_meeting"].reindex(out.index)
+    out["share_in_person"] = per["share_in_person"].reindex(out.index)
+    return out
