@@ -19,6 +19,7 @@ from typing import Optional
 
 import numpy as np
 import pandas as pd
+from IPython.display import display
 
 from tim_research import plots
 from tim_research.stats.associations import linear_regression
@@ -39,7 +40,7 @@ from tim_research.stats.outcomes import (
     reliable_change,
 )
 from tim_research.stats.prevalence import distribution
-from tim_research.views.notebook import setup, show
+from tim_research.views.notebook import needs, setup, show
 from tim_research.views.tables import (
     baseline_items,
     growth_frame,
@@ -229,7 +230,7 @@ if two_arm_sites:
 #   comparison youth are clusters of one).
 # - **Dropout at random?** Multiple imputation of missing 12-month scores from the arm, site,
 #   baseline scores, 6-month scores, ACE score, age, early closure and months matched (the last
-#   two predict who is missing), then the same analysis (`delta = 0` below).
+#   two predict who is missing), then the same analysis (the first row, no shift, below).
 # - **Dropout not at random:** the same imputations with every imputed mentored score
 #   lowered by `delta` points (mentored youth who left did that much worse than similar youth
 #   who stayed). The *tipping point* is the smallest shift that changes the conclusion.
@@ -397,23 +398,24 @@ if effects is not None:
 
 # %%
 site_term = " + C(site_name)" if mentored["site_name"].nunique() > 1 else ""
-dose_data = mentored.dropna(subset=["brs_score_baseline", "brs_score_12m", "meetings_per_month"])
-dose_fit = linear_regression(
-    dose_data,
-    "brs_score_12m ~ brs_score_baseline + matched_months + meetings_per_month"
-    " + minutes_per_meeting + share_in_person" + site_term,
-)
-show(dose_fit.coefficients, digits=3)
-
-# %%
-dose_terms = dose_fit.coefficients.loc[
-    ["matched_months", "meetings_per_month", "minutes_per_meeting", "share_in_person"]
-]
-plots.forest(
-    dose_terms,
-    title=f"BRS at 12 months and mentoring received (n = {dose_fit.n} mentored youth)",
-    xlabel="Difference in BRS points per unit (95% CI)",
-)
+if needs(nb, "meetings"):
+    dose_data = mentored.dropna(
+        subset=["brs_score_baseline", "brs_score_12m", "meetings_per_month"]
+    )
+    dose_fit = linear_regression(
+        dose_data,
+        "brs_score_12m ~ brs_score_baseline + matched_months + meetings_per_month"
+        " + minutes_per_meeting + share_in_person" + site_term,
+    )
+    display(show(dose_fit.coefficients, digits=3))
+    dose_terms = dose_fit.coefficients.loc[
+        ["matched_months", "meetings_per_month", "minutes_per_meeting", "share_in_person"]
+    ]
+    plots.forest(
+        dose_terms,
+        title=f"BRS at 12 months and mentoring received (n = {dose_fit.n} mentored youth)",
+        xlabel="Difference in BRS points per unit (95% CI)",
+    )
 
 # %% [markdown]
 # ## Early closure: a possible harm

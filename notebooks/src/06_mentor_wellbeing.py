@@ -168,7 +168,7 @@ for _, row in missing.iterrows():
 # (per step: monthly, fortnightly, weekly) and training hours (per 10 hours). Holding the
 # baseline score constant makes each estimate a difference in **change** (analysis of
 # covariance, ANCOVA): the difference in 12-month score points linked to one more young
-# person, one more supervision step or 10 more hours of training, for mentors who started at
+# person, one more supervision step or ten more hours of training, for mentors who started at
 # the same level, with the other two factors held constant. Mentors were not assigned to
 # caseloads or supervision at random, so these are associations: for example, a program may
 # give more supervision to mentors it already sees struggling.
@@ -322,8 +322,8 @@ plots.scatter_with_fit(
 # %% [markdown]
 # ## Key numbers
 #
-# The numbers behind the reading guide below, from this run of the notebook. For synthetic
-# data the last lines set the estimates beside the effects that were planted in them.
+# The numbers behind the reading guide below, from this run of the notebook. Where the data
+# package declares planted effects, the last lines set the estimates beside them.
 
 # %%
 for label, fit in (("STSS", stss_fit), ("Burnout", burnout_fit)):
@@ -373,7 +373,7 @@ else:
 #   to notice them.
 # - **What goes with change.** The regressions compare mentors who started at the same level.
 #   An interval that excludes zero is a difference the data can tell from chance; one that
-#   includes zero is not evidence of no effect, only of an effect too small for this many
+#   spans zero is not evidence of no effect, only of an effect too small for this many
 #   mentors to detect. The two checks show whether the supervision steps are about equal and
 #   whether the estimates move when each site keeps its own level.
 # - **Who is missing.** If the share without 12-month scores differs a lot between caseload

@@ -517,6 +517,25 @@ class Program:
             raise DataError(f"{unknown} are not program tables; tables are {list(TABLES)}")
         return all(getattr(self, n) is not None for n in names)
 
+    def require(self, *names: str, what: str) -> None:
+        """Raise a one-line :class:`DataError` unless every named table is present.
+
+        ``what`` names the step that needs them, for the message.
+
+        Examples
+        --------
+        >>> from tim_research import synth
+        >>> p = synth.program(n_youth=20)
+        >>> p.require("matches", what="match durations")  # present: nothing happens
+        """
+        if not self.has(*names):
+            gone = [n for n in names if getattr(self, n) is None]
+            files = " and ".join(f"{n}.csv" for n in gone)
+            raise DataError(
+                f"{what} needs {files}, which this program's data do not include; add the "
+                "table to the data package (see CODEBOOK.md), or leave this step out"
+            )
+
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables present as ``{name: DataFrame}`` in :data:`TABLES` order."""
         return {name: getattr(self, name) for name in self.available}

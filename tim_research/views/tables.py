@@ -234,6 +234,7 @@ def mentor_scores(
     >>> m.index.names, "stss_score" in m
     (FrozenList(['mentor_id', 'wave']), True)
     """
+    program.require("mentors", "mentor_surveys", what="mentor_scores")
     surveys = _completed(program.mentor_surveys, "mentor_id")
     mentors = _not_stated(program.mentors.set_index("mentor_id"), ["gender"])
     out = surveys[["months"]].join(mentors[_MENTOR_COLUMNS], on="mentor_id")
@@ -286,6 +287,7 @@ def mentor_change(
     ...                                  .notna().all(axis=1).sum())
     True
     """
+    program.require("mentors", "mentor_surveys", what="mentor_change")
     values = [values] if isinstance(values, str) else list(values)
     if not values:
         raise DataError("values is empty: name at least one mentor score, e.g. 'stss_score'")
@@ -363,6 +365,7 @@ def match_table(program: Program, *, early_months: Sequence[int] = (3, 6, 12)) -
     >>> m.index.name, {"duration_months", "unplanned_closure", "training_hours"} <= set(m)
     ('match_id', True)
     """
+    program.require("matches", "mentors", what="match_table")
     matches = program.matches.set_index("match_id")
     if matches.index.has_duplicates:
         dup = list(matches.index[matches.index.duplicated()].unique())[:5]
@@ -667,7 +670,8 @@ def youth_contact(program: Program, *, months: int = 12, early_months: int = 3) 
     Parameters
     ----------
     program
-        A program with ``matches`` and ``meetings``.
+        A program with ``matches``; without ``meetings`` the four contact columns are
+        missing (NaN) for everyone.
     months
         Window after each youth's enrolment date (12 = up to the 12-month survey).
     early_months
@@ -692,6 +696,7 @@ def youth_contact(program: Program, *, months: int = 12, early_months: int = 3) 
     >>> c.index.name, bool((c.loc[c["arm"] == "comparison", "matched_months"] == 0).all())
     ('youth_id', True)
     """
+    program.require("matches", what="youth_contact")
     youth = program.youth.set_index("youth_id")
     start = youth["enrolment_date"]
     stop = start + pd.DateOffset(months=months)
@@ -720,6 +725,12 @@ def youth_contact(program: Program, *, months: int = 12, early_months: int = 3) 
     out["matched_months"] = out["matched_months"].fillna(0.0)
     out["early_closure"] = matches.groupby("youth_id")["early"].max().reindex(out.index)
     out["early_closure"] = out["early_closure"].fillna(0.0)
+    matched = out["matched_months"].where(out["matched_months"] > 0)
+    if program.meetings is None:
+        # no meetings table: contact is unknown (missing), not zero
+        for column in ("meetings", "meetings_per_month", "minutes_per_meeting", "share_in_person"):
+            out[column] = np.nan
+        return out
     meets = program.meetings.merge(
         matches[["match_id", "youth_id", "w_start", "w_stop"]], on="match_id", how="inner"
     )
@@ -731,7 +742,6 @@ def youth_contact(program: Program, *, months: int = 12, early_months: int = 3) 
         share_in_person=("in_person", "mean"),
     )
     out["meetings"] = per["meetings"].reindex(out.index).fillna(0).astype(float)
-    matched = out["matched_months"].where(out["matched_months"] > 0)
     out["meetings_per_month"] = out["meetings"] / matched
     out["minutes_per_meeting"] = per["minutes_per_meeting"].reindex(out.index)
     out["share_in_person"] = per["share_in_person"].reindex(out.index)
