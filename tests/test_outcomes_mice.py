@@ -24,3 +24,23 @@ def test_pool_rubin_against_mice_pool_scalar(reference_values):
         ("fmi", "fmi"),
     ]:
         np.testing.assert_allclose(res[ours], ref[theirs], rtol=1e-10, err_msg=ours)
+
+
+def test_a_constant_or_duplicated_predictor_is_left_out_as_mice_does():
+    # mice's remove.lindep: a predictor that does not vary among the observed rows, or that
+    # repeats another, cannot enter the regression; imputing with it gives what imputing
+    # without it gives, instead of a singular matrix
+    from tim_research.stats.outcomes import _impute
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=200)
+    y = 0.5 * x + rng.normal(size=200)
+    y[rng.random(200) < 0.3] = np.nan
+    base = np.column_stack([y, x])
+    constant = np.column_stack([y, x, np.zeros(200)])
+    duplicated = np.column_stack([y, x, x])
+    want = _impute(base, m=2, n_burnin=3, seed=1)
+    for values in (constant, duplicated):
+        got = _impute(values, m=2, n_burnin=3, seed=1)
+        for a, b in zip(want, got, strict=True):
+            np.testing.assert_array_equal(a[:, 0], b[:, 0])

@@ -22,6 +22,7 @@ import pandas as pd
 from IPython.display import display
 
 from tim_research import plots
+from tim_research.errors import DataError
 from tim_research.stats.associations import linear_regression
 from tim_research.stats.evaluation import (
     analysis_plan,
@@ -289,15 +290,21 @@ if two_arm_sites:
     rows = []
     for label in the_plan.secondary:
         b, f = OUTCOMES[label]
-        r = itt_effect(youth, f, baseline=b)
+        try:
+            r = itt_effect(youth, f, baseline=b)
+        except DataError as exc:  # e.g. a wave these data hardly have
+            print(f"{label}: not estimated: {exc}.")
+            continue
         rows.append({"outcome": label, "n": r.n, "estimate": r.estimate, "ci_lower": r.ci_lower,
                      "ci_upper": r.ci_upper, "hedges_g": r.hedges_g, "p": r.p})
-    secondary = pd.DataFrame(rows)
-    if the_plan.multiplicity == "BH":
-        secondary["p_bh"] = benjamini_hochberg(secondary["p"])
-    display(show(secondary, digits=3))
-    supported = (secondary.get("p_bh", secondary["p"]) < the_plan.alpha).sum()
-    print(f"{supported} of {len(secondary)} secondary outcomes are supported after adjustment.")
+    if rows:
+        secondary = pd.DataFrame(rows)
+        if the_plan.multiplicity == "BH":
+            secondary["p_bh"] = benjamini_hochberg(secondary["p"])
+        display(show(secondary, digits=3))
+        supported = (secondary.get("p_bh", secondary["p"]) < the_plan.alpha).sum()
+        print(f"{supported} of {len(secondary)} secondary outcomes estimated are supported "
+              "after adjustment.")
 
 # %% [markdown]
 # ## How many young people changed reliably?

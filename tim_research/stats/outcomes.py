@@ -1021,6 +1021,33 @@ class PooledFit:
         return _html(head, self.table)
 
 
+def _usable_predictors(x_obs: np.ndarray, y_obs: np.ndarray, eps: float = 1e-4) -> np.ndarray:
+    """Which predictors (columns, intercept excluded) enter one imputation model.
+
+    As mice's ``remove.lindep`` (eps 1e-4, maxcor 0.99): among the rows where the target is
+    observed, a predictor that does not vary, or that correlates 0.99 or more with the
+    target, is left out, then predictors are dropped one by one while the correlation matrix
+    is near singular. Without this a predictor that is constant among the observed rows (say,
+    no early closure at the sites analysed) makes the regression singular.
+    """
+    k = x_obs.shape[1]
+    if k == 0 or len(y_obs) < 2 or np.var(y_obs, ddof=1) < eps:
+        return np.zeros(k, dtype=bool)
+    keep = np.var(x_obs, axis=0, ddof=1) > eps
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for j in np.flatnonzero(keep):
+            if np.corrcoef(x_obs[:, j], y_obs)[0, 1] >= 0.99:
+                keep[j] = False
+    while keep.sum() > 1:
+        idx = np.flatnonzero(keep)
+        values, vectors = np.linalg.eigh(np.corrcoef(x_obs[:, idx], rowvar=False))
+        # eigh sorts ascending: values[0] is the smallest, values[-1] the largest
+        if values[0] / values[-1] >= eps:
+            break
+        keep[idx[np.argmax(np.abs(vectors[:, 0]))]] = False
+    return keep
+
+
 def _pmm_draw(
     x_obs: np.ndarray, y_obs: np.ndarray, x_mis: np.ndarray, rng: np.random.Generator
 ) -> np.ndarray:
@@ -1032,6 +1059,9 @@ def _pmm_draw(
     value takes the observed value of one of the 5 observed cases (picked at random) whose
     prediction ``X beta_hat`` is closest to its own prediction ``X beta*``.
     """
+    # column 0 is the intercept; degenerate predictors are left out (mice's remove.lindep)
+    cols = np.concatenate([[True], _usable_predictors(x_obs[:, 1:], y_obs)])
+    x_obs, x_mis = x_obs[:, cols], x_mis[:, cols]
     n_obs, p = x_obs.shape
     xtx = x_obs.T @ x_obs
     v = np.linalg.inv(xtx + np.diag(1e-5 * np.diag(xtx)))
