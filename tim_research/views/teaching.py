@@ -31,8 +31,9 @@ import pandas as pd
 from tim_research.errors import DataError
 from tim_research.instruments import load_instrument
 from tim_research.scoring import score
+from tim_research.views.notebook import _configure_display
 
-__all__ = ["Exercise", "Feedback", "check", "exercise", "self_check"]
+__all__ = ["Exercise", "Feedback", "check", "exercise", "self_check", "setup_display"]
 
 Status = Literal["correct", "close", "not yet", "unanswered", "wrong kind"]
 
@@ -67,6 +68,19 @@ class Feedback:
 
     def __repr__(self) -> str:
         return self.message
+
+
+def setup_display() -> None:
+    """Deterministic tables and PNG figures in a teaching notebook that reads no program data.
+
+    The same display set-up as :func:`tim_research.views.notebook.setup` (which also reads a
+    program data package); outside a notebook kernel it changes nothing.
+
+    Examples
+    --------
+    >>> setup_display()
+    """
+    _configure_display()
 
 
 def exercise(
