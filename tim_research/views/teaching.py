@@ -229,14 +229,14 @@ def _check_number(answer: object, ex: Exercise, label: str) -> Feedback:
             ex.id,
             "close",
             f"{label} nearly there. That looks like a percentage; give it as a share between "
-            "0 and 1 (37% is 0.37).",
+            "0 and 1 (for example, 25% is 0.25).",
         )
     if abs(expected) > 1 and abs(value * 100 - expected) <= max(ex.tolerance, 0.5):
         return Feedback(
             ex.id,
             "close",
             f"{label} nearly there. That looks like a share; this one asks for a percentage "
-            "(0.37 is 37).",
+            "(for example, 0.25 is 25).",
         )
     near = max(3 * ex.tolerance, 0.05 * abs(expected))
     if abs(value - expected) <= near:
