@@ -4,8 +4,9 @@
 # > **Content note.** This session talks about relationships that end, including endings for
 # > safety reasons. For young people who have been let down by adults before, an ending can feel
 # > like another loss; for mentors it can bring up guilt or grief. If this touches something for
-# > you, talk to your program supervisor. If you are worried about a young person's safety,
-# > follow your program's safeguarding procedure; in an emergency, contact emergency services.
+# > you, talk to your program supervisor, or contact your local crisis line if you need support
+# > now. If you are worried about a young person's safety, follow your program's safeguarding
+# > procedure; in an emergency, contact emergency services.
 #
 # **Time:** about 30 minutes. **You will learn:**
 #
