@@ -80,7 +80,7 @@ def test_choices_are_case_and_space_insensitive_and_others_are_refused():
 @pytest.mark.parametrize(
     "kwargs",
     [
-        {"expected": float("nan")},
+        {"expected": float("inf")},
         {"expected": "b"},
         {"expected": "d", "choices": ["a", "b"]},
         {"expected": 1.0, "tolerance": -0.1},
@@ -90,6 +90,14 @@ def test_choices_are_case_and_space_insensitive_and_others_are_refused():
 def test_bad_exercise_definitions_are_refused(kwargs):
     with pytest.raises(DataError):
         exercise("9.9", **kwargs)
+
+
+def test_an_exercise_whose_answer_is_hidden_says_it_cannot_be_checked():
+    # e.g. a share suppressed for a small site: the notebook still runs and says so kindly
+    ex = exercise("3.4", expected=float("nan"), tolerance=0.01)
+    for answer in (..., 0.1, "x"):
+        fb = check(answer, ex)
+        assert fb.status == "unavailable" and "cannot be checked" in fb.message
 
 
 def test_check_needs_an_exercise():

@@ -156,3 +156,27 @@ def test_build_site_returns_pages_in_order(tmp_path):
     pages = build_site(tmp_path, teaching=NOTEBOOKS[:1])
     assert [p.section for p in pages] == ["Teaching notebooks"]
     assert pages[0].title.startswith("1. What an ACE score")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS[1:], ids=lambda p: p.stem)
+def test_notebook_runs_for_one_site_with_a_larger_min_cell(path, tmp_path):
+    # a smaller group hides more cells: an exercise whose answer is hidden must say so, not fail
+    import papermill as pm
+
+    out = tmp_path / path.name
+    pm.execute_notebook(
+        str(path), str(out), parameters={"site": "South", "min_cell": 10, "seed": 7},
+        kernel_name="python3", cwd=str(FOLDER), progress_bar=False, execution_timeout=120,
+    )
+    assert "site South" in out.read_text()
+    feedback = [
+        o["data"]["text/plain"]
+        for c in _load(out).cells
+        if c.cell_type == "code" and "check(answer_" in c.source
+        for o in c.outputs
+        if "data" in o
+    ]
+    assert feedback and all(
+        "not answered yet" in f or "cannot be checked with these data" in f for f in feedback
+    )

@@ -35,7 +35,7 @@ from tim_research.views.notebook import _configure_display
 
 __all__ = ["Exercise", "Feedback", "check", "exercise", "self_check", "setup_display"]
 
-Status = Literal["correct", "close", "not yet", "unanswered", "wrong kind"]
+Status = Literal["correct", "close", "not yet", "unanswered", "wrong kind", "unavailable"]
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,8 @@ def exercise(
         Short label shown in feedback, e.g. ``"1.2"``.
     expected
         The right answer: a number computed in the notebook, or (with ``choices``) the letter
-        or word of the right choice.
+        or word of the right choice. NaN (a suppressed or empty cell, e.g. for a small site)
+        makes the exercise one that :func:`check` says cannot be checked with these data.
     tolerance
         Largest distance from ``expected`` still counted as correct (numbers only), e.g.
         0.01 for a share asked to two decimals.
@@ -133,11 +134,8 @@ def exercise(
                 "multiple-choice exercise"
             )
         expected = float(expected)
-        if not math.isfinite(expected):
-            raise DataError(
-                f"exercise {id}: 'expected' is not a finite number (was it computed from a "
-                "suppressed or empty table?); pick a quantity the data can show"
-            )
+        if math.isinf(expected):
+            raise DataError(f"exercise {id}: 'expected' is infinite; pick a finite quantity")
     if isinstance(tolerance, bool) or not isinstance(tolerance, Real) or not tolerance >= 0:
         raise DataError(f"exercise {id}: 'tolerance' must be a number >= 0")
     return Exercise(id, expected, float(tolerance), hint, explanation, choices)
@@ -161,8 +159,9 @@ def check(answer: object, ex: Exercise) -> Feedback:
     Returns
     -------
     Feedback
-        ``status`` is one of "correct", "close", "not yet", "unanswered", "wrong kind";
-        ``message`` is the sentence shown to the learner.
+        ``status`` is one of "correct", "close", "not yet", "unanswered", "wrong kind", or
+        "unavailable" (the expected value is hidden or missing in these data); ``message`` is
+        the sentence shown to the learner.
 
     Examples
     --------
@@ -181,6 +180,13 @@ def check(answer: object, ex: Exercise) -> Feedback:
     if not isinstance(ex, Exercise):
         raise DataError("check(answer, ex): 'ex' must be an exercise made with exercise(...)")
     label = f"Exercise {ex.id}:"
+    if not ex.choices and math.isnan(float(ex.expected)):
+        return Feedback(
+            ex.id,
+            "unavailable",
+            f"{label} this one cannot be checked with these data: the number it asks for is "
+            "hidden (too few people) or missing. Skip it, or ask your trainer.",
+        )
     if answer is ... or answer is None:
         return Feedback(
             ex.id,
