@@ -85,9 +85,7 @@ def prevalence_tables(scored: pd.DataFrame, *, min_cell: int = 5) -> dict[str, p
         "by_state": distribution(
             with_score, "brfss_ace_score_category", by="state", min_cell=min_cell
         ),
-        "four_plus_by_state": prevalence(
-            with_score, "four_or_more", by="state", min_cell=min_cell
-        ),
+        "four_plus_by_state": prevalence(with_score, "four_or_more", by="state", min_cell=min_cell),
     }
 
 
@@ -120,11 +118,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     tables["beside_published"] = beside_published(scored, args.published)
     four = tables["four_plus_by_state"].set_index("state")["estimate"]
     for state, published in PUBLISHED_STATE_RANGE.items():
-        print(f"4+ ACEs in {state}: {100 * four[state]:.1f}% here (unweighted, 2022); "
-              f"{published}% published (Swedo et al. 2023, weighted, 2011-2020)")
+        print(
+            f"4+ ACEs in {state}: {100 * four[state]:.1f}% here (unweighted, 2022); "
+            f"{published}% published (Swedo et al. 2023, weighted, 2011-2020)"
+        )
     print()
-    with pd.option_context("display.width", 160, "display.max_columns", 20,
-                           "display.precision", 3, "display.max_colwidth", 60):
+    with pd.option_context(
+        "display.width",
+        160,
+        "display.max_columns",
+        20,
+        "display.precision",
+        3,
+        "display.max_colwidth",
+        60,
+    ):
         for name, table in tables.items():
             print(f"== {name}\n{table.drop(columns=['note'], errors='ignore')}\n")
     if args.out:

@@ -240,8 +240,10 @@ def _tiny_notebook() -> nbformat.NotebookNode:
     nb = nbformat.v4.new_notebook()
     folded = nbformat.v4.new_code_cell("secret_setup = 1", metadata={"tags": ["hide-input"]})
     shown = nbformat.v4.new_code_cell("lesson_code = 2")
-    shown.outputs = [nbformat.v4.new_output("stream", name="stderr", text="SomeWarning: noise\n"),
-                     nbformat.v4.new_output("stream", name="stdout", text="the result\n")]
+    shown.outputs = [
+        nbformat.v4.new_output("stream", name="stderr", text="SomeWarning: noise\n"),
+        nbformat.v4.new_output("stream", name="stdout", text="the result\n"),
+    ]
     nb.cells = [nbformat.v4.new_markdown_cell("# A title\n\n## A section"), folded, shown]
     return nb
 
@@ -259,15 +261,18 @@ def test_site_pages_load_nothing_from_the_web_and_links_resolve(tmp_path):
     source.mkdir()
     nbformat.write(_tiny_notebook(), str(source / "01_tiny.ipynb"))
     nbformat.write(_tiny_notebook(), str(source / "02_report.ipynb"))
-    pages = build_site(tmp_path / "site", teaching=[source / "01_tiny.ipynb"],
-                       reports=[source / "02_report.ipynb"])
+    pages = build_site(
+        tmp_path / "site", teaching=[source / "01_tiny.ipynb"], reports=[source / "02_report.ipynb"]
+    )
     assert [p.title for p in pages] == ["A title", "A title"]
     assert check_site(tmp_path / "site") >= 2
 
 
 def test_teaching_notebook_folds_hide_input_cells(tmp_path):
     src = tmp_path / "x.py"
-    src.write_text('# %% [markdown]\n# # T\n\n# %% tags=["parameters", "hide-input"]\na: int = 1  # a\n\n# %%\na\n')
+    src.write_text(
+        '# %% [markdown]\n# # T\n\n# %% tags=["parameters", "hide-input"]\na: int = 1  # a\n\n# %%\na\n'
+    )
     nb = teaching_notebook(src)
     assert [c.metadata.get("jupyter", {}) for c in nb.cells] == [{}, {"source_hidden": True}, {}]
 
@@ -277,7 +282,9 @@ def test_teaching_notebook_folds_hide_input_cells(tmp_path):
 
 @pytest.fixture(scope="module")
 def example():
-    spec = importlib.util.spec_from_file_location("brfss_example", REPO / "examples" / "brfss_ace_prevalence.py")
+    spec = importlib.util.spec_from_file_location(
+        "brfss_example", REPO / "examples" / "brfss_ace_prevalence.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -293,9 +300,14 @@ def _independent_scores(raw: pd.DataFrame) -> pd.Series:
     yes_no = {1: 1.0, 2: 0.0}
     freq = {1: 0.0, 2: 1.0, 3: 1.0}
     groups = [
-        (["ACEDEPRS"], yes_no), (["ACEDRINK", "ACEDRUGS"], yes_no), (["ACEPRISN"], yes_no),
-        (["ACEDIVRC"], {1: 1.0, 2: 0.0, 8: 0.0}), (["ACEPUNCH"], freq), (["ACEHURT1"], freq),
-        (["ACESWEAR"], freq), (["ACETOUCH", "ACETTHEM", "ACEHVSEX"], freq),
+        (["ACEDEPRS"], yes_no),
+        (["ACEDRINK", "ACEDRUGS"], yes_no),
+        (["ACEPRISN"], yes_no),
+        (["ACEDIVRC"], {1: 1.0, 2: 0.0, 8: 0.0}),
+        (["ACEPUNCH"], freq),
+        (["ACEHURT1"], freq),
+        (["ACESWEAR"], freq),
+        (["ACETOUCH", "ACETTHEM", "ACEHVSEX"], freq),
     ]
     categories = []
     for columns, codes in groups:
@@ -311,7 +323,8 @@ def test_example_scores_every_respondent_as_an_independent_recomputation(example
     scored = example.score_extract(external_path("brfss2022_ace_12states.csv"))
     assert scored.index.equals(raw.index)
     np.testing.assert_array_equal(
-        scored["brfss_ace_score"].fillna(-1).to_numpy(), _independent_scores(raw).fillna(-1).to_numpy()
+        scored["brfss_ace_score"].fillna(-1).to_numpy(),
+        _independent_scores(raw).fillna(-1).to_numpy(),
     )
     assert scored["state"].notna().all()
 
@@ -349,7 +362,10 @@ def test_example_sets_each_published_figure_beside_the_extract(example, tmp_path
     assert np.allclose(four, 100 * (values >= 4).mean())
     assert example.main(["--out", str(tmp_path), "--min-cell", "10"]) == 0
     assert {p.name for p in tmp_path.iterdir()} == {
-        "by_count.csv", "by_state.csv", "four_plus_by_state.csv", "beside_published.csv"
+        "by_count.csv",
+        "by_state.csv",
+        "four_plus_by_state.csv",
+        "beside_published.csv",
     }
 
 
@@ -359,7 +375,11 @@ def test_example_runs_as_a_script(tmp_path):
 
     done = subprocess.run(
         [sys.executable, str(REPO / "examples" / "brfss_ace_prevalence.py"), "--min-cell", "5"],
-        capture_output=True, text=True, cwd=tmp_path, env={**os.environ}, timeout=120,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ},
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     assert "with an ACE score" in done.stdout and "beside_published" in done.stdout

@@ -45,8 +45,10 @@ def test_five_notebooks_each_with_a_text_source():
 def test_notebook_equals_its_source_with_code_folded(path):
     built = teaching_notebook(FOLDER / "src" / f"{path.stem}.py")
     stored = _load(path)
-    assert [(c.cell_type, c.source, c.metadata.get("tags", []), c.metadata.get("jupyter"))
-            for c in stored.cells] == [
+    assert [
+        (c.cell_type, c.source, c.metadata.get("tags", []), c.metadata.get("jupyter"))
+        for c in stored.cells
+    ] == [
         (c.cell_type, c.source, c.metadata.get("tags", []), c.metadata.get("jupyter"))
         for c in built.cells
     ], "run `python -m tim_research.report.site notebooks` after editing notebooks/teaching/src"
@@ -126,7 +128,11 @@ def test_solutions_make_every_exercise_correct(path, tmp_path):
     out = tmp_path / path.name
     nbformat.write(nb, str(out))
     pm.execute_notebook(
-        str(out), str(out), kernel_name="python3", cwd=str(FOLDER), progress_bar=False,
+        str(out),
+        str(out),
+        kernel_name="python3",
+        cwd=str(FOLDER),
+        progress_bar=False,
         execution_timeout=120,
     )
     feedback = [
@@ -143,10 +149,15 @@ def test_solutions_make_every_exercise_correct(path, tmp_path):
 def test_make_site_builds_every_page_offline(tmp_path):
     from tim_research.report.site import main
 
-    assert main(["build", "--out", str(tmp_path / "site"), "--notebooks", str(REPO / "notebooks")]) == 0
+    assert (
+        main(["build", "--out", str(tmp_path / "site"), "--notebooks", str(REPO / "notebooks")])
+        == 0
+    )
     pages = sorted(p.name for p in (tmp_path / "site").glob("*.html"))
     assert sum(p.startswith("teaching-") for p in pages) == len(NOTEBOOKS)
-    assert sum(p.startswith("report-") for p in pages) == len(list((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb")))
+    assert sum(p.startswith("report-") for p in pages) == len(
+        list((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    )
     index = (tmp_path / "site" / "index.html").read_text()
     assert all(f'href="{p}"' in index for p in pages if p != "index.html")
     assert check_site(tmp_path / "site") > len(pages)
@@ -166,8 +177,13 @@ def test_notebook_runs_for_one_site_with_a_larger_min_cell(path, tmp_path):
 
     out = tmp_path / path.name
     pm.execute_notebook(
-        str(path), str(out), parameters={"site": "South", "min_cell": 10, "seed": 7},
-        kernel_name="python3", cwd=str(FOLDER), progress_bar=False, execution_timeout=120,
+        str(path),
+        str(out),
+        parameters={"site": "South", "min_cell": 10, "seed": 7},
+        kernel_name="python3",
+        cwd=str(FOLDER),
+        progress_bar=False,
+        execution_timeout=120,
     )
     assert "site South" in out.read_text()
     feedback = [
