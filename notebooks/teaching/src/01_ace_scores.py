@@ -38,7 +38,7 @@ seed: int = 0  # seed for every random step (none in this notebook)
 # ## The data: real answers from a public health survey
 #
 # The Behavioral Risk Factor Surveillance System (BRFSS) is a yearly telephone survey of US
-# adults run by the CDC. In 2022, twelve states asked its Adverse Childhood Experiences (ACE)
+# adults run by the CDC. In 2022, some states asked its Adverse Childhood Experiences (ACE)
 # module: 11 questions about the respondent's first 18 years. The file we use is a public-domain
 # extract of those answers (see `data/external/SOURCES.md`). It holds no names or ids.
 #
@@ -59,7 +59,8 @@ aces = score(
 )
 instrument = load_instrument("brfss_ace")
 categories = {f"brfss_ace_{s.id}": s.label for s in instrument.scales if s.id != "score"}
-print(f"{len(answers):,} adults in the extract; {aces['brfss_ace_score'].notna().sum():,} "
+print(f"{len(answers):,} adults from {answers['state'].nunique()} states in the extract; "
+      f"{aces['brfss_ace_score'].notna().sum():,} "
       f"have an ACE score, {aces['brfss_ace_score'].isna().sum():,} do not (the module was "
       "not asked, or too many answers were missing).")
 
