@@ -48,6 +48,16 @@ bench: setup
 notebooks: setup
 	$(BIN)/python -m tim_research.report.build
 
+## teaching material: rebuild and execute notebooks/teaching/*.ipynb from notebooks/teaching/src;
+## `make site`: static site of the teaching notebooks and sample reports -> site/index.html,
+## readable offline from the file system (no script or style sheet from the web)
+.PHONY: teaching site
+teaching: setup
+	$(BIN)/python -m tim_research.report.site notebooks
+
+site: setup
+	$(BIN)/python -m tim_research.report.site build --out site
+
 lab: setup
 	$(BIN)/jupyter lab notebooks/
 
