@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import textwrap
 
 import nbformat
@@ -201,3 +203,48 @@ def test_needs_must_name_program_tables(tmp_path):
     )
     with pytest.raises(ConfigError, match="needs must be a list of table names"):
         load_config(config)
+
+
+@pytest.mark.slow
+def test_a_mapping_kept_outside_the_data_folder_reaches_the_kernels(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(REPO / "data" / "examples" / "own-program", data)
+    (tmp_path / "maps").mkdir()
+    text = (data / "mapping.toml").read_text(encoding="utf-8")
+    (data / "mapping.toml").unlink()
+    # paths in a mapping are relative to the mapping file
+    text = re.sub(r'^(file|dictionary) = "', r'\1 = "../data/', text, flags=re.M)
+    (tmp_path / "maps" / "mapping.toml").write_text(text, encoding="utf-8")
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('data_dir: str = "."  # data\nmin_cell: int = 5  # cells\n')
+    params.metadata["tags"] = ["parameters"]
+    probe = (
+        "import os\nfrom tim_research.program.cache import CACHE_ENV, read_cache\n"
+        "program = read_cache(os.environ[CACHE_ENV], data_dir)\n"
+        "assert program is not None, 'the kernel got no usable program cache'\n"
+        "print(len(program.youth))\n"
+    )
+    nb.cells += [nbformat.v4.new_markdown_cell("# Probe"), params, nbformat.v4.new_code_cell(probe)]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, str(tmp_path / "probe.ipynb"))
+    config = tmp_path / "reports.toml"
+    config.write_text(
+        'notebooks_dir = "."\n[[run]]\nname = "probe"\nnotebook = "probe.ipynb"\n'
+        'scope = "program"\n'
+    )
+    out = tmp_path / "out"
+    with pytest.raises(TimResearchError):
+        run_report(config=config, data=data, out=out, jobs=1, progress=False)  # no mapping
+    result = run_report(
+        config=config,
+        data=data,
+        out=out,
+        jobs=1,
+        progress=False,
+        mapping=tmp_path / "maps" / "mapping.toml",
+    )
+    assert [r.status for r in result.runs] == ["ok"], [r.error for r in result.runs]

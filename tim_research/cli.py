@@ -459,11 +459,14 @@ def _cmd_report(args: argparse.Namespace) -> int:
         scheduler=args.scheduler,
         progress=not args.no_progress,
         wait=args.wait,
+        mapping=args.mapping,
     )
     index = Path(args.out) / "latest" / "index.html"
     print(f"published batch {result.batch_id}: {index}")
     # executed notebooks and worker logs: owner-only, never linked from the staff index
     print(f"analyst files (owner-only): {Path(args.out) / 'analyst' / result.batch_id}")
+    for run in result.skipped:
+        print(f"not run: {run.name}: {run.error}")
     if result.failed:
         print(f"{len(result.failed)} run(s) not published:", file=sys.stderr)
         for run in result.failed:
@@ -751,6 +754,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--config", default="notebooks/reports.toml", help="report configuration")
     p.add_argument("--data", default="data/sample", help="program data package folder")
+    p.add_argument(
+        "--mapping",
+        default=None,
+        metavar="FILE",
+        help="mapping of export files to tables (default: mapping.toml in the data folder)",
+    )
     p.add_argument("--out", default="reports", help="output folder (batches and 'latest')")
     p.add_argument("--jobs", type=int, default=None, help="runs at once (default: CPU count)")
     p.add_argument("--only", nargs="+", metavar="NAME", help="run only these [[run]] names")

@@ -36,14 +36,15 @@ _FORMAT = 2  # 2: lists the tables present (optional tables)
 _DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".json", ".toml", ".xlsx", ".xls")
 
 
-def data_fingerprint(folder: str | Path) -> str:
+def data_fingerprint(folder: str | Path, *, mapping: str | Path | None = None) -> str:
     """SHA-256 over the names and bytes of a program's data files.
 
     Data files are the tables and exports in the folder itself (``.csv``, ``.tsv``, ``.txt``,
     ``.xlsx``, ``.xls``), the package description (``.json``), the mapping (``.toml``) and
-    every export file the folder's ``mapping.toml`` names, wherever it lies: a change to any
-    of them, the mapping alone included, gives a new fingerprint. Subfolders are not read
-    otherwise, so a cache or report kept inside the folder does not change it.
+    every export file the mapping names (``mapping``, or else the folder's ``mapping.toml``),
+    wherever it lies: a change to any of them, the mapping alone included, gives a new
+    fingerprint. Subfolders are not read otherwise, so a cache or report kept inside the
+    folder does not change it.
 
     Examples
     --------
@@ -59,8 +60,9 @@ def data_fingerprint(folder: str | Path) -> str:
     files = {
         p.resolve() for p in root.glob("*") if p.is_file() and p.suffix.lower() in _DATA_SUFFIXES
     }
-    mapping = root / "mapping.toml"
+    mapping = root / "mapping.toml" if mapping is None else Path(mapping)
     if mapping.is_file():
+        files.add(mapping.resolve())
         try:
             sources = load_mapping(mapping).sources
         except TimResearchError:
@@ -90,6 +92,7 @@ def write_cache(
     data_dir: str | Path,
     allow_identifiers: Sequence[str] = (),
     fingerprint: str | None = None,
+    mapping: str | Path | None = None,
 ) -> Path:
     """Write ``program`` (read from ``data_dir``) to ``folder`` for :func:`read_cache`.
 
@@ -105,6 +108,9 @@ def write_cache(
         The allowances it was read with; a reader asking for fewer gets no copy.
     fingerprint
         :func:`data_fingerprint` of ``data_dir`` when already known.
+    mapping
+        The mapping file the program was read with, when it is not the folder's own
+        ``mapping.toml``; the copy is valid only while it, too, is unchanged.
 
     Returns
     -------
@@ -122,7 +128,8 @@ def write_cache(
     meta = {
         "format": _FORMAT,
         "data_dir": str(data_dir),
-        "fingerprint": fingerprint or data_fingerprint(data_dir),
+        "mapping": None if mapping is None else str(Path(mapping).resolve()),
+        "fingerprint": fingerprint or data_fingerprint(data_dir, mapping=mapping),
         "cutoff": program.cutoff.isoformat(),
         "tim_research": package.get("tim_research"),
         "allow_identifiers": sorted(_allowed(allow_identifiers)),
@@ -163,7 +170,10 @@ def read_cache(
         or not (meta.get("validation") or {}).get("ok")
     ):
         return None
-    if meta.get("fingerprint") != data_fingerprint(data_dir):
+    mapping = meta.get("mapping")
+    if mapping is not None and not isinstance(mapping, str):
+        return None
+    if meta.get("fingerprint") != data_fingerprint(data_dir, mapping=mapping):
         return None  # the data changed since the batch read them
     present = meta.get("tables")
     if not isinstance(present, list) or not set(REQUIRED_TABLES) <= set(present) <= set(TABLES):

@@ -370,6 +370,7 @@ def run_report(
     progress: bool = True,
     batch_id: str | None = None,
     wait: bool = False,
+    mapping: str | Path | None = None,
 ) -> BatchResult:
     """Execute, check and publish one batch of reports; see the module docstring.
 
@@ -398,6 +399,10 @@ def run_report(
         Name of the batch folder (default: a UTC timestamp and a random part).
     wait
         When another batch is writing to ``out``, wait for it instead of stopping.
+    mapping
+        A mapping file (:mod:`tim_research.io.mapping`) kept outside the data folder; by
+        default the folder's own ``mapping.toml``, if any. The kernels take the tables it
+        gives from the batch's checked copy, so it needs the local executor.
     """
     cfg = load_config(config)
     data_dir = Path(data).resolve()
@@ -406,10 +411,20 @@ def run_report(
         raise TimResearchError(f"executor must be 'local' or 'dask', got {executor!r}")
     if executor == "dask" and not scheduler:
         raise TimResearchError("--executor dask needs --scheduler ADDRESS (e.g. tcp://host:8786)")
+    if mapping is not None:
+        mapping = Path(mapping).resolve()
+        if executor == "dask":
+            raise TimResearchError(
+                "--mapping needs the local executor (Dask workers read the data folder "
+                "itself); put the mapping in the data folder as mapping.toml instead"
+            )
+        if not mapping.is_file():
+            raise TimResearchError(f"--mapping {mapping.name!r} is not a file")
     with _output_lock(out, wait=wait):
         _clear_leftovers(out)
         return _run_batch(
             cfg,
+            mapping=mapping,
             data_dir=data_dir,
             out=out,
             jobs=jobs,
@@ -425,6 +440,7 @@ def run_report(
 def _run_batch(
     cfg: ReportConfig,
     *,
+    mapping: Path | None,
     data_dir: Path,
     out: Path,
     jobs: int | None,
@@ -472,7 +488,7 @@ def _run_batch(
         # workers import papermill and boot their first kernel while the data are checked
         pool.prestart()
     try:
-        program = _read_program(data_dir)
+        program = _read_program(data_dir, mapping)
         specs = plan_runs(cfg, data_dir=data_dir, sites=program.sites)
         chosen = {s.name for s in plan_runs(cfg, data_dir=data_dir, sites=program.sites, only=only)}
         # free-text labels shared by fewer people than the strictest run's min_cell are hidden
@@ -482,10 +498,12 @@ def _run_batch(
         pool.close(kill=True)
         discard()
         raise
-    fingerprint = data_fingerprint(data_dir)
+    fingerprint = data_fingerprint(data_dir, mapping=mapping)
     if executor == "local":
         try:
-            write_cache(program, cache, data_dir=data_dir, fingerprint=fingerprint)
+            write_cache(
+                program, cache, data_dir=data_dir, fingerprint=fingerprint, mapping=mapping
+            )
         except BaseException:
             pool.close(kill=True)
             discard()
@@ -582,7 +600,7 @@ def _run_batch(
         results[spec.name] = RunResult(
             spec.name, spec.template, spec.site, status, error, seconds, spec.parameters
         )
-        failed = sum(r.status != "ok" for r in results.values())
+        failed = sum(r.status not in ("ok", "not run") for r in results.values())
         bar.set_postfix(failed=failed)
         bar.update(1)
         tqdm.write(
@@ -661,14 +679,14 @@ def _carry_over(
         shutil.copyfile(prev_dir / name / "notebook.ipynb", work / name / "notebook.ipynb")
 
 
-def _read_program(data_dir: Path) -> Any:
+def _read_program(data_dir: Path, mapping: Path | None = None) -> Any:
     """``read_program``, with a validation error reduced to counts per table, column and check.
 
     The full problem list quotes the offending values and row keys (youth ids, free text);
     ``tim report`` prints its errors to standard error, which cron mails and logs keep.
     """
     try:
-        return read_program(data_dir)
+        return read_program(data_dir, mapping=mapping)
     except ProgramValidationError as exc:
         try:
             summary = exc.report.summary()
