@@ -459,6 +459,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         scheduler=args.scheduler,
         progress=not args.no_progress,
         wait=args.wait,
+        pdf=args.pdf,
     )
     index = Path(args.out) / "latest" / "index.html"
     print(f"published batch {result.batch_id}: {index}")
@@ -685,6 +686,11 @@ def _parser() -> argparse.ArgumentParser:
         "--wait",
         action="store_true",
         help="if another batch is writing to --out, wait for it instead of stopping",
+    )
+    p.add_argument(
+        "--pdf",
+        action="store_true",
+        help="also print each published report to report.pdf (needs Debian's chromium)",
     )
     p.set_defaults(func=_cmd_report)
 

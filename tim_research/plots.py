@@ -324,8 +324,8 @@ def alt_text(fig: Figure) -> str:
     >>> t = pd.DataFrame({"site": ["North", "South"], "estimate": [0.6, 0.4],
     ...                   "ci_lower": [0.5, 0.3], "ci_upper": [0.7, 0.5]})
     >>> print(textwrap.fill(alt_text(bar_with_ci(t, x="site", title="Shares by site")), 80))
-    Shares by site. Bar chart of the percent for each site (North, South), with 95 %
-    confidence intervals as error bars.
+    Shares by site. Bar chart of the percent by site (North, South), with 95 % confidence
+    intervals as error bars.
     """
     parts = [_title(fig), getattr(fig, "tim_description", "")]
     for ax in fig.axes:
@@ -462,7 +462,7 @@ def bar_with_ci(
         )
         describe(
             fig,
-            f"Bar chart of the {_lower(ylabel)} for each {_lower(xlabel) or 'category'} "
+            f"Bar chart of the {_lower(ylabel)} by {_lower(xlabel) or 'category'} "
             f"({_listing(cats)}){by}, with 95 % confidence intervals as error bars.",
         )
         return _finish(fig, ax, title, xlabel, ylabel)
@@ -537,7 +537,7 @@ def point_range(
         )
         describe(
             fig,
-            f"Dot plot of the {_lower(xlabel)} for each of {len(table)} rows "
+            f"Dot plot of the {_lower(xlabel)} for {len(table)} categories "
             f"({_listing(table[label].astype(str))}), with 95 % confidence intervals as lines.",
         )
         return _finish(fig, ax, title, xlabel, "")
@@ -768,7 +768,7 @@ def trajectories(
         shown = [value_label(group, n) for n, _ in groups if n is not None and n not in gone]
         describe(
             fig,
-            f"Line chart of the {_lower(ylabel)} at each {_lower(xlabel)}"
+            f"Line chart of the {_lower(ylabel)} over {_lower(xlabel)}"
             + (f", one line per group ({_listing(shown)})" if shown else "")
             + f", with 95 % confidence intervals as error bars; {axis_words}.",
         )
