@@ -46,7 +46,8 @@ STYLE = """
 .tim-table { max-width: 100%; overflow-x: auto; margin: 0.4rem 0 1rem; }
 .tim-table table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
 .tim-table caption { text-align: left; font-weight: bold; padding-bottom: 0.3rem; }
-.tim-table th { text-align: left; vertical-align: bottom; }
+.jp-RenderedHTMLCommon .tim-table th, .tim-table th { text-align: left; vertical-align: bottom; }
+.jp-RenderedHTMLCommon .tim-table td, .tim-table td { text-align: left; }
 .tim-table td, .tim-table th { padding: 0.25rem 0.6rem; }
 .tim-source, .tim-notes { font-size: 0.85rem; color: #444; margin: 0.3rem 0; }
 .tim-details summary { cursor: pointer; color: #005a8c; font-size: 0.9rem; }
