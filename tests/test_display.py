@@ -294,7 +294,8 @@ def test_index_lists_titles_readable_dates_and_why_runs_are_missing(tmp_path):
     assert '<a href="program-overview/report.pdf">PDF</a>' in page
     assert "site-report-north/report.pdf" not in page  # no PDF was printed for it
     assert "30 June 2024" in page and "1 December 2026, 16:45 UTC" in page
-    assert "not run: needs meetings.csv" in page
+    assert "not run in this batch: needs meetings.csv" in page
+    assert "<code>meetings</code>" in page  # the analyst can find a run that is not published
     assert "withdrawn by the safety gate" in page and "ace-profile/report.html" not in page
     assert '<html lang="en">' in page and "Site North" in page
     headings = [int(h) for h in re.findall(r"<h([1-6])", page)]

@@ -28,8 +28,8 @@ _STATUS = {
     "failed": "failed",
     "timeout": "stopped: took too long",
     "blocked": "withdrawn by the safety gate",
-    "not run": "not run",
-    "skipped": "not run",
+    "not run": "not run in this batch",
+    "skipped": "not run in this batch",
 }
 
 
@@ -48,8 +48,8 @@ def _links(run: dict[str, Any]) -> tuple[str, str]:
     title = run.get("title") or run["name"]
     if run["status"] != "ok":
         # a failed run's notebook may show rows of data before its error: it is for the
-        # analyst, never linked from the staff index
-        return esc(title), ""
+        # analyst, never linked from the staff index (the run's name lets them find it)
+        return f"{esc(title)}<br><small>run <code>{esc(run['name'])}</code></small>", ""
     folder = esc(run["name"])
     pdf = f'<a href="{folder}/report.pdf">PDF</a>' if run.get("pdf") else ""
     return f'<a href="{folder}/report.html">{esc(title)}</a>', pdf
