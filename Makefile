@@ -4,8 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 OUT    ?= reports
+CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: setup run test test-fast lint format bench lab notebooks clean
+.PHONY: setup browser run test test-fast lint format bench lab notebooks clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,12 +16,18 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+## headless Chromium from Debian (browser tests, `tim report --pdf`); playwright never downloads one
+browser:
+	@test -x $(CHROMIUM) || apt-get install -y chromium || \
+		{ apt-get update && apt-get install -y chromium; }
+
 ## main job: the report batch on the sample program -> $(OUT)/latest/index.html
 run: setup
 	$(BIN)/tim report --config notebooks/reports.toml --data data/sample --out $(OUT)
 
-## the whole test suite: lint, layer contracts, unit and reference tests, doctests, notebooks
-test: setup
+## the whole test suite: lint, layer contracts, unit and reference tests, doctests, notebooks,
+## and the browser tests (which need Chromium: installed by `browser` when missing)
+test: setup browser
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -n auto

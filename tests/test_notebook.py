@@ -66,14 +66,15 @@ def test_setup_selects_one_site(package):
     assert nb.site_label == "site East" and nb.sites == ["East"]
 
 
-def test_show_marks_suppressed_cells_and_keeps_the_index():
+def test_show_marks_suppressed_cells_and_keeps_a_named_index():
     t = pd.DataFrame(
         {"count": [12.0, None], "estimate": [0.4, None], "suppressed": [False, True]},
-        index=["a", "b"],
+        index=pd.Index(["a", "b"], name="site"),
     )
-    shown = show(t)
-    assert shown.index.tolist() == ["a", "b"]
-    assert shown.loc["b", "count"] == "suppressed" and shown.loc["a", "count"] == 12
+    shown = show(t).main
+    assert shown["Site"].tolist() == ["a", "b"]
+    assert shown["Count"].tolist() == ["12", "suppressed"]
+    assert shown["Percent"].tolist() == ["40 %", "suppressed"]
 
 
 def test_setup_outside_a_kernel_leaves_global_state_alone(package):

@@ -300,7 +300,9 @@ def _check_03(data, text, params):
     frames = [instrument_item_statistics(youth, i, low_r_drop=0.3) for i in ("brs", "cyrm_r")]
     if data.has("mentor_surveys"):
         mentors = item_responses(data, ["proqol5", "stss"], wave="baseline")
-        frames += [instrument_item_statistics(mentors, i, low_r_drop=0.3) for i in ("proqol5", "stss")]
+        frames += [
+            instrument_item_statistics(mentors, i, low_r_drop=0.3) for i in ("proqol5", "stss")
+        ]
     else:
         assert "needs mentor_surveys.csv" in text
     items = pd.concat(frames)
@@ -318,7 +320,9 @@ def _check_05(data, text, params):
     matches = match_table(data)
     assert f"{len(matches)} matches, all sites" in text
     early = early_closure(
-        matches, cutoff=data.cutoff, planned_reasons=("planned completion",),
+        matches,
+        cutoff=data.cutoff,
+        planned_reasons=("planned completion",),
         min_cell=params["min_cell"],
     )
     assert f"{early['estimate'].iloc[-1]:.0%} of matches closed early by" in text

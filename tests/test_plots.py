@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.figure import Figure
 
 from tim_research import plots
 from tim_research.errors import DataError, SmallCellWarning
@@ -394,3 +395,69 @@ def test_zeros_beside_a_hidden_count_are_hidden_too():
     assert fig.tim_data["hidden"].all()
     shown = plots.bar_with_ci(t.assign(events=[9, 0, 0], estimate=[0.3, 0.0, 0.0]), x="reason")
     assert [p.get_height() for p in shown.axes[0].patches] == pytest.approx([30.0, 0.0, 0.0])
+
+
+# --- alt text, plain legends, honest axes --------------------------------------------------------
+
+
+def _means() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "arm": ["mentored", "mentored", "comparison", "comparison"],
+            "months": [0, 12, 0, 12],
+            "n": [480, 341, 119, 103],
+            "mean": [3.42, 3.52, 3.45, 3.40],
+            "ci_lower": [3.37, 3.46, 3.34, 3.29],
+            "ci_upper": [3.46, 3.58, 3.57, 3.52],
+        }
+    )
+
+
+def test_legend_uses_plain_words_not_column_names():
+    fig = plots.trajectories(_means(), x="months", group="arm")
+    legend = fig.axes[0].get_legend()
+    assert legend.get_title().get_text() == "Group"
+    assert [t.get_text() for t in legend.get_texts()] == ["mentored", "waitlist comparison"]
+    bars = plots.bar_with_ci(
+        _means().assign(estimate=0.5, ci_lower=0.4, ci_upper=0.6), x="months", hue="arm"
+    )
+    assert bars.axes[0].get_legend().get_title().get_text() != "arm"
+
+
+def test_scale_axis_spans_the_whole_scale_or_says_it_does_not():
+    whole = plots.trajectories(_means(), x="months", group="arm", scale=(1, 5))
+    assert whole.axes[0].get_ylim() == pytest.approx((1.0, 5.0))
+    assert "whole scale, 1 to 5" in plots.alt_text(whole)
+    zoomed = plots.trajectories(_means(), x="months", group="arm")
+    low = zoomed.axes[0].get_ylim()[0]
+    assert low > 3  # zoomed to the data: a change of 0.1 looks steep ...
+    notes = [t.get_text() for t in zoomed.axes[0].texts if t.get_gid() == "tim-axis-note"]
+    assert notes == [f"The vertical axis starts at {low:.2f}, not at the lowest possible score."]
+    assert notes[0] in plots.figure_texts(zoomed)  # ... and the chart says so
+    with pytest.raises(DataError, match="scale"):
+        plots.trajectories(_means(), x="months", scale=(5, 1))
+
+
+def test_every_figure_gets_a_title_and_one_sentence_alt_text():
+    t = pd.DataFrame(
+        {"item": ["a", "b"], "estimate": [0.2, 0.5], "ci_lower": [0.1, 0.4], "ci_upper": [0.3, 0.6]}
+    )
+    fixed = pd.DataFrame(
+        {"estimate": [0.1, -0.2], "ci_lower": [0.0, -0.4], "ci_upper": [0.2, 0.0]},
+        index=pd.Index(["years", "mentored"], name="term"),
+    )
+    figures = {
+        "bar": plots.bar_with_ci(t, x="item", title="Items"),
+        "points": plots.point_range(t, label="item", title="Items"),
+        "forest": plots.forest(fixed, title="Model"),
+        "lines": plots.trajectories(_means(), x="months", group="arm", title="Means"),
+    }
+    for kind, fig in figures.items():
+        alt = plots.alt_text(fig)
+        title, _, description = alt.partition(". ")
+        assert title in ("Items", "Model", "Means"), kind
+        assert description.endswith(".") and description.count(". ") <= 1, (kind, alt)
+        assert "95 %" in description, kind
+    # the alt text travels with the figure's recorded data, for the staff page
+    assert plots.alt_text(figures["bar"]) in plots.figure_data_html(figures["bar"])
+    assert plots.alt_text(plots.describe(Figure(), "A sentence")) == "A sentence."

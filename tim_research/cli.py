@@ -460,6 +460,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
         wait=args.wait,
         mapping=args.mapping,
+        pdf=args.pdf,
     )
     index = Path(args.out) / "latest" / "index.html"
     print(f"published batch {result.batch_id}: {index}")
@@ -775,6 +776,11 @@ def _parser() -> argparse.ArgumentParser:
         "--wait",
         action="store_true",
         help="if another batch is writing to --out, wait for it instead of stopping",
+    )
+    p.add_argument(
+        "--pdf",
+        action="store_true",
+        help="also print each published report to report.pdf (needs Debian's chromium)",
     )
     p.set_defaults(func=_cmd_report)
 

@@ -10,6 +10,13 @@ and a 0 beside a hidden share are not drawn, and a group with nothing left gets 
 ("hidden: fewer than 5 young people"). Each returned figure keeps the numbers it drew in
 ``fig.tim_data``; in a notebook they are displayed with the figure (:data:`FIGURE_DATA_MIME`,
 not rendered) so that the report's safety gate can check them.
+
+Every figure also carries a one-sentence description of what it shows (``fig.tim_description``,
+set by each function, replaced with :func:`describe`); with its title it makes the figure's
+alternative text (:func:`alt_text`), which staff pages give the image. Legends and default axis
+labels use the plain words of :mod:`tim_research.vocabulary` ("waitlist comparison", not
+"comparison"; no legend titled "arm"), and an axis of scores that does not start at the scale's
+minimum says so under the chart.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from statsmodels.nonparametric.smoothers_lowess import lowess
 
 from tim_research._checks import show_labels as _show
 from tim_research.errors import DataError
+from tim_research.vocabulary import column_label, value_label
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -38,8 +46,10 @@ __all__ = [
     "FIGURE_DATA_MIME",
     "PALETTE",
     "THEME",
+    "alt_text",
     "bar_with_ci",
     "cumulative_incidence_stacked",
+    "describe",
     "figure_data_html",
     "figure_texts",
     "forest",
@@ -218,6 +228,7 @@ def _note(ax: Axes, text: str) -> None:
         fontsize=9,
         color="#555555",
         wrap=True,
+        gid="tim-note",
     )
 
 
@@ -277,7 +288,70 @@ def figure_data_html(fig: Figure) -> str | None:
         return None
     items = "".join(f"<li>{_html.escape(t)}</li>" for t in figure_texts(fig))
     table = drawn.round(6).to_html(index=False, na_rep="", border=0)
-    return f'<div class="tim-figure-data">\n<ul>{items}</ul>\n{table}\n</div>'
+    alt = f'<p class="tim-alt">{_html.escape(alt_text(fig))}</p>'
+    return f'<div class="tim-figure-data">\n{alt}\n<ul>{items}</ul>\n{table}\n</div>'
+
+
+def describe(fig: Figure, sentence: str) -> Figure:
+    """Set the one-sentence description of what ``fig`` shows (for its alternative text).
+
+    Examples
+    --------
+    >>> fig = describe(Figure(), "Bars show the share of young people in each ACE band.")
+    >>> alt_text(fig)
+    'Bars show the share of young people in each ACE band.'
+    """
+    fig.tim_description = " ".join(str(sentence).split())  # type: ignore[attr-defined]
+    return fig
+
+
+def _title(fig: Figure) -> str:
+    suptitle = getattr(fig, "_suptitle", None)
+    if suptitle is not None and suptitle.get_text().strip():
+        return suptitle.get_text().strip()
+    for ax in fig.axes:
+        for loc in ("left", "center", "right"):
+            if ax.get_title(loc=loc).strip():
+                return ax.get_title(loc=loc).strip()
+    return ""
+
+
+def alt_text(fig: Figure) -> str:
+    """The alternative text of a figure: its title, what it shows, and its notes.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"site": ["North", "South"], "estimate": [0.6, 0.4],
+    ...                   "ci_lower": [0.5, 0.3], "ci_upper": [0.7, 0.5]})
+    >>> print(textwrap.fill(alt_text(bar_with_ci(t, x="site", title="Shares by site")), 80))
+    Shares by site. Bar chart of the percent by site (North, South), with 95 % confidence
+    intervals as error bars.
+    """
+    parts = [_title(fig), getattr(fig, "tim_description", "")]
+    for ax in fig.axes:
+        parts += [" ".join(t.get_text().split()) for t in ax.texts if t.get_gid() == "tim-note"]
+    sentences = [p.strip().rstrip(".") + "." for p in parts if p and p.strip()]
+    return " ".join(dict.fromkeys(sentences)) or "Figure."
+
+
+def _lower(label: str | None) -> str:
+    """An axis label inside a sentence: lower-case first letter unless it is an acronym."""
+    text = (label or "").strip()
+    if len(text) > 1 and text[0].isupper() and not text[1].isupper():
+        text = text[0].lower() + text[1:]
+    return text
+
+
+def _listing(names: Sequence[object], limit: int = 6) -> str:
+    names = [str(n) for n in names]
+    if len(names) > limit:
+        return ", ".join(names[:limit]) + f" and {len(names) - limit} more"
+    return ", ".join(names)
+
+
+def _legend(ax: Axes, column: str) -> None:
+    """A legend in plain words: the column's plain name as title ("Group", not "arm")."""
+    ax.legend(title=column_label(column))
 
 
 def bar_with_ci(
@@ -340,7 +414,7 @@ def bar_with_ci(
                     xs[ok],
                     est[ok],
                     width=width * 0.95,
-                    label=None if name is None else str(name),
+                    label=None if name is None else value_label(hue, name),
                     color=PALETTE[g % len(PALETTE)],
                 )
                 ax.errorbar(
@@ -371,19 +445,27 @@ def bar_with_ci(
         elif gone:
             _note(ax, f"{hidden_note(min_cell, unit)}: " + ", ".join(map(str, gone)))
         if hue is not None and len(gone) < len(groups):
-            ax.legend(title=hue)
+            _legend(ax, hue)
         if not ax.patches:  # an empty chart keeps the layout of a bar chart
             ax.set_xlim(-0.6, len(cats) - 0.4)
             if percent:
                 ax.set_ylim(0, 100)
         _record(fig, pd.concat(drawn, ignore_index=True))
-        return _finish(
-            fig,
-            ax,
-            title,
-            xlabel if xlabel is not None else x,
-            ylabel if ylabel is not None else ("Percent" if percent else y),
+        xlabel = xlabel if xlabel is not None else column_label(x)
+        ylabel = ylabel if ylabel is not None else ("Percent" if percent else column_label(y))
+        by = (
+            ""
+            if hue is None
+            else f", by {_lower(column_label(hue))} ("
+            + _listing([value_label(hue, g) for g, _ in groups])
+            + ")"
         )
+        describe(
+            fig,
+            f"Bar chart of the {_lower(ylabel)} by {_lower(xlabel) or 'category'} "
+            f"({_listing(cats)}){by}, with 95 % confidence intervals as error bars.",
+        )
+        return _finish(fig, ax, title, xlabel, ylabel)
 
 
 def point_range(
@@ -448,13 +530,17 @@ def point_range(
                 frame[col] = np.where(hide, np.nan, pd.to_numeric(table[col], errors="coerce"))
         frame["hidden"] = hide
         _record(fig, frame)
-        return _finish(
-            fig,
-            ax,
-            title,
-            xlabel if xlabel is not None else ("Percent (95% CI)" if percent else f"{y} (95% CI)"),
-            "",
+        xlabel = (
+            xlabel
+            if xlabel is not None
+            else ("Percent (95% CI)" if percent else f"{column_label(y)} (95% CI)")
         )
+        describe(
+            fig,
+            f"Dot plot of the {_lower(xlabel)} for {len(table)} categories "
+            f"({_listing(table[label].astype(str))}), with 95 % confidence intervals as lines.",
+        )
+        return _finish(fig, ax, title, xlabel, "")
 
 
 def forest(
@@ -490,6 +576,13 @@ def forest(
         axis.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
         axis.xaxis.set_major_formatter(ScalarFormatter())
         axis.xaxis.set_minor_formatter(ScalarFormatter())
+    no_effect = (1.0 if log_scale else 0.0) if reference is None else reference
+    describe(
+        fig,
+        f"Forest plot of {len(table)} model terms ({_listing(table['term'].astype(str))}): each "
+        f"dot is an estimate with its 95 % confidence interval; the dashed line at {no_effect:g} "
+        "marks no difference.",
+    )
     return fig
 
 
@@ -544,7 +637,13 @@ def survival_curves(
             s = np.concatenate([[1.0], part["survival"].to_numpy(float)])
             lo = np.concatenate([[1.0], part["ci_lower"].to_numpy(float)])
             hi = np.concatenate([[1.0], part["ci_upper"].to_numpy(float)])
-            ax.step(t, s, where="post", color=colour, label=None if name is None else str(name))
+            ax.step(
+                t,
+                s,
+                where="post",
+                color=colour,
+                label=None if name is None else value_label("group", name),
+            )
             ax.fill_between(t, lo, hi, step="post", color=colour, alpha=0.15, lw=0)
             frame = pd.DataFrame({"time": t, "survival": s, "ci_lower": lo, "ci_upper": hi})
             if name is not None:
@@ -562,6 +661,13 @@ def survival_curves(
         _record(
             fig, pd.concat(drawn, ignore_index=True) if drawn else pd.DataFrame(columns=columns)
         )
+        shown = [value_label("group", n) for n, _ in groups if n is not None and n not in gone]
+        describe(
+            fig,
+            f"Step curves of the {_lower(ylabel)} by {_lower(xlabel)}"
+            + (f", one curve per group ({_listing(shown)})" if shown else "")
+            + ", with shaded 95 % confidence bands; the axis runs from 0 to 1.",
+        )
         return _finish(fig, ax, title, xlabel, ylabel)
 
 
@@ -571,6 +677,7 @@ def trajectories(
     x: str,
     y: str = "mean",
     group: str | None = None,
+    scale: tuple[float, float] | None = None,
     min_cell: int = 5,
     unit: str = "young people",
     title: str | None = None,
@@ -583,7 +690,26 @@ def trajectories(
     Masked points (NaN, ``suppressed``) and points of fewer than ``min_cell`` people (``n``)
     are not drawn; a group with no point left is named in a note. The drawn numbers are kept
     in ``fig.tim_data``.
+
+    ``scale`` is the score's range (e.g. ``(1, 5)`` for the BRS): the vertical axis then
+    runs over the whole scale, so a change of 0.1 looks as large as it is. Without it the
+    axis is zoomed to the data, and a note under the chart says where it starts and that
+    this is not the scale's minimum.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"months": [0, 12], "mean": [3.4, 3.5], "ci_lower": [3.3, 3.4],
+    ...                   "ci_upper": [3.5, 3.6]})
+    >>> trajectories(t, x="months", scale=(1, 5)).axes[0].get_ylim()
+    (np.float64(1.0), np.float64(5.0))
+    >>> zoomed = trajectories(t, x="months")
+    >>> [x.get_text() for x in zoomed.axes[0].texts if x.get_gid() == "tim-axis-note"]
+    ['The vertical axis starts at 3.28, not at the lowest possible score.']
     """
+    if scale is not None and (
+        len(scale) != 2 or not all(np.isfinite(scale)) or not float(scale[0]) < float(scale[1])
+    ):
+        raise DataError(f"scale must be (lowest, highest) score, e.g. (1, 5); got {scale!r}")
     _need(table, [x, y, "ci_lower", "ci_upper"] + ([group] if group else []), "trajectories")
     with themed():
         fig, ax = _axes(ax)
@@ -605,7 +731,7 @@ def trajectories(
                     marker="o",
                     capsize=3,
                     color=PALETTE[g % len(PALETTE)],
-                    label=None if name is None else str(name),
+                    label=None if name is None else value_label(group, name),
                 )
             else:
                 gone.append(name)
@@ -620,11 +746,33 @@ def trajectories(
             names = [str(n) for n in gone if n is not None]
             _note(ax, hidden_note(min_cell, unit) + (": " + ", ".join(names) if names else ""))
         if group is not None and len(gone) < len(groups):
-            ax.legend(title=group)
+            _legend(ax, group)
+        if scale is not None:
+            ax.set_ylim(float(scale[0]), float(scale[1]))
+            axis_words = f"the axis shows the whole scale, {scale[0]:g} to {scale[1]:g}"
+        else:
+            low = ax.get_ylim()[0]
+            axis_words = f"the vertical axis starts at {low:.2f}, not at the lowest possible score"
+            ax.text(
+                0.0,
+                -0.22,
+                f"The vertical axis starts at {low:.2f}, not at the lowest possible score.",
+                transform=ax.transAxes,
+                fontsize=8,
+                color="#555555",
+                gid="tim-axis-note",
+            )
         _record(fig, pd.concat(drawn, ignore_index=True))
-        return _finish(
-            fig, ax, title, xlabel if xlabel is not None else x, ylabel if ylabel is not None else y
+        xlabel = xlabel if xlabel is not None else column_label(x)
+        ylabel = ylabel if ylabel is not None else column_label(y)
+        shown = [value_label(group, n) for n, _ in groups if n is not None and n not in gone]
+        describe(
+            fig,
+            f"Line chart of the {_lower(ylabel)} over {_lower(xlabel)}"
+            + (f", one line per group ({_listing(shown)})" if shown else "")
+            + f", with 95 % confidence intervals as error bars; {axis_words}.",
         )
+        return _finish(fig, ax, title, xlabel, ylabel)
 
 
 def scatter_with_fit(
@@ -668,9 +816,14 @@ def scatter_with_fit(
                 else {x: [np.nan], y: [np.nan]}
             )
             _record(fig, pd.DataFrame(ends).assign(n=len(pairs), hidden=False))
-        return _finish(
-            fig, ax, title, xlabel if xlabel is not None else x, ylabel if ylabel is not None else y
+        xlabel = xlabel if xlabel is not None else column_label(x)
+        ylabel = ylabel if ylabel is not None else column_label(y)
+        describe(
+            fig,
+            f"Scatter plot of {_lower(ylabel)} against {_lower(xlabel)}, one dot per person, "
+            "with a straight fitted line and its shaded 95 % confidence band.",
         )
+        return _finish(fig, ax, title, xlabel, ylabel)
 
 
 def reliability(
@@ -746,6 +899,14 @@ def reliability(
         )
         ax.plot([], [], "o-", color=PALETTE[0], label="this sample (95% CI)")
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9)
+    describe(
+        fig,
+        f"Dot plot of Cronbach's alpha for each of {len(frame)} scales "
+        f"({_listing(frame['scale'].astype(str))}) in this sample, with 95 % confidence "
+        "intervals as lines, published alphas as open diamonds and published ranges as grey bars"
+        + (f"; the dashed line marks {threshold:g}" if threshold is not None else "")
+        + ".",
+    )
     return fig
 
 
@@ -797,6 +958,12 @@ def zph_residuals(
             ax.axhline(coef, color=PALETTE[7], ls="--", lw=1, label="Cox coefficient")
         ax.legend()
         _record(fig, drawn.assign(events=x.size, hidden=False))
+        describe(
+            fig,
+            f"Scatter plot of the scaled Schoenfeld residuals of {covariate} against "
+            "transformed time, one dot per ending, with a smoothed line: a flat line means the "
+            "effect stays the same over time.",
+        )
         return _finish(fig, ax, title, xlabel, ylabel or f"Beta(t) for {covariate}")
 
 
@@ -936,4 +1103,10 @@ def cumulative_incidence_stacked(
     # per-step counts of endings are not drawn (and are small by nature): left out
     keep = [c for c in ("group", "time", "cause", "cif") if c in table.columns]
     _record(fig, table[keep])  # already suppressed: masked cells stay empty
+    panels = f"one panel per group ({_listing([g for g, _ in groups])}), " if by_group else ""
+    describe(
+        fig,
+        f"Stacked area chart of the {_lower(ylabel)} by {_lower(xlabel)}, {panels}one band per "
+        f"ending type ({_listing(causes)}); the axis runs from 0 to 1.",
+    )
     return fig

@@ -54,7 +54,7 @@ A table you do not have (meetings, say): delete its CSV and its entry under `res
 `tim report --data FOLDER`.
 """
 
-MAPPING_TEMPLATE = '''\
+MAPPING_TEMPLATE = """\
 # mapping.toml: which of your exports feeds which program table, and how.
 # Every line here is a comment until you remove its "#". A table fed here is read from your
 # export; its CSV in this folder stays empty. Paths are relative to this file. The tables and
@@ -127,7 +127,7 @@ MAPPING_TEMPLATE = '''\
 # decline = "Prefer not to say"     # every item missing
 # [surveys.multiselect.options]
 # "A parent or adult often swore at me or put me down" = "ace10_1"
-'''
+"""
 
 
 def _empty_program(sites: Sequence[str]) -> Program:

@@ -4,8 +4,11 @@
 (``notebooks/reports.toml``), executes them on a pool of worker processes (papermill, a fresh
 IPC kernel per run, per-cell timeout inside, a wall-clock limit enforced from outside by
 killing the worker's process group),
-renders staff HTML without code, passes every report through the safety gate
-(:mod:`tim_research.report.gate`), writes ``index.html`` and ``manifest.json``, and publishes
+renders staff HTML without code, gives each page the batch's header and footer
+(:mod:`tim_research.report.page`: program, site, data cut-off, when made, link to the index
+and the manifest), passes every report through the safety gate
+(:mod:`tim_research.report.gate`), optionally prints each page to PDF
+(:mod:`tim_research.report.pdf`), writes ``index.html`` and ``manifest.json``, and publishes
 the batch with atomic renames. A batch interrupted at any point leaves the previously
 published batch untouched.
 
@@ -16,6 +19,7 @@ data) go to the analyst tree, readable by the owner only (folders 0700, files 06
 staff index never links. Folder layout under ``--out``::
 
     batches/<batch id>/index.html, manifest.json, <run>/report.html     (staff tree)
+    batches/<batch id>/<run>/report.pdf     (with ``pdf=True``: ``tim report --pdf``)
     latest -> batches/<batch id>            (a symlink replaced atomically)
     analyst/<batch id>/<run>/notebook.ipynb, report.html, result.json, spec.json
     analyst/<batch id>/logs/worker-<n>.log  (analyst tree, owner-only)
@@ -51,6 +55,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -64,6 +69,8 @@ from tim_research.report import gate
 from tim_research.report.config import ReportConfig, RunSpec, load_config, plan_runs
 from tim_research.report.execute import execute_run
 from tim_research.report.index import write_index
+from tim_research.report.page import decorate, report_title
+from tim_research.report.pdf import find_chromium, print_pdfs
 from tim_research.report.workers import WorkerPool
 
 __all__ = ["BatchResult", "RunResult", "data_fingerprint", "run_report"]
@@ -371,6 +378,7 @@ def run_report(
     batch_id: str | None = None,
     wait: bool = False,
     mapping: str | Path | None = None,
+    pdf: bool = False,
 ) -> BatchResult:
     """Execute, check and publish one batch of reports; see the module docstring.
 
@@ -403,8 +411,12 @@ def run_report(
         A mapping file (:mod:`tim_research.io.mapping`) kept outside the data folder; by
         default the folder's own ``mapping.toml``, if any. The kernels take the tables it
         gives from the batch's checked copy, so it needs the local executor.
+    pdf
+        Also print each published staff page to ``report.pdf`` beside it (headless Chromium,
+        Debian's ``chromium`` package); checked before anything runs.
     """
     cfg = load_config(config)
+    chromium = find_chromium() if pdf else None
     data_dir = Path(data).resolve()
     out = Path(out).resolve()
     if executor not in ("local", "dask"):
@@ -434,7 +446,18 @@ def run_report(
             scheduler=scheduler,
             progress=progress,
             batch_id=batch_id,
+            chromium=chromium,
         )
+
+
+def _program_name(data_dir: Path) -> str:
+    """The program's name for page headers: the data package's title, else its folder name."""
+    try:
+        package = json.loads((data_dir / "datapackage.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        package = {}
+    name = package.get("title") or package.get("name") if isinstance(package, dict) else None
+    return str(name or data_dir.name)
 
 
 def _run_batch(
@@ -450,11 +473,11 @@ def _run_batch(
     scheduler: str | None,
     progress: bool,
     batch_id: str | None,
+    chromium: str | None = None,
 ) -> BatchResult:
+    started = datetime.now(UTC).replace(microsecond=0)
     # the random part keeps two batches started in the same second apart
-    batch_id = batch_id or (
-        time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + secrets.token_hex(3)
-    )
+    batch_id = batch_id or (started.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3))
     # staff staging (gated HTML, index, manifest) and analyst staging (everything executed)
     staging = out / f".staging-{batch_id}"
     work = _analyst_root(out) / f".staging-{batch_id}"
@@ -499,11 +522,17 @@ def _run_batch(
         discard()
         raise
     fingerprint = data_fingerprint(data_dir, mapping=mapping)
+    versions = _versions()
+    page_info = {
+        "program": _program_name(data_dir),
+        "data_cutoff": program.cutoff.date().isoformat() if program.cutoff is not None else "",
+        "generated_at": started.isoformat(),
+        "version": versions["tim-research"],
+        "batch_id": batch_id,
+    }
     if executor == "local":
         try:
-            write_cache(
-                program, cache, data_dir=data_dir, fingerprint=fingerprint, mapping=mapping
-            )
+            write_cache(program, cache, data_dir=data_dir, fingerprint=fingerprint, mapping=mapping)
         except BaseException:
             pool.close(kill=True)
             discard()
@@ -580,11 +609,21 @@ def _run_batch(
             error = WITHHELD
         if status == "ok":
             html = folder / "report.html"
-            texts = [
-                p.read_text(encoding="utf-8")
-                for p in (html, folder / "notebook.ipynb")
-                if p.exists()
-            ]
+            # the page staff get: with the batch's header and footer, checked as published
+            page = (
+                decorate(
+                    html.read_text(encoding="utf-8"),
+                    title=report_title(spec.notebook),
+                    info={
+                        **page_info,
+                        "for": f"Site {spec.site}" if spec.site else "Whole program",
+                    },
+                )
+                if html.is_file()
+                else ""
+            )
+            notebook = folder / "notebook.ipynb"
+            texts = [page] + ([notebook.read_text(encoding="utf-8")] if notebook.exists() else [])
             problems = gate.scan(
                 texts, identifiers=identifiers, min_cell=int(spec.parameters.get("min_cell", 5))
             )
@@ -594,9 +633,9 @@ def _run_batch(
             elif not html.is_file():
                 status, error = "failed", "the run reported success but wrote no report"
             else:
-                # a copy (with the staff tree's usual modes), made only after the gate passed it
+                # written (with the staff tree's usual modes) only after the gate passed it
                 (staging / spec.name).mkdir()
-                shutil.copyfile(html, staging / spec.name / "report.html")
+                (staging / spec.name / "report.html").write_text(page, encoding="utf-8")
         results[spec.name] = RunResult(
             spec.name, spec.template, spec.site, status, error, seconds, spec.parameters
         )
@@ -641,17 +680,35 @@ def _run_batch(
         bar.close()
 
     ordered = tuple(results[s.name] for s in specs)
+    if chromium is not None:
+        try:
+            print_pdfs(
+                [staging / r.name / "report.html" for r in ordered if r.status == "ok"],
+                chromium=chromium,
+            )
+        except BaseException:
+            discard()
+            raise
     manifest = {
         "batch_id": batch_id,
+        "program": page_info["program"],
+        "data_cutoff": page_info["data_cutoff"],
+        "generated_at": page_info["generated_at"],
         "data_dir": data_dir.name,
         "data_fingerprint": fingerprint,
         "config": cfg.source.name,
         "git_commit": _git_commit(cfg.source.parent),
-        "versions": _versions(),
+        "versions": versions,
         # relative to --out; owner-only, and never linked from the index
         "analyst_folder": f"analyst/{batch_id}",
         "runs": [
-            {**asdict(r), "notebook": s.notebook.name, "notebook_sha256": _sha(s.notebook)}
+            {
+                **asdict(r),
+                "title": report_title(s.notebook),
+                "notebook": s.notebook.name,
+                "notebook_sha256": _sha(s.notebook),
+                "pdf": (staging / r.name / "report.pdf").is_file(),
+            }
             for r, s in zip(ordered, specs)
         ],
     }

@@ -12,8 +12,10 @@ exits 0 on success, 1 when the notebook failed.
 from __future__ import annotations
 
 import copy
+import html
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -26,6 +28,8 @@ import papermill as pm
 from jupyter_core.utils import run_sync
 from nbconvert import HTMLExporter
 from papermill.exceptions import PapermillExecutionError
+
+from tim_research.report.gate import FIGURE_DATA_MIME
 
 __all__ = ["execute_run", "render_html"]
 
@@ -118,18 +122,48 @@ def _exporter() -> HTMLExporter:
 
 
 def render_html(nb: Any) -> str:
-    """Staff HTML of an executed notebook: prose and outputs; no code, prompts or warnings."""
+    """Staff HTML of an executed notebook: prose and outputs; no code, prompts or warnings.
+
+    Each figure drawn by :mod:`tim_research.plots` becomes an image with its alternative text
+    (the figure's title and one-sentence description, recorded in its figure-data output);
+    any other image gets a plain "Figure" label rather than nbconvert's "No description".
+    """
     # warnings (stderr) are for the analyst who reads the executed notebook, not for staff
     nb = copy.deepcopy(nb)
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs = [
-                o
+                _with_alt_text(o)
                 for o in cell.outputs
                 if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
             ]
     body, _ = _exporter().from_notebook_node(nb)
     return body
+
+
+_ALT = re.compile(r'<p class="tim-alt">(.*?)</p>', re.S)
+
+
+def _with_alt_text(output: Any) -> Any:
+    """A figure output as an HTML image with alt text (other outputs unchanged)."""
+    data = output.get("data") or {}
+    png = data.get("image/png")
+    if png is None or "text/html" in data:
+        return output
+    recorded = data.get(FIGURE_DATA_MIME, "")
+    recorded = "".join(recorded) if isinstance(recorded, list) else str(recorded)
+    found = _ALT.search(recorded)
+    alt = html.unescape(found.group(1)) if found else "Figure"
+    image = "".join(png).replace("\n", "") if isinstance(png, list) else str(png).strip()
+    output = copy.deepcopy(output)
+    output["data"] = {
+        "text/html": (
+            f'<img src="data:image/png;base64,{image}" alt="{html.escape(alt, quote=True)}">'
+        ),
+        "text/plain": data.get("text/plain", ""),
+    }
+    output["metadata"] = {}
+    return output
 
 
 def execute_run(

@@ -8,7 +8,9 @@ Two checks, on the executed notebook and its HTML:
   than ``min_cell`` people, appearing anywhere in the output's text: matched as whole words in
   any case, across HTML escapes, multi-word values included (:func:`find_values`);
 * **small cells**: a table column holding counts of people (``n``, ``count``, ``events``,
-  ``*_count``, ``youth``, ``mentors``, ``matches``) with a value from 1 to ``min_cell - 1``.
+  ``*_count``, ``youth``, ``mentors``, ``matches``, or their plain headers on staff pages,
+  "Number", "Count", "Young people", ...: :func:`tim_research.vocabulary.count_labels`) with
+  a value from 1 to ``min_cell - 1``.
   Counts of missing answers (``n_missing``, ``*_n_answered``) are data-quality figures and are
   not checked.
 
@@ -35,6 +37,7 @@ from pathlib import Path
 import pandas as pd
 
 from tim_research.privacy import find_identifiers
+from tim_research.vocabulary import count_labels
 
 __all__ = [
     "figure_data",
@@ -249,9 +252,11 @@ def small_cells(html: str, *, min_cell: int) -> list[str]:
     hits = []
     for k, table in enumerate(tables_in_html(html)):
         for col in table.columns:
-            if not COUNT_COLUMN.match(str(col).strip().lower()):
+            name = str(col).strip().lower()
+            if not (COUNT_COLUMN.match(name) or name in count_labels()):
                 continue
-            values = pd.to_numeric(table[col], errors="coerce")
+            # staff pages group thousands ("12,345")
+            values = pd.to_numeric(table[col].str.replace(",", ""), errors="coerce")
             bad = values[(values >= 1) & (values < min_cell)]
             if len(bad):
                 hits.append(

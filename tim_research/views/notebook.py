@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from tim_research._checks import check_min_cell
 from tim_research.errors import DataError
 from tim_research.program.cache import load_program
 from tim_research.program.schema import Program
+from tim_research.views.display import Table, format_table
 
 __all__ = ["NotebookContext", "needs", "resolve_data_dir", "select_site", "setup", "show"]
 
@@ -277,41 +279,34 @@ def _short_warning(message, category, filename, lineno, line=None) -> str:
     return f"{category.__name__}: {message}\n"
 
 
-def show(table: pd.DataFrame | pd.Series, *, digits: int = 2) -> pd.DataFrame:
-    """A display copy of a table: rounded, whole numbers as integers, masked cells labelled.
+def show(
+    table: pd.DataFrame | pd.Series,
+    *,
+    digits: int = 2,
+    unit: str | None = None,
+    caption: str = "",
+    source: str = "",
+    notes: Sequence[str] = (),
+) -> Table:
+    """A table as readers see it: formatted cells, plain headers, technical columns folded.
 
-    Floats are rounded to ``digits``; float columns holding only whole numbers are shown as
-    integers; in rows whose ``suppressed`` column is True the masked (missing) cells read
-    "suppressed". Nothing else changes; the index is kept.
+    Shares read "40 %", intervals "35-44 %", p-values "< 0.001", missing cells "–"; whole
+    numbers have no decimals, other numbers ``digits``; the headers are plain words; row
+    numbers are dropped (another index becomes the first column); in rows whose
+    ``suppressed`` column is True the masked (missing) cells read "suppressed". Standard
+    errors, test statistics and the like go under a folded "Technical details". See
+    :func:`tim_research.views.display.format_table`, which this calls.
 
     Examples
     --------
     >>> t = pd.DataFrame({"n": [120.0, 8.0], "count": [40.0, float("nan")],
     ...                   "estimate": [0.33333, float("nan")], "suppressed": [False, True]})
     >>> show(t)
-         n       count    estimate  suppressed
-    0  120          40        0.33       False
-    1    8  suppressed  suppressed        True
+    Number       Count     Percent
+       120          40        33 %
+         8  suppressed  suppressed
+    “suppressed”: hidden because too few people are behind the number to show it safely.
     """
-    frame = (table.to_frame() if isinstance(table, pd.Series) else table).copy()
-    for col in frame.columns:
-        values = frame[col]
-        if pd.api.types.is_float_dtype(values.dtype):
-            whole = values.dropna()
-            if len(whole) and (whole == whole.round()).all():
-                frame[col] = values.astype("Int64")
-            else:
-                frame[col] = values.round(digits)
-    for col in frame.columns:  # numbers inside text columns (e.g. suppressed tables)
-        if frame[col].dtype == object:
-            frame[col] = frame[col].map(
-                lambda v: round(v, digits) if isinstance(v, float) and np.isfinite(v) else v
-            )
-    if "suppressed" in frame.columns and frame["suppressed"].astype(bool).any():
-        hidden = frame["suppressed"].astype(bool).to_numpy()
-        for col in frame.columns:
-            if col != "suppressed" and frame[col].isna().any():
-                shown = frame[col].astype(object)
-                shown[hidden & frame[col].isna().to_numpy()] = "suppressed"
-                frame[col] = shown
-    return frame
+    return format_table(
+        table, digits=digits, unit=unit, caption=caption, source=source, notes=tuple(notes)
+    )

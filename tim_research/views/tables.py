@@ -194,8 +194,7 @@ def item_responses(
     }
     # an optional table the program does not have (None) holds no items
     found = {
-        k: [c for c in columns if t is not None and c in t.columns]
-        for k, (t, _) in sources.items()
+        k: [c for c in columns if t is not None and c in t.columns] for k, (t, _) in sources.items()
     }
     where = [k for k, cols in found.items() if len(cols) == len(columns)]
     if not where:
