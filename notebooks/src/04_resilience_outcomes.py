@@ -23,6 +23,7 @@ from IPython.display import display
 
 from tim_research import plots
 from tim_research.errors import DataError
+from tim_research.instruments import load_instrument
 from tim_research.stats.associations import linear_regression
 from tim_research.stats.evaluation import (
     analysis_plan,
@@ -117,6 +118,8 @@ show(brs_means)
 
 # %%
 first, last = brs_means[brs_means["arm"] == "mentored"]["mean"].iloc[[0, -1]]
+brs_instrument = load_instrument("brs")
+brs_range = brs_instrument.scale_range(brs_instrument.scales[0])
 plots.trajectories(
     brs_means,
     x="months",
@@ -124,6 +127,7 @@ plots.trajectories(
     title=f"BRS of mentored youth: {first:.2f} at baseline, {last:.2f} at 12 months",
     xlabel="Months since enrolment",
     ylabel="BRS score (1-5, mean and 95% CI)",
+    scale=brs_range,  # the whole scale, so a small change does not look steep
 )
 
 # %% [markdown]

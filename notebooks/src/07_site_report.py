@@ -19,6 +19,7 @@ from typing import Optional
 from IPython.display import Markdown
 
 from tim_research import plots
+from tim_research.instruments import load_instrument
 from tim_research.views.describe import early_closure, key_numbers, most_common
 from tim_research.stats.survival import kaplan_meier
 from tim_research.views.notebook import setup, show
@@ -146,6 +147,10 @@ means = group_means(scores, value=f"{outcome}_score", by=["arm", "months"], min_
 arms = scores["arm"].dropna().astype(str).unique().tolist()
 print(f"Groups in these data: {', '.join(sorted(arms))}"
       + ("" if nb.program.youth["comparison"].any() else " (no waitlist comparison group here)"))
+instrument = load_instrument(outcome)
+scale_range = instrument.scale_range(
+    next(s for s in instrument.scales if instrument.scale_column(s) == f"{outcome}_score")
+)
 plots.trajectories(
     means,
     x="months",
@@ -154,6 +159,7 @@ plots.trajectories(
     title=headline["change_mentored"],
     xlabel="Months since enrolment",
     ylabel=f"Mean {outcome.upper().replace('_', '-')} score (95% CI)",
+    scale=scale_range,  # the whole scale, so a small change does not look steep
 )
 
 # %% [markdown]
