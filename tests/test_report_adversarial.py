@@ -42,15 +42,10 @@ SMALL_SITE = "Harbour"  # a site of two youth
 # report can be matched to the manifest that publishes it
 PROBE = textwrap.dedent(
     """
-    import hashlib, os, time
+    import os, time
     import pandas as pd
-    digest = hashlib.sha256()
-    for name in sorted(os.listdir(data_dir)):
-        if name.endswith((".csv", ".json")):
-            digest.update(name.encode())
-            with open(os.path.join(data_dir, name), "rb") as fh:
-                digest.update(fh.read())
-    print("data fingerprint:", digest.hexdigest())
+    from tim_research.program.cache import data_fingerprint
+    print("data fingerprint:", data_fingerprint(data_dir))
     youth = pd.read_csv(os.path.join(data_dir, "youth.csv"), dtype=str, keep_default_na=False)
     if site is not None:
         youth = youth[youth["site"] == site]

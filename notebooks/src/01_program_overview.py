@@ -113,14 +113,14 @@ if needs(nb, "matches"):
 
 # %%
 if has_matches:
-    plots.bar_with_ci(
+    display(plots.bar_with_ci(
         match_outcomes(nb.program, min_cell=nb.min_cell),
         x="category",
         hue="site",
         title=numbers.set_index("key").loc["matches_active", "headline"],
         xlabel="Status at the data cut-off",
         ylabel="Matched young people (%, 95% CI)",
-    )
+    ))
 
 # %% [markdown]
 # ## Survey completion

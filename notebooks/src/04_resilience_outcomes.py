@@ -352,7 +352,7 @@ cyrm_reliable = reliable_change(
 show(distribution(cyrm_reliable.join(youth["arm"]), "category", by="arm", min_cell=nb.min_cell))
 
 # %% [markdown]
-# ## Longer matches and ACE scores: an association, not "for whom it works"
+# ## Longer matches and ACE scores: an association, not a finding about whom it helps
 #
 # A growth model uses every survey a young person answered. Mentoring enters as **months
 # matched by the survey date** (`matched_years`, per 12 months). Match length is received,
@@ -422,11 +422,11 @@ if needs(nb, "meetings"):
     dose_terms = dose_fit.coefficients.loc[
         ["matched_months", "meetings_per_month", "minutes_per_meeting", "share_in_person"]
     ]
-    plots.forest(
+    display(plots.forest(
         dose_terms,
         title=f"BRS at 12 months and mentoring received (n = {dose_fit.n} mentored youth)",
         xlabel="Difference in BRS points per unit (95% CI)",
-    )
+    ))
 
 # %% [markdown]
 # ## Early closure: a possible harm
