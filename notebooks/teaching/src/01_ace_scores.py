@@ -138,9 +138,10 @@ check(answer_1_2, ex_1_2)
 # ## Dose-response: more categories, more health problems, on average
 #
 # The original ACE Study (Felitti et al. 1998, Am J Prev Med 14(4):245-258) found that the more
-# categories people reported, the more often they had a range of health problems as adults. This "dose-response" pattern is about **groups**. Below,
-# for each ACE count, is the share of adults who have ever been told they have asthma (the
-# BRFSS question `ASTHMA3`; "don't know" and "refused" are left out).
+# categories people reported, the more often they had a range of health problems as adults. This
+# "dose-response" pattern is about **groups**. Below, for each ACE count, is the share of adults who
+# have ever been told they have asthma (the BRFSS question `ASTHMA3`; "don't know" and "refused" are
+# left out).
 
 # %% tags=["hide-input"]
 scored = aces.dropna(subset=["brfss_ace_score"]).copy()
@@ -237,7 +238,7 @@ ex_1_4 = exercise(
 
 # %% [markdown]
 # ### Exercise 1.4
-# A colleague learns that a young person in the program reported 5 ACE categories. What can
+# A colleague learns that a young person in the program has an ACE score of 4 or more. What can
 # they conclude? Answer `"a"`, `"b"` or `"c"`:
 #
 # a) the young person will have health problems as an adult;

@@ -9,9 +9,9 @@
 # - how the Brief Resilience Scale (BRS) and the Child and Youth Resilience Measure (CYRM-R)
 #   look in a program's data.
 #
-# The data are the **sample program** that ships with tim-research: made-up young people and
-# mentors, built to look like a real program. Run the cells from top to bottom; in an exercise,
-# replace `...` with your answer and run the cell.
+# The data are those in `data_dir`, by default the **sample program** that ships with
+# tim-research; the first code cell says so if they are made up. Run the cells from top to
+# bottom; in an exercise, replace `...` with your answer and run the cell.
 
 # %% tags=["hide-input"]
 from typing import Optional
@@ -105,10 +105,10 @@ check(answer_2_1, ex_2_1)
 # %% [markdown]
 # ## Skipped questions
 #
-# Young people skip questions. A score built from too few answers would be unreliable, and
-# filling a gap with 0 would make resilience look lower than it is. The BRS score here is the
-# mean of the answered items when enough are answered, and is **missing** otherwise: never a low
-# score. The table shows how many BRS items young people answered at baseline.
+# Young people skip questions. A score built from too few answers would be unreliable, and filling a
+# gap with a zero would make resilience look lower than it is. The BRS score here is the mean of the
+# answered items when enough are answered, and is **missing** otherwise: never a low score. The
+# table shows how many BRS items young people answered at baseline.
 
 # %% tags=["hide-input"]
 rule = next(s for s in brs.scales if s.id == "score")

@@ -8,10 +8,11 @@
 # - effect sizes: how big a change is, beyond "statistically significant";
 # - reliable change: when one young person's change is more than measurement noise.
 #
-# The data are the **sample program** that ships with tim-research (made-up young people). Some
-# joined a mentoring match; a comparison group waited. Resilience is measured with the Brief
-# Resilience Scale (BRS, 1-5) when they joined and 12 months later. Run the cells from top to
-# bottom; in an exercise, replace `...` with your answer and run the cell.
+# The data are those in `data_dir`, by default the **sample program** that ships with
+# tim-research; the first code cell says so if they are made up, and how many young people
+# joined a mentoring match and how many waited in a comparison group. Resilience is measured
+# with the Brief Resilience Scale (BRS, 1-5) when they joined and 12 months later. Run the
+# cells from top to bottom; in an exercise, replace `...` with your answer and run the cell.
 
 # %% tags=["hide-input"]
 from typing import Optional

@@ -16,8 +16,9 @@
 #   on it;
 # - how to check in with yourself, privately.
 #
-# The program data are the **sample program** that ships with tim-research (made-up mentors).
-# Run the cells from top to bottom; in an exercise, replace `...` with your answer and run it.
+# The program data are those in `data_dir`, by default the **sample program** that ships with
+# tim-research; the first code cell says so if they are made up. Run the cells from top to
+# bottom; in an exercise, replace `...` with your answer and run it.
 
 # %% tags=["hide-input"]
 from typing import Optional

@@ -14,8 +14,9 @@
 # - what "early closure" means and how it is counted fairly when many matches are still open;
 # - why matches end, and what a program can do about it.
 #
-# The data are the **sample program** that ships with tim-research (made-up matches). Run the
-# cells from top to bottom; in an exercise, replace `...` with your answer and run the cell.
+# The data are those in `data_dir`, by default the **sample program** that ships with
+# tim-research; the first code cell says so if they are made up. Run the cells from top to
+# bottom; in an exercise, replace `...` with your answer and run the cell.
 
 # %% tags=["hide-input"]
 from typing import Optional
@@ -89,11 +90,11 @@ check(answer_5_1, ex_5_1)
 # %% [markdown]
 # ## Early closure: counting fairly
 #
-# "What share of matches closed early?" sounds simple, but many matches are still open: some of
-# them will close early later. Dividing the early closures so far by all matches undercounts;
-# leaving out the open matches overcounts. The fair method follows each match for as long as it
-# has been running (this is the one definition of early closure in tim-research,
-# `tim_research.stats.competing.early_closure`):
+# "What share of matches closed early?" sounds simple, but when the data are cut off some matches
+# are still open, and some of those will close early later. Dividing the early closures so far by
+# all matches undercounts; leaving out the open matches overcounts. The fair method follows each
+# match for as long as it has been running (this is the one definition of early closure in
+# tim-research, `tim_research.stats.competing.early_closure`):
 #
 # - an **early closure** is an unplanned ending within N months of the match start;
 # - a planned completion is a different ending, which can no longer close early;
