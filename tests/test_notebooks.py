@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ast
 import configparser
-import json
 import re
 
 import nbformat
@@ -114,34 +113,6 @@ def test_percent_reader_round_trips_cell_kinds_and_tags():
     assert cells[1]["tags"] == ["parameters"]
     with pytest.raises(ValueError, match="before the first"):
         read_percent("x = 1\n# %%\n")
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("path", PAIRS, ids=lambda p: p.stem)
-def test_notebook_runs_with_other_parameters(path, tmp_path):
-    import papermill as pm
-
-    out = tmp_path / path.name
-    pm.execute_notebook(
-        str(path),
-        str(out),
-        parameters={
-            "site": "South",
-            "min_cell": 10,
-            "seed": 7,
-            "data_dir": str(REPO / "data" / "sample"),
-        },
-        kernel_name="python3",
-        cwd=str(NOTEBOOKS),
-        progress_bar=False,
-        execution_timeout=120,
-    )
-    executed = json.loads(out.read_text())
-    injected = [
-        c for c in executed["cells"] if "injected-parameters" in c["metadata"].get("tags", [])
-    ]
-    assert len(injected) == 1
-    assert "South" in "".join(injected[0]["source"])
 
 
 @pytest.mark.slow

@@ -9,8 +9,9 @@ import nbformat
 import pytest
 from conftest import REPO
 
+from tim_research.errors import ConfigError
 from tim_research.report import _longest_first, _previous_seconds, run_report
-from tim_research.report.config import RunSpec
+from tim_research.report.config import RunSpec, load_config, plan_runs
 from tim_research.report.execute import NextKernel, stop_kernel
 
 # the probe leaves a mark in its kernel ("set") or fails if it finds one ("check"), so a batch
@@ -114,3 +115,16 @@ def test_timings_come_from_the_latest_manifest(tmp_path):
         '{"runs": [{"name": "a", "seconds": 2.5}, {"name": "b", "seconds": 1}]}'
     )
     assert _previous_seconds(tmp_path) == {"a": 2.5, "b": 1.0}
+
+
+def test_only_picks_a_whole_site_run_or_one_site_of_it():
+    cfg = load_config(REPO / "notebooks" / "reports.toml")
+    sites = ["North", "South"]
+
+    def names(only):
+        return [s.name for s in plan_runs(cfg, data_dir=REPO, sites=sites, only=only)]
+
+    assert names(("site-report",)) == ["site-report-north", "site-report-south"]
+    assert names(("site-report-south", "ace-profile")) == ["ace-profile", "site-report-south"]
+    with pytest.raises(ConfigError, match="site-report-north"):
+        names(("site-report-nowhere",))

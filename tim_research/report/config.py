@@ -154,15 +154,13 @@ def _slug(text: str) -> str:
 def plan_runs(
     config: ReportConfig, *, data_dir: Path, sites: list[str], only: tuple[str, ...] = ()
 ) -> list[RunSpec]:
-    """The concrete runs of a batch: program runs once, site runs once per site in the data."""
-    known = {t.name for t in config.runs}
-    stray = sorted(set(only) - known)
-    if stray:
-        raise ConfigError(f"--only names unknown runs {stray}; runs are {sorted(known)}")
+    """The concrete runs of a batch: program runs once, site runs once per site in the data.
+
+    ``only`` names ``[[run]]`` entries (every site of a site run) or single runs as the index
+    lists them (``site-report-north``: one site).
+    """
     specs = []
     for t in config.runs:
-        if only and t.name not in only:
-            continue
         base = {**config.parameters, **t.parameters, "data_dir": str(data_dir)}
         if t.scope == "program":
             specs.append(RunSpec(t.name, t.name, t.notebook, base, None, t.needs))
@@ -178,4 +176,13 @@ def plan_runs(
                         t.needs,
                     )
                 )
-    return specs
+    if not only:
+        return specs
+    known = {t.name for t in config.runs} | {s.name for s in specs}
+    stray = sorted(set(only) - known)
+    if stray:
+        raise ConfigError(
+            f"--only names unknown runs {stray}; runs are {sorted(t.name for t in config.runs)} "
+            "or one site's run as the index lists it (e.g. site-report-north)"
+        )
+    return [s for s in specs if s.template in only or s.name in only]
