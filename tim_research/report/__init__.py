@@ -516,7 +516,13 @@ def _run_batch(
         chosen = {s.name for s in plan_runs(cfg, data_dir=data_dir, sites=program.sites, only=only)}
         # free-text labels shared by fewer people than the strictest run's min_cell are hidden
         strictest = max((int(s.parameters.get("min_cell", 5)) for s in specs), default=5)
-        identifiers = gate.identifiers_in_data(data_dir, min_cell=strictest)
+        # the values the gate looks for are first needed when a run finishes: they are found
+        # while the first runs start, not before
+        finder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tim-gate")
+        identifiers_job = finder.submit(
+            lambda: gate.ValueIndex(gate.identifiers_in_data(data_dir, min_cell=strictest))
+        )
+        finder.shutdown(wait=False)
     except BaseException:
         pool.close(kill=True)
         discard()
@@ -604,6 +610,7 @@ def _run_batch(
 
     def finish(spec: RunSpec, status: str, error: str, seconds: float) -> None:
         folder = work / spec.name
+        identifiers = identifiers_job.result()
         if gate.find_values([error], identifiers):
             # error texts reach the index, the manifest, standard error and cron logs
             error = WITHHELD

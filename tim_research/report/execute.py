@@ -27,6 +27,7 @@ import nbformat
 import papermill as pm
 from jupyter_core.utils import run_sync
 from nbconvert import HTMLExporter
+from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
 from papermill.exceptions import PapermillExecutionError
 
 from tim_research.report.gate import FIGURE_DATA_MIME
@@ -107,6 +108,69 @@ def stop_kernel(km: Any, folder: str) -> None:
         run_sync(km.cleanup_resources)()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+class _SparingManager(NotebookExecutionManager):
+    """papermill's execution record, saved to disk at most once a second while cells run.
+
+    papermill writes the whole executed notebook before and after every cell (some 70 writes
+    of a notebook with its figures); once a second still leaves an analyst the cells a run got
+    through when it is killed at its time limit, and a failed cell and the finished notebook
+    are always written.
+    """
+
+    SAVE_EVERY = 1.0  # seconds
+
+    def save(self, **kwargs: Any) -> None:
+        # the first save (the whole notebook, before any cell runs) and the last always happen
+        if (
+            not getattr(self, "_saved", False)
+            or getattr(self, "_final", False)
+            or (self.now() - self.last_save_time).total_seconds() >= self.SAVE_EVERY
+        ):
+            super().save(**kwargs)
+            self._saved = True
+
+    def cell_exception(self, cell: Any, cell_index: Any = None, **kwargs: Any) -> None:
+        self._final = True
+        super().cell_exception(cell, cell_index, **kwargs)
+
+    def notebook_complete(self, **kwargs: Any) -> None:
+        self._final = True
+        super().notebook_complete(**kwargs)
+
+
+class _Engine(NBClientEngine):
+    """papermill's nbclient engine with :class:`_SparingManager` as its execution record."""
+
+    @classmethod
+    def execute_notebook(
+        cls,
+        nb: Any,
+        kernel_name: str,
+        output_path: str | None = None,
+        progress_bar: bool = True,
+        log_output: bool = False,
+        autosave_cell_every: int = 30,
+        **kwargs: Any,
+    ) -> Any:
+        nb_man = _SparingManager(
+            nb,
+            output_path=output_path,
+            progress_bar=progress_bar,
+            log_output=log_output,
+            autosave_cell_every=autosave_cell_every,
+        )
+        nb_man.notebook_start()
+        try:
+            cls.execute_managed_notebook(nb_man, kernel_name, log_output=log_output, **kwargs)
+        finally:
+            nb_man.cleanup_pbar()
+            nb_man.notebook_complete()
+        return nb_man.nb
+
+
+papermill_engines.register("tim", _Engine)
 
 
 _EXPORTERS: dict[str, HTMLExporter] = {}
@@ -204,6 +268,7 @@ def execute_run(
                 execution_timeout=spec["cell_timeout"],
                 kernel_manager_class=manager,
                 shutdown_kernel="immediate",
+                engine_name="tim",
             )
         except PapermillExecutionError as exc:
             status, error = "failed", f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}"

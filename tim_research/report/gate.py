@@ -40,6 +40,7 @@ from tim_research.privacy import find_identifiers
 from tim_research.vocabulary import count_labels
 
 __all__ = [
+    "ValueIndex",
     "figure_data",
     "find_values",
     "identifier_tokens",
@@ -167,11 +168,34 @@ def _texts_of(text: str) -> list[str]:
     return [_DATA_URI.sub(" ", text)]
 
 
-def find_values(texts: Iterable[str], values: Iterable[str]) -> set[str]:
+class ValueIndex(dict):
+    """Values that must not be published, keyed by their word tokens, for :func:`find_values`.
+
+    Built once per batch: a program's ids alone (youth, mentors, matches, meetings) are tens of
+    thousands of values, and tokenising them again for every page cost more than the pages.
+
+    Examples
+    --------
+    >>> index = ValueIndex(["Jane Smith", "Y0001", "12"])
+    >>> sorted(index), index.lengths
+    ([('jane', 'smith'), ('y0001',)], [1, 2])
+    """
+
+    def __init__(self, values: Iterable[str] = ()) -> None:
+        super().__init__()
+        for value in values:
+            tokens = identifier_tokens(value)
+            if tokens is not None:
+                self.setdefault(tokens, set()).add(value)
+        self.lengths = sorted({len(t) for t in self})
+
+
+def find_values(texts: Iterable[str], values: Iterable[str] | ValueIndex) -> set[str]:
     """The ``values`` that occur in ``texts`` as whole words, in any case, escaped or not.
 
     A value matches where its word tokens stand next to each other in the text ("Jane Smith"
     in "Referred by jane  SMITH,"), never inside a longer word ("Y1" is not found in "Y10").
+    ``values`` may be a :class:`ValueIndex` built once for many calls.
 
     Examples
     --------
@@ -179,19 +203,14 @@ def find_values(texts: Iterable[str], values: Iterable[str]) -> set[str]:
     ...                    ["Jane Smith", "Y0001", "Y1", "Smithers"]))
     ['Jane Smith', 'Y0001']
     """
-    wanted: dict[tuple[str, ...], set[str]] = {}
-    for value in values:
-        tokens = identifier_tokens(value)
-        if tokens is not None:
-            wanted.setdefault(tokens, set()).add(value)
+    wanted = values if isinstance(values, ValueIndex) else ValueIndex(values)
     if not wanted:
         return set()
-    lengths = sorted({len(t) for t in wanted})
     found: set[str] = set()
     for text in texts:
         for part in _texts_of(text):
             words = _words(part)
-            for n in lengths:
+            for n in wanted.lengths:
                 for i in range(len(words) - n + 1):
                     hit = wanted.get(tuple(words[i : i + n]))
                     if hit:
@@ -296,7 +315,7 @@ def figure_data(text: str) -> list[str]:
     return found
 
 
-def scan(texts: Iterable[str], *, identifiers: set[str], min_cell: int) -> list[str]:
+def scan(texts: Iterable[str], *, identifiers: set[str] | ValueIndex, min_cell: int) -> list[str]:
     """Problems found in report texts (executed notebook JSON, HTML); empty when safe.
 
     The notebook's figures are checked through the data they recorded (:func:`figure_data`).

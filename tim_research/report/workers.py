@@ -101,11 +101,18 @@ class Worker:
         self.proc.wait()
         self._log.close()
 
-    def close(self) -> None:
-        """Let the worker finish (end of input), or kill it if it does not."""
+    def end_input(self) -> None:
+        """Tell the worker there are no more jobs (it stops its spare kernel and exits)."""
         try:
             if self.proc.stdin is not None:
                 self.proc.stdin.close()
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        """Let the worker finish (end of input), or kill it if it does not."""
+        try:
+            self.end_input()
             self.proc.wait(timeout=15)
         except (subprocess.TimeoutExpired, OSError):
             self.kill()
@@ -174,5 +181,8 @@ class WorkerPool:
         """Stop every worker (kill them when interrupted)."""
         with self._lock:
             workers, self._all = list(self._all), set()
+        if not kill:
+            for worker in workers:  # all at once: each stops its spare kernel in parallel
+                worker.end_input()
         for worker in workers:
             worker.kill() if kill else worker.close()
