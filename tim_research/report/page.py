@@ -52,6 +52,10 @@ STYLE = """
 .tim-source, .tim-notes { font-size: 0.85rem; color: #444; margin: 0.3rem 0; }
 .tim-details summary { cursor: pointer; color: #005a8c; font-size: 0.9rem; }
 .jp-RenderedImage img, .jp-RenderedHTMLCommon img { max-width: 100%; height: auto; }
+/* what a report prints is its headline sentences: read as prose, not as program output */
+.jp-RenderedText[data-mime-type="text/plain"] pre { font-family: system-ui, sans-serif;
+  font-size: 1rem; line-height: 1.5; white-space: pre-wrap; color: #222;
+  background: #f3f7fa; border-left: 3px solid #0072B2; padding: 0.4rem 0.8rem; }
 @media print {
   .tim-page-header { border-bottom-width: 1px; }
   .jp-Cell, .jp-OutputArea-output { overflow: visible !important; }

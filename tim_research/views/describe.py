@@ -1008,9 +1008,19 @@ def _median_row(d: pd.DataFrame | None, *, conf_level: float, min_cell: int) -> 
     value, lo, hi = float(med["median"]), float(med["ci_lower"]), float(med["ci_upper"])
     if not np.isfinite(value):
         return _row(key, measure, np.nan, "months", "not reached", "over half still open")
-    ci = f"{lo:.1f} to {hi:.1f}" if np.isfinite(lo) and np.isfinite(hi) else ""
     note = "Kaplan-Meier; open matches count to the cut-off"
-    return _row(key, measure, value, "months", f"{value:.1f} months", note, (lo, hi), ci)
+    if np.isfinite(lo) and np.isfinite(hi) and lo == hi == value:
+        # many matches ended at exactly this length (the planned one): the interval is a point
+        ci = ""
+        note = "Kaplan-Meier; many matches end at this length"
+    else:
+        ci = f"{_months(lo)} to {_months(hi)}" if np.isfinite(lo) and np.isfinite(hi) else ""
+    return _row(key, measure, value, "months", f"{_months(value)} months", note, (lo, hi), ci)
+
+
+def _months(value: float) -> str:
+    """Months with one decimal, none when whole ("12", "11.5")."""
+    return f"{value:.1f}".removesuffix(".0")
 
 
 def _change_rows(
