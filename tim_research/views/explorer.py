@@ -53,6 +53,7 @@ __all__ = [
 ALL_SITES = "All sites"
 _ALL_GROUPS = "All"
 _NO_SUBGROUP = "none"
+_UNKNOWN = "not known"
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,14 @@ def _age_band(age: pd.Series, breaks: Sequence[int]) -> pd.Series:
     return band(age.astype("float64"), breaks=edges, labels=labels)
 
 
+def _with_unknown(values: pd.Series) -> pd.Series:
+    """Missing subgroup labels as a group of their own, counted and suppressed like the rest."""
+    values = values.astype("category")
+    if not values.isna().any():
+        return values
+    return values.cat.add_categories([_UNKNOWN]).fillna(_UNKNOWN)
+
+
 def explorer_data(program: Program, *, ace_cutoffs: str = "cdc_2019") -> ExplorerData:
     """Score the program once for the explorer (each widget change then only groups rows).
 
@@ -177,15 +186,20 @@ def explorer_data(program: Program, *, ace_cutoffs: str = "cdc_2019") -> Explore
         m = mentor_scores(program) if program.has("mentors", "mentor_surveys") else None
     youth = y.reset_index(level="wave").reset_index(drop=True)
     youth = youth.assign(
-        age_band=_age_band(youth["age"], _YOUTH_AGE_BREAKS),
-        ace_band=youth["ace10_score_category"],
+        age_band=_with_unknown(_age_band(youth["age"], _YOUTH_AGE_BREAKS)),
+        ace_band=_with_unknown(youth["ace10_score_category"]),
+        gender=_with_unknown(youth["gender"]),
+        arm=_with_unknown(youth["arm"]),
     )
     keep = ["site", "wave", "gender", "age_band", "arm", "ace_band"]
     keep += [o.column for o in OUTCOMES.values() if o.who == "youth" and o.column not in keep]
     mentors = None
     if m is not None:
         m = m.reset_index(level="wave").reset_index(drop=True)
-        m = m.assign(age_band=_age_band(m["age"], _MENTOR_AGE_BREAKS))
+        m = m.assign(
+            age_band=_with_unknown(_age_band(m["age"], _MENTOR_AGE_BREAKS)),
+            gender=_with_unknown(m["gender"]),
+        )
         cols = ["site", "wave", "gender", "age_band"]
         cols += [o.column for o in OUTCOMES.values() if o.who == "mentors"]
         mentors = m[cols]
@@ -268,30 +282,37 @@ def _check_choice(data: ExplorerData, choice: Choice) -> Outcome:
     return o
 
 
-def _linked_mask(rows: pd.DataFrame, key: str, site_col: str, sites: Sequence[str], min_cell: int):
-    """Hidden cells of the sites-by-``key`` table of counts with all-sites and all-groups totals.
+def _linked_mask(
+    rows: pd.DataFrame, key: str | None, sites: Sequence[str], min_cell: int
+) -> pd.DataFrame:
+    """Hidden cells of the sites-by-``key`` table of counts with its totals.
 
-    ``rows`` has one row per person counted. Returns the boolean mask (index: sites and
-    :data:`ALL_SITES`; columns: the ``key`` levels and :data:`_ALL_GROUPS`).
+    ``rows`` has one row per person counted. The mask's index is the sites and
+    :data:`ALL_SITES`; its columns are the ``key`` levels and :data:`_ALL_GROUPS` (only
+    :data:`_ALL_GROUPS` without a ``key``).
     """
-    levels = rows[key]
-    cats = (
-        list(levels.cat.categories)
-        if isinstance(levels.dtype, pd.CategoricalDtype)
-        else sorted(levels.dropna().unique().tolist())
-    )
-    counts = pd.crosstab(
-        pd.Categorical(rows[site_col].astype(str), categories=list(sites)),
-        pd.Categorical(levels, categories=cats),
-        dropna=False,
-    )
-    counts.index, counts.columns = list(sites), list(cats)
-    counts[_ALL_GROUPS] = counts.sum(axis=1)
+    site = pd.Categorical(rows["site"].astype(str), categories=list(sites))
+    if key is None:
+        counts = pd.DataFrame({_ALL_GROUPS: pd.Series(site).value_counts(sort=False)})
+    else:
+        levels = rows[key]
+        cats = (
+            list(levels.cat.categories)
+            if isinstance(levels.dtype, pd.CategoricalDtype)
+            else sorted(levels.dropna().unique().tolist())
+        )
+        counts = pd.crosstab(site, pd.Categorical(levels, categories=cats), dropna=False)
+        counts.columns = [str(c) for c in cats]
+        counts[_ALL_GROUPS] = counts.sum(axis=1)
+    counts.index = list(sites)
     counts.loc[ALL_SITES] = counts.sum(axis=0)
     if min_cell == 0:
         return counts.astype(bool) & False
     return suppression_mask(
-        counts.astype(int), min_cell=min_cell, total_row=ALL_SITES, total_column=_ALL_GROUPS
+        counts.astype(int),
+        min_cell=min_cell,
+        total_row=ALL_SITES,
+        total_column=None if key is None else _ALL_GROUPS,
     )
 
 
@@ -304,8 +325,7 @@ def _mean_view(data: ExplorerData, o: Outcome, choice: Choice, min_cell: int) ->
     frame = frame[(frame["wave"].astype(str) == choice.wave) & frame[o.column].notna()]
     split = choice.subgroup != _NO_SUBGROUP
     key = _SUBGROUPS[o.who][choice.subgroup] if split else None
-    counted = frame.assign(_all=_ALL_GROUPS) if key is None else frame
-    mask = _linked_mask(counted, key or "_all", "site", data.sites, min_cell)
+    mask = _linked_mask(frame, key, data.sites, min_cell)
     rows = _site_rows(frame, choice.site)
     label = choice.subgroup if split else "group"
     parts = []
@@ -316,7 +336,8 @@ def _mean_view(data: ExplorerData, o: Outcome, choice: Choice, min_cell: int) ->
     total = group_means(rows, value=o.column, min_cell=0).assign(**{label: _ALL_GROUPS})
     parts.append(total)
     out = pd.concat(parts, ignore_index=True)
-    hidden = mask.loc[choice.site].reindex(out[label]).fillna(False).to_numpy(bool)
+    # fail closed: a group the linked table does not know is hidden
+    hidden = mask.loc[choice.site].reindex(out[label]).fillna(True).to_numpy(bool)
     out = out[[label, "n", "mean", "ci_lower", "ci_upper"]].copy()
     out.loc[hidden, ["n", "mean", "ci_lower", "ci_upper"]] = np.nan
     out["suppressed"] = hidden
@@ -326,11 +347,11 @@ def _mean_view(data: ExplorerData, o: Outcome, choice: Choice, min_cell: int) ->
 def _bands_view(data: ExplorerData, o: Outcome, choice: Choice, min_cell: int) -> pd.DataFrame:
     frame = data.youth
     frame = frame[(frame["wave"].astype(str) == "baseline") & frame[o.column].notna()]
-    mask = _linked_mask(frame, o.column, "site", data.sites, min_cell)
+    mask = _linked_mask(frame, o.column, data.sites, min_cell)
     rows = _site_rows(frame, choice.site)
     table = distribution(rows, o.column, min_cell=0)
     table["category"] = table["category"].astype(str)
-    hidden = mask.loc[choice.site].reindex(table["category"]).to_numpy(bool)
+    hidden = mask.loc[choice.site].reindex(table["category"]).fillna(True).to_numpy(bool)
     out = table[["category", "n", "count", "estimate", "ci_lower", "ci_upper"]].copy()
     out.loc[hidden, ["count", "estimate", "ci_lower", "ci_upper"]] = np.nan
     if mask.loc[choice.site, _ALL_GROUPS]:
@@ -376,8 +397,13 @@ def explore(data: ExplorerData, choice: Choice, *, min_cell: int = 5) -> Explore
         caption = f"{o.label}: share of {unit}, {where}"
         shown = format_table(table, unit=unit, caption=caption)
         fig = plots.bar_with_ci(
-            table, x="category", min_cell=min_cell, unit=unit, title=caption,
-            xlabel="ACE score band", ylabel=f"Share of {unit} (%, 95% CI)",
+            table,
+            x="category",
+            min_cell=min_cell,
+            unit=unit,
+            title=caption,
+            xlabel="ACE score band",
+            ylabel=f"Share of {unit} (%, 95% CI)",
         )
     else:
         table = _mean_view(data, o, choice, min_cell)
@@ -385,8 +411,13 @@ def explore(data: ExplorerData, choice: Choice, *, min_cell: int = 5) -> Explore
         caption = f"{o.label} at {choice.wave}, {where}{by}"
         shown = format_table(table, unit=unit, caption=caption)
         fig = plots.point_range(
-            table, label=table.columns[0], y="mean", min_cell=min_cell, unit=unit,
-            title=caption, xlabel=f"Mean {o.label} (95% CI)",
+            table,
+            label=table.columns[0],
+            y="mean",
+            min_cell=min_cell,
+            unit=unit,
+            title=caption,
+            xlabel=f"Mean {o.label} (95% CI)",
         )
         if o.scale is not None:
             fig.axes[0].set_xlim(*o.scale)  # the whole scale: small differences look small
@@ -409,14 +440,21 @@ def explorer_app(data: ExplorerData, *, min_cell: int = 5, choice: Choice | None
     opts = choices(data)
     layout = {"description_width": "initial"}
     controls = {
-        "site": w.Dropdown(options=opts["site"], value=start.site, description="Site",
-                           style=layout),
-        "outcome": w.Dropdown(options=opts["outcome"], value=start.outcome,
-                              description="Outcome", style=layout),
-        "wave": w.Dropdown(options=waves(data, start.outcome), value=start.wave,
-                           description="Wave", style=layout),
-        "subgroup": w.Dropdown(options=subgroups(start.outcome), value=start.subgroup,
-                               description="Subgroup", style=layout),
+        "site": w.Dropdown(
+            options=opts["site"], value=start.site, description="Site", style=layout
+        ),
+        "outcome": w.Dropdown(
+            options=opts["outcome"], value=start.outcome, description="Outcome", style=layout
+        ),
+        "wave": w.Dropdown(
+            options=waves(data, start.outcome), value=start.wave, description="Wave", style=layout
+        ),
+        "subgroup": w.Dropdown(
+            options=subgroups(start.outcome),
+            value=start.subgroup,
+            description="Subgroup",
+            style=layout,
+        ),
     }
     output = w.Output()
     shown: list[ExplorerView] = []
@@ -438,14 +476,15 @@ def explorer_app(data: ExplorerData, *, min_cell: int = 5, choice: Choice | None
 
     def outcome_changed(change: dict[str, Any]) -> None:
         # keep the wave and subgroup when the new outcome has them, else take its first
-        with controls["wave"].hold_trait_notifications():
-            for name, options in (("wave", waves(data, change["new"])),
-                                  ("subgroup", subgroups(change["new"]))):
-                old = controls[name].value
-                controls[name].unobserve(redraw, names="value")
-                controls[name].options = options
-                controls[name].value = old if old in options else options[0]
-                controls[name].observe(redraw, names="value")
+        for name, options in (
+            ("wave", waves(data, change["new"])),
+            ("subgroup", subgroups(change["new"])),
+        ):
+            old = controls[name].value
+            controls[name].unobserve(redraw, names="value")
+            controls[name].options = options
+            controls[name].value = old if old in options else options[0]
+            controls[name].observe(redraw, names="value")
         redraw()
 
     for name, control in controls.items():
