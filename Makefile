@@ -70,3 +70,11 @@ lab: setup
 
 clean:
 	rm -rf $(VENV) $(OUT)
+
+## the explorer (notebooks/explorer.ipynb) as a dashboard on http://127.0.0.1:$(PORT)/ with the
+## sample data; another port: `make dashboard PORT=8870`. Rebuild the notebook from its source
+## with `python -m tim_research.report.build notebooks/dashboard/explorer.py`.
+PORT ?= 8866
+.PHONY: dashboard
+dashboard: setup
+	$(BIN)/voila notebooks/explorer.ipynb --Voila.ip=127.0.0.1 --port=$(PORT) --no-browser

@@ -83,6 +83,7 @@ def build_notebook(source: Path):
 def clean_notebook(nb) -> None:
     """Drop run-specific metadata (paths, timings, ids) so the stored notebook is reproducible."""
     nb.metadata.pop("papermill", None)
+    nb.metadata.pop("widgets", None)  # widget state: random model ids; outputs are in the cells
     nb.metadata["kernelspec"] = dict(KERNELSPEC)
     lang = nb.metadata.get("language_info", {})
     nb.metadata["language_info"] = {
