@@ -20,6 +20,7 @@
 # Run this notebook in JupyterLab, or as a dashboard with `make dashboard` (Voila).
 
 # %%
+import gc
 from typing import Optional
 
 from tim_research.views.explorer import ALL_SITES, Choice, explorer_app, explorer_data
@@ -35,6 +36,10 @@ allow_identifiers: list = []  # columns that look like direct identifiers but ma
 # %%
 nb = setup(data_dir=data_dir, min_cell=min_cell, seed=seed, allow_identifiers=allow_identifiers)
 data = explorer_data(nb.program)
+# the scored tables live as long as the dashboard: kept out of the garbage collector's full
+# passes, which otherwise made one widget change in twenty wait 300-700 ms
+gc.collect()
+gc.freeze()
 print(f"{data.youth['site'].nunique()} sites; {len(data.youth)} youth surveys and "
       f"{0 if data.mentors is None else len(data.mentors)} mentor surveys to explore; "
       f"numbers with fewer than {nb.min_cell} people behind them are suppressed.")
