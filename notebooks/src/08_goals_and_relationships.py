@@ -283,7 +283,8 @@ if needs(nb, "pce_surveys"):
         min_cell=nb.min_cell,
         conf_level=conf_level,
     )
-    display(show(grid, digits=3))
+    # cell sizes are left out: a small ACE x PCE cell would show a count below min_cell
+    display(show(grid.drop(columns=["n", "n_missing"]), digits=3))
     pce_fit = linear_regression(
         young, "brs_score ~ ace10_score * pce_score", conf_level=conf_level
     )
