@@ -142,7 +142,7 @@ def test_index_names_reports_by_title_and_lists_runs_not_made(batch, browser):
     )
     assert any(r.startswith("Resilience outcomes") for r in rows)
     assert any("Site North" in r for r in rows)
-    assert sum("not run" in r for r in rows) == 7  # the runs --only left out (3 sites too)
+    assert sum("not run" in r for r in rows) == 8  # the runs --only left out (3 sites too)
     page.close()
 
 

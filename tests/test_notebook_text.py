@@ -104,6 +104,11 @@ ALLOWED_DIGITS = [
     r"\bCR1\b",
     # another notebook of the batch, by its number
     r"\bnotebook 0\d\b",
+    # the Goal Attainment Scaling levels and T-score from their source (Kiresuk & Sherman
+    # 1968; tim_research.stats.goals): a scale fact, not a result
+    r"\bfrom -2 \(much less than expected\) through 0 \(the expected outcome\) to \+2 "
+    r"\(much more than expected\)",
+    r"\bwhich is 50 when every goal is met at the expected level\b",
 ]
 
 # Digits allowed in the markdown of the teaching notebooks only (notebooks/teaching/), each for
@@ -475,6 +480,26 @@ def _check_06(data, text, params):
     ) in text
 
 
+def _check_08(data, text, params):
+    from tim_research.stats.associations import linear_regression
+    from tim_research.views.tables import goal_scores, relationship_scores
+
+    goals = goal_scores(data).sort_values("review_date")
+    latest = goals.groupby("youth_id", sort=False).tail(1).dropna(subset=["t_score"])
+    fit = linear_regression(latest, "t_score ~ I(matched_months / 12)")
+    c = fit.coefficients.loc["matched_months / 12"]
+    assert (
+        f"GAS T-score per 12 months matched: {c['estimate']:+.2f} points "
+        f"(95% CI {c['ci_lower']:+.2f} to {c['ci_upper']:+.2f}), n = {fit.n}"
+    ) in text
+    rel = relationship_scores(data).reset_index()
+    early = rel[(rel["reporter"] == "youth") & (rel["wave"] == "3m")]["ysor_score"].dropna()
+    if len(early) >= params["min_cell"]:
+        line = f"Youth: YSoR (1-5), 3 months: mean {early.mean():.2f}"
+        assert line in text
+    assert ("Synthetic data: planted" in text) is (data.effects is not None)
+
+
 CHECKS = {
     "01": _check_01,
     "02": _check_02,
@@ -483,4 +508,5 @@ CHECKS = {
     "07": _check_07,
     "04": _check_04,
     "06": _check_06,
+    "08": _check_08,
 }

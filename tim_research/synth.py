@@ -25,13 +25,31 @@ How the data are generated
 - **Match closure** is a Weibull proportional-hazards model of unplanned closure (mentor
   training, ACE score and age as covariates) competing with planned completion; open matches
   are censored at the data cut-off.
+- **Relationship quality** (youth: YSoR and the Youth-Centered Relationship scale; mentor:
+  MSoR) is surveyed 3 and 12 months into each match while it is open. The effect of the
+  3-month youth report on unplanned closure (:attr:`Effects.relationship_closure_hr`) is
+  planted without changing the matches: each match's unplanned closure time comes from a
+  unit-exponential draw ``e`` (its latent closure risk, ``H0(T) exp(lin) = e``), and the true
+  3-month YSoR score ``r`` is drawn from its distribution given ``e`` under the model
+  ``h(t | r) = h0(t) exp(lin + log(HR) r)`` with ``r`` normal a priori (a grid posterior). As
+  ``e`` keeps its unit-exponential law (the model's is a narrow mixture of exponentials), the
+  hazard ratio holds approximately; tests check its recovery on large programs.
+- **Positive childhood experiences** (PCE count 0-7, at enrolment) are drawn given the
+  youth's ACE score and latent baseline resilience (the same posterior device, from a
+  binomial prior), so that the baseline BRS has a PCE x ACE interaction of
+  :attr:`Effects.pce_ace_moderation_d` while the surveys table stays as it was.
+- **Goals**: three goals per match, set in its first month and reviewed 6 and 12 months
+  later (or at closure, when the match closes first). Attained levels (-2..+2) are
+  stochastically rounded from a mean that rises linearly with months matched, so the expected
+  GAS T-score (equal weights, rho 0.3) rises by :attr:`Effects.goal_t_per_12m` per 12 months.
 
 Examples
 --------
 >>> from tim_research import synth
 >>> p = synth.program(n_youth=60, seed=1)
->>> sorted(p.tables())
-['matches', 'meetings', 'mentor_surveys', 'mentors', 'surveys', 'youth']
+>>> sorted(p.tables())  # doctest: +NORMALIZE_WHITESPACE
+['goals', 'matches', 'meetings', 'mentor_surveys', 'mentors', 'pce_surveys',
+ 'relationship_surveys', 'surveys', 'youth']
 >>> p.youth["youth_id"].iloc[0], len(p.surveys) == 3 * len(p.youth)
 ('Y0001', True)
 """
@@ -54,10 +72,15 @@ from tim_research.program.schema import (
     CLOSURE_REASONS,
     GENDERS_ADULT,
     GENDERS_YOUTH,
+    GOAL_DOMAINS,
+    GOAL_REVIEWS,
     MEETING_MODES,
     MENTOR_WAVES,
     RACE_ETHNICITY,
     REFERRAL_SOURCES,
+    RELATIONSHIP_WAVE_MONTHS,
+    RELATIONSHIP_WAVES,
+    REPORTERS,
     REQUIRED_TABLES,
     SUPERVISION,
     TABLES,
@@ -152,6 +175,11 @@ _STREAMS = {
     "mentor_scores": 8,
     "mentor_items": 9,
     "attrition": 10,
+    # streams of the tables added later: drawing from them leaves the others unchanged
+    "relationships": 11,
+    "relationship_items": 12,
+    "pce": 13,
+    "goals": 14,
 }
 
 
@@ -266,16 +294,17 @@ def _likert(
     *,
     spread: float,
     reverse: Sequence[int] = (),
+    top: int = 5,
 ) -> np.ndarray:
-    """Responses 1-5 whose expectation is ``clip(true + offset, 1, 5)`` (scored direction)."""
+    """Responses 1-top whose expectation is ``clip(true + offset, 1, top)`` (scored direction)."""
     off = np.asarray(offsets, dtype=float)
-    mu = np.clip(true[:, None] + off[None, :], 1.0, 5.0)
+    mu = np.clip(true[:, None] + off[None, :], 1.0, float(top))
     base = np.floor(mu)
     rounded = base + (rng.random(mu.shape) < (mu - base))
-    binom = 1 + rng.binomial(4, (mu - 1) / 4)
+    binom = 1 + rng.binomial(top - 1, (mu - 1) / (top - 1))
     out = np.where(rng.random(mu.shape) < spread, binom, rounded).astype(np.int64)
     rev = [i - 1 for i in reverse]
-    out[:, rev] = 6 - out[:, rev]
+    out[:, rev] = top + 1 - out[:, rev]
     return out
 
 
@@ -354,7 +383,8 @@ def program(
     -------
     Program
         Frozen container with ``youth``, ``surveys``, ``mentors``, ``mentor_surveys``,
-        ``matches``, ``meetings``, ``cutoff`` and ``effects``.
+        ``matches``, ``meetings``, ``goals``, ``relationship_surveys``, ``pce_surveys``,
+        ``cutoff`` and ``effects``.
 
     Examples
     --------
@@ -635,6 +665,15 @@ def program(
         seed, eff, schemas, origin, cut_day, mentor_ids, caseload, supervision, start_day, mentor_of
     )
 
+    # ----------------------------------------------------------------- added tables
+    # new streams only; the closure draw e1 and the baseline resilience z_b are read, not redrawn
+    end_mm = end_day[mm]
+    relationship = _relationship_surveys(
+        seed, eff, schemas, origin, cut_day, e1[mm], start_day[mm], end_mm, match_ids
+    )
+    pce = _pce_surveys(seed, eff, schemas, origin, youth_ids, enrol_day, ace_score, z_b)
+    goals = _goals(seed, eff, schemas, origin, cut_day, youth_ids[mm], start_day[mm], end_mm)
+
     return Program(
         youth=youth,
         surveys=surveys,
@@ -642,9 +681,265 @@ def program(
         mentor_surveys=mentor_surveys,
         matches=matches,
         meetings=meetings,
+        goals=goals,
+        relationship_surveys=relationship,
+        pce_surveys=pce,
         cutoff=cut,
         effects=eff,
     )
+
+
+# true relationship strength (item-mean metric) of the youth and mentor reports
+_YSOR_MEAN, _YSOR_SD = 3.60, 0.55
+_MSOR_MEAN, _MSOR_SD = 3.85, 0.45
+_YC_MEAN, _YC_SD = 3.05, 0.45  # Youth-Centered Relationship scale, 1-4
+_PCE_P = 0.6  # share of items counted (often or more) in the binomial prior of the PCE count
+_PCE_MAIN = 0.05  # BRS points per PCE at ACE_CENTRE (illustrative, not a recorded effect)
+_GOALS_PER_MATCH = 3
+
+
+def _posterior_draw(
+    rng: np.random.Generator, grid: np.ndarray, log_weight: np.ndarray
+) -> np.ndarray:
+    """One value of ``grid`` per row of ``log_weight`` (rows x grid), by inverse CDF."""
+    w = np.exp(log_weight - log_weight.max(axis=1, keepdims=True))
+    cdf = np.cumsum(w, axis=1)
+    cdf /= cdf[:, -1:]
+    u = rng.random(len(log_weight))
+    pick = (cdf < u[:, None]).sum(axis=1)
+    return grid[np.minimum(pick, len(grid) - 1)]
+
+
+def _relationship_surveys(
+    seed: int,
+    eff: Effects,
+    schemas: Mapping[str, Any],
+    origin: pd.Timestamp,
+    cut_day: int,
+    e1: np.ndarray,
+    start: np.ndarray,
+    end: np.ndarray,
+    match_ids: np.ndarray,
+) -> pd.DataFrame:
+    """Youth and mentor relationship reports 3 and 12 months into each match (while open)."""
+    n_x = len(start)
+    rng = _rng(seed, "relationships")
+    # true 3-month youth score r (points from its mean) given the latent closure risk e1:
+    # p(r | e1) ~ N(r; 0, sd) * exp(b r - e1 exp(b r)), b = log HR per point
+    b = math.log(eff.relationship_closure_hr)
+    grid = np.linspace(-4.5 * _YSOR_SD, 4.5 * _YSOR_SD, 721)
+    log_w = -0.5 * (grid[None, :] / _YSOR_SD) ** 2 + b * grid[None, :]
+    log_w = log_w - e1[:, None] * np.exp(b * grid[None, :])
+    r = _posterior_draw(rng, grid, log_w) if n_x else np.zeros(0)
+    z = rng.standard_normal((n_x, 4))
+    r_std = r / _YSOR_SD
+    youth_true = np.stack(
+        [
+            _YSOR_MEAN + r,
+            _YSOR_MEAN + 0.05 + _YSOR_SD * (0.75 * r_std + math.sqrt(1 - 0.75**2) * z[:, 0]),
+        ],
+        axis=1,
+    )
+    yc_std = 0.5 * r_std + math.sqrt(1 - 0.25) * z[:, 1]
+    yc_true = np.stack([_YC_MEAN + _YC_SD * yc_std, _YC_MEAN + _YC_SD * yc_std], axis=1)
+    m3 = 0.55 * r_std + math.sqrt(1 - 0.55**2) * z[:, 2]
+    m12 = 0.75 * m3 + math.sqrt(1 - 0.75**2) * z[:, 3]
+    mentor_true = np.stack([_MSOR_MEAN + _MSOR_SD * m3, _MSOR_MEAN + _MSOR_SD * m12], axis=1)
+
+    months = np.array([RELATIONSHIP_WAVE_MONTHS[w] for w in RELATIONSHIP_WAVES])
+    nw = len(RELATIONSHIP_WAVES)
+    sched = (
+        start[:, None]
+        + np.round(months * DAYS_PER_MONTH).astype(np.int64)[None, :]
+        + rng.integers(-7, 22, (n_x, nw))
+    )
+    reached = np.isnan(end)[:, None] | (sched < np.nan_to_num(end, nan=np.inf)[:, None])
+    due = sched <= cut_day
+    lost = {
+        "youth": rng.random((n_x, nw)) < 0.12,
+        "mentor": rng.random((n_x, nw)) < 0.18,
+    }
+
+    rng = _rng(seed, "relationship_items")
+    ysor_off = np.linspace(-0.2, 0.2, 10)[[4, 9, 1, 6, 0, 8, 3, 7, 2, 5]]
+    yc_off = np.array([0.05, -0.10, 0.10, 0.0, -0.05])
+    msor_off = np.linspace(-0.25, 0.25, 14)[[6, 1, 11, 3, 9, 0, 13, 5, 8, 2, 12, 4, 10, 7]]
+    status_names = np.array(["completed", "lost to follow-up", "not yet due"], dtype=object)
+    parts = []
+    for reporter in REPORTERS:
+        for w in range(nw):
+            keep = reached[:, w]
+            done = keep & due[:, w] & ~lost[reporter][:, w]
+            status = np.where(~due[:, w], 2, np.where(lost[reporter][:, w], 1, 0))
+            items: dict[str, np.ndarray] = {}
+            if reporter == "youth":
+                y = _likert(rng, youth_true[:, w], ysor_off, spread=0.15, reverse=(7, 8, 9, 10))
+                c = _likert(rng, yc_true[:, w], yc_off, spread=0.15, top=4)
+                blocks = {"ysor": y, "youth_centered": c}
+            else:
+                blocks = {"msor": _likert(rng, mentor_true[:, w], msor_off, spread=0.15)}
+            for inst in ("ysor", "youth_centered", "msor"):
+                names = item_columns(inst)
+                values = (
+                    _blank(rng, blocks[inst], 0.015, done)
+                    if inst in blocks
+                    else np.full((n_x, len(names)), np.nan)
+                )
+                for j, name in enumerate(names):
+                    items[name] = values[:, j]
+            frame = pd.DataFrame(
+                {
+                    "order": np.arange(n_x),
+                    "reporter_i": REPORTERS.index(reporter),
+                    "wave_i": w,
+                    "match_id": match_ids,
+                    "reporter": reporter,
+                    "wave": RELATIONSHIP_WAVES[w],
+                    "months": months[w],
+                    "status": status_names[status],
+                    "survey_date": np.where(done, sched[:, w], np.nan),
+                    **items,
+                }
+            )
+            parts.append(frame[keep])
+    table = (
+        pd.concat(parts, ignore_index=True)
+        .sort_values(["order", "reporter_i", "wave_i"], kind="stable")
+        .reset_index(drop=True)
+    )
+    cols = {c: table[c].to_numpy() for c in table.columns}
+    cols["survey_date"] = _dates(origin, table["survey_date"].to_numpy(dtype=float))
+    return _frame("relationship_surveys", cols, schemas)
+
+
+def _pce_surveys(
+    seed: int,
+    eff: Effects,
+    schemas: Mapping[str, Any],
+    origin: pd.Timestamp,
+    youth_ids: np.ndarray,
+    enrol_day: np.ndarray,
+    ace_score: np.ndarray,
+    z_b: np.ndarray,
+) -> pd.DataFrame:
+    """PCE items at enrolment, the count drawn given the ACE score and baseline resilience."""
+    n = len(youth_ids)
+    rng = _rng(seed, "pce")
+    k_items = 7
+    counts = np.arange(k_items + 1)
+    prior = (
+        np.array([math.comb(k_items, j) for j in counts])
+        * _PCE_P**counts
+        * (1 - _PCE_P) ** (k_items - counts)
+    )
+    centre, var = k_items * _PCE_P, k_items * _PCE_P * (1 - _PCE_P)
+    # model: z_b | pce, ace ~ N(k (pce - centre), 1 - k^2 var), so the baseline BRS mean
+    # (0.45 z_b + ...) gains 0.45 k (pce - centre) with 0.45 k = main + moderation * (ace - 2)
+    gamma = eff.pce_ace_moderation_d * REFERENCE_SD["brs"]
+    k = (_PCE_MAIN + gamma * (ace_score - ACE_CENTRE)) / 0.45
+    k = np.clip(k, -0.95 / math.sqrt(var), 0.95 / math.sqrt(var))  # keep the variance positive
+    s2 = 1 - k**2 * var
+    log_w = (
+        np.log(prior)[None, :]
+        - 0.5 * (z_b[:, None] - k[:, None] * (counts - centre)) ** 2 / s2[:, None]
+    )
+    count = _posterior_draw(rng, counts.astype(float), log_w).astype(np.int64)
+    # which items are counted (often or more): more common ones first, as in Bethell et al.
+    weight = np.array([1.2, 1.4, 1.0, 0.9, 1.1, 0.8, 1.5])
+    keys = np.log(rng.random((n, k_items))) / weight[None, :]  # weighted order without repeats
+    rank = np.argsort(np.argsort(-keys, axis=1), axis=1)
+    counted = rank < count[:, None]
+    high = np.where(rng.random((n, k_items)) < 0.55, 4, 5)
+    low = rng.choice([1, 2, 3], size=(n, k_items), p=[0.15, 0.35, 0.50])
+    answers = np.where(counted, high, low)
+    values = _blank(rng, answers, 0.005, np.ones(n, dtype=bool))
+    cols: dict[str, Any] = {
+        "youth_id": youth_ids,
+        "survey_date": _dates(origin, enrol_day.astype(float)),
+    }
+    for j, name in enumerate(item_columns("pce")):
+        cols[name] = values[:, j]
+    return _frame("pce_surveys", cols, schemas)
+
+
+def _goals(
+    seed: int,
+    eff: Effects,
+    schemas: Mapping[str, Any],
+    origin: pd.Timestamp,
+    cut_day: int,
+    youth_ids: np.ndarray,
+    start: np.ndarray,
+    end: np.ndarray,
+) -> pd.DataFrame:
+    """Three goals per match, reviewed at 6 and 12 months or at an earlier closure."""
+    n_x = len(start)
+    rng = _rng(seed, "goals")
+    g = _GOALS_PER_MATCH
+    # equal weights and rho 0.3: T = 50 + 10 * f * mean level, f = g / sqrt(0.7 g + 0.3 g^2)
+    f = g / math.sqrt(0.7 * g + 0.3 * g * g)
+    slope = eff.goal_t_per_12m / 12 / (10 * f)  # GAS levels per month matched
+    level0 = -eff.goal_t_per_12m / (10 * f)  # expected level at 0 months (T = 50 at 12)
+    set_day = start + rng.integers(7, 31, n_x)
+    youth_re = rng.normal(0, 0.45, n_x)
+    goal_re = rng.normal(0, 0.35, (n_x, g))
+    domain = (
+        np.stack(
+            [
+                rng.choice(len(GOAL_DOMAINS), size=g, replace=False, p=_normalise([4, 3, 3, 2, 2]))
+                for _ in range(n_x)
+            ]
+        )
+        if n_x
+        else np.zeros((0, g), dtype=np.int64)
+    )
+    last = np.where(np.isnan(end), np.inf, end)
+    rows = []
+    gid = 0
+    for i in range(n_x):
+        if set_day[i] >= last[i] or set_day[i] > cut_day:
+            continue  # the match closed (or the data end) before goals were set
+        reviews = []
+        for label, months in (("6m", 6), ("12m", 12)):
+            day = set_day[i] + round(months * DAYS_PER_MONTH)
+            if day >= last[i]:
+                reviews.append(("closure", int(last[i])))
+                break
+            reviews.append((label, int(day)))
+        reviews = [(lab, day) for lab, day in reviews if day <= cut_day]
+        for j in range(g):
+            gid += 1
+            for lab, day in reviews:
+                m = (day - start[i]) / DAYS_PER_MONTH
+                expected = 0 if lab == "12m" or (lab == "closure" and m >= 9) else -1
+                rows.append((gid, i, j, lab, day, m, expected))
+    n_r = len(rows)
+    gid_a = np.array([r[0] for r in rows], dtype=np.int64)
+    match_a = np.array([r[1] for r in rows], dtype=np.int64)
+    goal_a = np.array([r[2] for r in rows], dtype=np.int64)
+    m_a = np.array([r[5] for r in rows], dtype=float)
+    mu = level0 + slope * m_a
+    if n_r:
+        mu = mu + youth_re[match_a] + goal_re[match_a, goal_a]
+    mu = np.clip(mu + rng.normal(0, 0.30, n_r), -2.0, 2.0)
+    base = np.floor(mu)
+    attained = (base + (rng.random(n_r) < (mu - base))).astype(np.int64)
+    width = max(5, len(str(gid)))
+    cols: dict[str, Any] = {
+        "goal_id": np.array([f"G{k:0{width}d}" for k in gid_a], dtype=object),
+        "youth_id": youth_ids[match_a] if n_r else np.array([], dtype=object),
+        "domain": np.array(GOAL_DOMAINS, dtype=object)[domain[match_a, goal_a]]
+        if n_r
+        else np.array([], dtype=object),
+        "set_date": _dates(origin, set_day[match_a].astype(float) if n_r else np.zeros(0)),
+        "review": np.array([r[3] for r in rows], dtype=object),
+        "review_date": _dates(origin, np.array([r[4] for r in rows], dtype=float)),
+        "expected": np.array([r[6] for r in rows], dtype=np.int64),
+        "attained": attained,
+        "weight": np.ones(n_r),
+    }
+    assert set(cols["review"]) <= set(GOAL_REVIEWS)
+    return _frame("goals", cols, schemas)
 
 
 def _normalise(w: Sequence[float]) -> np.ndarray:

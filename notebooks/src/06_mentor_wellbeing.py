@@ -34,8 +34,19 @@ from tim_research.stats.outcomes import change_table
 from tim_research.stats.prevalence import distribution
 from tim_research.stats.survival import cox
 from tim_research.synth import REFERENCE_SD
-from tim_research.views.notebook import setup, show
-from tim_research.views.tables import band, match_table, mentor_change, mentor_scores, wide_scores
+from IPython.display import display
+
+from tim_research.program import RELATIONSHIP_WAVES
+from tim_research.stats.outcomes import group_means
+from tim_research.views.notebook import needs, setup, show
+from tim_research.views.tables import (
+    band,
+    match_table,
+    mentor_change,
+    mentor_scores,
+    relationship_scores,
+    wide_scores,
+)
 
 # %% tags=["parameters"]
 data_dir: str = "../data/sample"  # folder of the program's data package
@@ -318,6 +329,38 @@ plots.scatter_with_fit(
     xlabel="Secondary traumatic stress, STSS total (17-85)",
     ylabel="Burnout, ProQOL (10-50)",
 )
+
+# %% [markdown]
+# ## Mentors' view of their relationships
+#
+# Mentors rate each relationship on the Mentor Strength of Relationship scale (MSoR) early in
+# the match (the first relationship wave). The table sets the mean MSoR total beside the
+# things above: supervision frequency and training, and the mentor's baseline STSS band. The
+# MSoR is reported as a total only (its subscale item map is unverified; the instrument's
+# caveat is printed). A mentor with several matches counts once per match.
+
+# %%
+if needs(nb, "relationship_surveys", "matches"):
+    print(f"MSoR caveat: {load_instrument('msor').caveat}")
+    rel = relationship_scores(nb.program).reset_index()
+    first_wave = RELATIONSHIP_WAVES[0]
+    mentor_view = rel[(rel["reporter"] == "mentor") & (rel["wave"] == first_wave)]
+    mentor_view = mentor_view.join(
+        change[["supervision", "training_hours", f"stss_score_{pre_wave}"]], on="mentor_id"
+    )
+    mentor_view["training_band"] = band(mentor_view["training_hours"], breaks=[0, 10, 20],
+                                        unit=" hours")
+    for factor in ("supervision", "training_band"):
+        display(show(group_means(mentor_view, value="msor_score", by=factor,
+                                 min_cell=nb.min_cell, conf_level=conf_level), digits=2))
+    with_stss = mentor_view.dropna(subset=["msor_score", f"stss_score_{pre_wave}"])
+    if len(with_stss) >= max(nb.min_cell, 4):
+        msor_r = correlation(with_stss, f"stss_score_{pre_wave}", "msor_score",
+                             conf_level=conf_level)
+        print(
+            f"Mentor baseline STSS and early MSoR total: r = {msor_r.r:.2f} "
+            f"({msor_r.ci[0]:.2f} to {msor_r.ci[1]:.2f}), {msor_r.n} matches"
+        )
 
 # %% [markdown]
 # ## Key numbers

@@ -1,6 +1,6 @@
 """A mentoring program's data: the table contract, data packages, and planted effects.
 
-- :mod:`tim_research.program.schema`: the linked tables (two required, four optional), their
+- :mod:`tim_research.program.schema`: the linked tables (two required, seven optional), their
   Frictionless schemas and the :class:`Program` container.
 - :mod:`tim_research.program.package`: read, validate and write a data package folder.
 - :mod:`tim_research.program.effects`: the effects planted in a synthetic program.
@@ -15,8 +15,12 @@ from tim_research.program.package import (
 )
 from tim_research.program.schema import (
     CLOSURE_REASONS,
+    GOAL_DOMAINS,
+    GOAL_REVIEWS,
     MENTOR_WAVES,
     OPTIONAL_TABLES,
+    RELATIONSHIP_WAVE_MONTHS,
+    RELATIONSHIP_WAVES,
     REQUIRED_TABLES,
     SURVEY_STATUS,
     TABLE_DESCRIPTIONS,
@@ -34,7 +38,11 @@ from tim_research.program.schema import (
 
 __all__ = [
     "CLOSURE_REASONS",
+    "GOAL_DOMAINS",
+    "GOAL_REVIEWS",
     "MENTOR_WAVES",
+    "RELATIONSHIP_WAVES",
+    "RELATIONSHIP_WAVE_MONTHS",
     "OPTIONAL_TABLES",
     "REQUIRED_TABLES",
     "SURVEY_STATUS",

@@ -68,6 +68,22 @@ class Effects:
     supervision_sts_d
         Change in STSS over 12 months per step of supervision frequency (monthly ->
         fortnightly -> weekly; illustrative).
+    relationship_closure_hr
+        Hazard ratio of unplanned closure per point of the youth-reported relationship
+        strength 3 months into the match (true YSoR mean score, 1-5). Rhodes et al. 2014
+        (Youth & Society, doi:10.1177/0044118X14531604) found that stronger relationships
+        predicted longer matches; the size is illustrative. Planted without changing the
+        matches: the 3-month score is drawn given the match's latent closure risk (see
+        :mod:`tim_research.synth`).
+    pce_ace_moderation_d
+        Change of the baseline ACE-BRS slope (SD units of ``REFERENCE_SD['brs']`` per ACE
+        category) per positive childhood experience (PCE count 0-7): positive values soften
+        the association of adversity with lower resilience, as Bethell et al. 2019 (JAMA
+        Pediatr 173(11):e193007) found for adult mental health at every ACE level; the size
+        is illustrative.
+    goal_t_per_12m
+        Rise of the expected Goal Attainment Scaling T-score (Kiresuk & Sherman 1968) per 12
+        months matched by the review (illustrative).
 
     Examples
     --------
@@ -89,6 +105,9 @@ class Effects:
     sts_burnout_r: float = 0.55
     caseload_sts_d: float = 0.20
     supervision_sts_d: float = -0.15
+    relationship_closure_hr: float = 0.60
+    pce_ace_moderation_d: float = 0.04
+    goal_t_per_12m: float = 5.0
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -98,7 +117,12 @@ class Effects:
             if not math.isfinite(value):
                 raise DataError(f"Effects.{f.name} must be finite, got {value!r}")
             object.__setattr__(self, f.name, float(value))
-        for name in ("training_hr_per_10h", "ace_closure_hr", "age_closure_hr"):
+        for name in (
+            "training_hr_per_10h",
+            "ace_closure_hr",
+            "age_closure_hr",
+            "relationship_closure_hr",
+        ):
             if getattr(self, name) <= 0:
                 raise DataError(f"Effects.{name} is a hazard ratio and must be > 0")
         if self.dropout_or_after_closure <= 0:
@@ -123,6 +147,9 @@ class Effects:
             "sts_burnout_r": "correlation of true scores",
             "caseload_sts_d": "SD units (REFERENCE_SD['stss']) per extra youth",
             "supervision_sts_d": "SD units (REFERENCE_SD['stss']) per supervision step",
+            "relationship_closure_hr": "hazard ratio per YSoR point at 3 months",
+            "pce_ace_moderation_d": "SD units (REFERENCE_SD['brs']) per ACE per PCE",
+            "goal_t_per_12m": "GAS T-score points per 12 months matched",
         }
         rows = [{"effect": k, "value": v, "scale": scales[k]} for k, v in asdict(self).items()]
         return pd.DataFrame(rows).set_index("effect")

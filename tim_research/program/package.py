@@ -31,6 +31,7 @@ from tim_research.privacy import find_identifiers
 from tim_research.program.effects import Effects
 from tim_research.program.schema import (
     OPTIONAL_TABLES,
+    RELATIONSHIP_WAVE_MONTHS,
     REQUIRED_TABLES,
     TABLE_DESCRIPTIONS,
     TABLE_NEEDS,
@@ -591,6 +592,10 @@ def _rules(tables: Mapping[str, _Table], cutoff: pd.Timestamp | None, log: _Coll
             ("meetings", "date"),
             ("surveys", "survey_date"),
             ("mentor_surveys", "survey_date"),
+            ("relationship_surveys", "survey_date"),
+            ("pce_surveys", "survey_date"),
+            ("goals", "set_date"),
+            ("goals", "review_date"),
         ):
             values = col(name, column)
             if values is None:
@@ -603,13 +608,48 @@ def _rules(tables: Mapping[str, _Table], cutoff: pd.Timestamp | None, log: _Coll
                 f"the date is after the data cut-off {cutoff.date()}; correct it or move "
                 "the cut-off in datapackage.json",
             )
-    for name in ("surveys", "mentor_surveys"):
+    set_date, review_date = col("goals", "set_date"), col("goals", "review_date")
+    if set_date is not None and review_date is not None:
+        report(
+            "goals",
+            "review_date",
+            "date_order",
+            review_date < set_date,
+            "review_date is before set_date of the same row; correct one of them",
+        )
+    reporter = col("relationship_surveys", "reporter")
+    rel = tables.get("relationship_surveys")
+    if reporter is not None and rel is not None and rel.data is not None:
+        # each reporter answers their own questionnaires; the other's items stay empty
+        own = {"youth": ("ysor", "youth_centered"), "mentor": ("msor",)}
+        for who, instruments in own.items():
+            other = [
+                c
+                for c in rel.data.columns
+                if item_instrument(c) is not None and item_instrument(c) not in instruments
+            ]
+            if not other:
+                continue
+            answered = rel.data[other].notna()
+            report(
+                "relationship_surveys",
+                "reporter",
+                "reporter_items",
+                (reporter == who) & answered.any(axis=1),
+                lambda i, a=answered, w=who: (
+                    f"a {w} report has answers in {', '.join(a.columns[a.iloc[i].to_numpy()])}, "
+                    "items of the other reporter's questionnaire; correct the reporter or move "
+                    "the answers to that reporter's row"
+                ),
+            )
+    for name in ("surveys", "mentor_surveys", "relationship_surveys"):
         t = tables.get(name)
         if t is None or t.data is None:
             continue
+        month_of = RELATIONSHIP_WAVE_MONTHS if name == "relationship_surveys" else WAVE_MONTHS
         wave, months = col(name, "wave"), col(name, "months")
         if wave is not None and months is not None:
-            expected = wave.astype(object).map(WAVE_MONTHS)
+            expected = wave.astype(object).map(month_of)
             wrong = (
                 expected.notna()
                 & months.notna()
@@ -621,7 +661,7 @@ def _rules(tables: Mapping[str, _Table], cutoff: pd.Timestamp | None, log: _Coll
                 "wave_months",
                 wrong,
                 "months does not fit the wave of the same row ("
-                + ", ".join(f"{w}: {m}" for w, m in WAVE_MONTHS.items())
+                + ", ".join(f"{w}: {m}" for w, m in month_of.items())
                 + ")",
             )
         status, date = col(name, "status"), col(name, "survey_date")

@@ -1,7 +1,8 @@
 """The data contract of a mentoring program: linked tables and their table schemas.
 
 A program's data are the tables ``youth`` and ``surveys`` (required) and ``mentors``,
-``mentor_surveys``, ``matches`` and ``meetings`` (optional), linked by ids. This module holds
+``mentor_surveys``, ``matches``, ``meetings``, ``goals``, ``relationship_surveys`` and
+``pce_surveys`` (optional), linked by ids. This module holds
 the :class:`Program` container and builds the Frictionless Data table schemas (field types,
 constraints, missing-value codes, primary and foreign keys) that :mod:`tim_research.synth`
 writes and :mod:`tim_research.io` validates against.
@@ -29,7 +30,11 @@ from tim_research.vocabulary import CLOSURE_REASONS
 
 __all__ = [
     "CLOSURE_REASONS",
+    "GOAL_DOMAINS",
+    "GOAL_REVIEWS",
     "MENTOR_WAVES",
+    "RELATIONSHIP_WAVES",
+    "RELATIONSHIP_WAVE_MONTHS",
     "SURVEY_STATUS",
     "OPTIONAL_TABLES",
     "REQUIRED_TABLES",
@@ -52,18 +57,33 @@ TABLES: tuple[str, ...] = (
     "mentor_surveys",
     "matches",
     "meetings",
+    "goals",
+    "relationship_surveys",
+    "pce_surveys",
 )
 """Names of the tables of a program, in the order they are written."""
 
 REQUIRED_TABLES: tuple[str, ...] = ("youth", "surveys")
 """Tables every program has: without them no notebook has anything to describe."""
 
-OPTIONAL_TABLES: tuple[str, ...] = ("mentors", "mentor_surveys", "matches", "meetings")
+OPTIONAL_TABLES: tuple[str, ...] = (
+    "mentors",
+    "mentor_surveys",
+    "matches",
+    "meetings",
+    "goals",
+    "relationship_surveys",
+    "pce_surveys",
+)
 """Tables a program may leave out; an absent one is ``None`` on the :class:`Program`.
 
 A table that refers to another (its foreign key) needs that table too: ``matches`` needs
-``mentors``, ``mentor_surveys`` needs ``mentors``, ``meetings`` needs ``matches``
-(see :data:`TABLE_NEEDS`).
+``mentors``, ``mentor_surveys`` needs ``mentors``, ``meetings`` and ``relationship_surveys``
+need ``matches`` (see :data:`TABLE_NEEDS`).
+
+The last three came later (goals, relationship quality, positive childhood experiences) and are
+separate tables rather than new columns of ``surveys``: a program that collects none of them
+keeps a valid package with the files it has, and its ``surveys`` columns stay as they were.
 """
 
 TABLE_NEEDS: Mapping[str, tuple[str, ...]] = {
@@ -73,6 +93,9 @@ TABLE_NEEDS: Mapping[str, tuple[str, ...]] = {
     "mentor_surveys": ("mentors",),
     "matches": ("youth", "mentors"),
     "meetings": ("matches",),
+    "goals": ("youth",),
+    "relationship_surveys": ("matches",),
+    "pce_surveys": ("youth",),
 }
 """Tables each table refers to by a foreign key (see :func:`table_schemas`)."""
 
@@ -83,6 +106,12 @@ TABLE_DESCRIPTIONS: Mapping[str, str] = {
     "mentor_surveys": "One row per mentor per wave (baseline, 12 months): ProQOL 5 and STSS.",
     "matches": "One row per match of a youth with a mentor: dates, closure reason.",
     "meetings": "One row per mentor-youth meeting: date, length, mode.",
+    "goals": "One row per youth goal per review: domain, dates, expected and attained GAS level.",
+    "relationship_surveys": (
+        "One row per match, reporter (youth or mentor) and wave (3 and 12 months into the "
+        "match, while it is open): relationship quality items."
+    ),
+    "pce_surveys": "One row per youth: Positive Childhood Experiences (PCEs) at enrolment.",
 }
 """One-line description of each table."""
 
@@ -93,6 +122,28 @@ MENTOR_WAVES: tuple[str, ...] = ("baseline", "12m")
 """Mentor survey waves; ``months`` holds 0 and 12."""
 
 WAVE_MONTHS: Mapping[str, int] = {"baseline": 0, "6m": 6, "12m": 12}
+
+RELATIONSHIP_WAVES: tuple[str, ...] = ("3m", "12m")
+"""Relationship survey waves, months since the match started; ``months`` holds 3 and 12."""
+
+RELATIONSHIP_WAVE_MONTHS: Mapping[str, int] = {"3m": 3, "12m": 12}
+
+REPORTERS: tuple[str, ...] = ("youth", "mentor")
+"""Who answered a relationship survey: the youth (YSoR, Youth-Centered Relationship scale) or
+the mentor (MSoR)."""
+
+GOAL_DOMAINS: tuple[str, ...] = (
+    "education",
+    "relationships",
+    "health and well-being",
+    "life skills",
+    "work and future",
+)
+"""Domains of a youth's goals (the program's own grouping, for tables by domain)."""
+
+GOAL_REVIEWS: tuple[str, ...] = ("6m", "12m", "closure")
+"""Goal reviews: 6 and 12 months after the goal was set, or at the match's closure when it
+closes before a scheduled review."""
 
 SURVEY_STATUS: tuple[str, ...] = ("completed", "lost to follow-up", "not yet due")
 """Status of a scheduled survey; item responses are present only when ``completed``."""
@@ -128,6 +179,10 @@ _SHORT_NAMES: Mapping[str, str] = {
     "cyrm_r": "CYRM-R, 5-point version",
     "proqol5": "ProQOL 5",
     "stss": "Secondary Traumatic Stress Scale",
+    "ysor": "Youth Strength of Relationship (YSoR)",
+    "youth_centered": "Youth-Centered Relationship scale",
+    "msor": "Mentor Strength of Relationship (MSoR)",
+    "pce": "Positive Childhood Experiences (PCEs)",
 }
 
 MISSING_VALUES: tuple[str, ...] = ("",)
@@ -193,6 +248,8 @@ def instrument_note(instrument: str) -> str:
     text = f"{_name(instrument)}; {len(_instrument(instrument).items)} items"
     if instrument == "ace10":
         text += " (the ACE score is a population research measure, not a screening tool)"
+    if instrument == "msor":
+        text += " (item map and keying unverified: see the instrument's caveat; total only)"
     if reverse:
         text += "; reverse-keyed items " + ", ".join(str(i) for i in reverse) + " are stored raw"
     return text
@@ -265,7 +322,7 @@ def _int(name: str, description: str, lo: int, hi: int, *, required: bool = True
 
 
 def table_schemas(*, sites: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """Frictionless table schemas of the six program tables.
+    """Frictionless table schemas of the program tables (:data:`TABLES`).
 
     Parameters
     ----------
@@ -310,8 +367,10 @@ def table_schemas(*, sites: Sequence[str]) -> dict[str, dict[str, Any]]:
         },
     ]
 
-    def wave_fields(waves: Sequence[str], who: str) -> list[dict[str, Any]]:
-        months = [WAVE_MONTHS[w] for w in waves]
+    def wave_fields(
+        waves: Sequence[str], who: str, month_of: Mapping[str, int] = WAVE_MONTHS
+    ) -> list[dict[str, Any]]:
+        months = [month_of[w] for w in waves]
         return [
             _enum("wave", waves, "Survey wave", required=True, ordered=True),
             {
@@ -405,6 +464,58 @@ def table_schemas(*, sites: Sequence[str]) -> dict[str, dict[str, Any]]:
         _enum("mode", MEETING_MODES, "In person or remote (video/phone)", required=True),
     ]
 
+    goals = [
+        _id("goal_id", "G", "Goal id (one goal of one youth; the same at every review)"),
+        _id("youth_id", "Y", "Youth id (youth.youth_id)"),
+        _enum("domain", GOAL_DOMAINS, "Domain of the goal", required=True),
+        _date("set_date", "Date the goal was set", required=True),
+        _enum(
+            "review",
+            GOAL_REVIEWS,
+            "Review: 6 or 12 months after the goal was set, or at the match's closure",
+            required=True,
+            ordered=True,
+        ),
+        _date("review_date", "Date of the review", required=True),
+        _int(
+            "expected",
+            "Level expected at this review on the Goal Attainment Scaling scale (-2..+2; 0 = "
+            "the expected outcome of the goal)",
+            -2,
+            2,
+        ),
+        _int(
+            "attained",
+            "Level attained at this review (-2 much less than expected .. +2 much more); "
+            "empty = not rated",
+            -2,
+            2,
+            required=False,
+        ),
+        {
+            "name": "weight",
+            "type": "number",
+            "description": "Weight of the goal in the GAS T-score (e.g. importance x "
+            "difficulty; 1 = equal weights)",
+            "constraints": {"required": True, "minimum": 0.1, "maximum": 100},
+        },
+    ]
+
+    relationship_surveys = [
+        _id("match_id", "X", "Match id (matches.match_id)"),
+        _enum("reporter", REPORTERS, "Who answered: the youth or the mentor", required=True),
+        *wave_fields(RELATIONSHIP_WAVES, "the match started", RELATIONSHIP_WAVE_MONTHS),
+        *_items("ysor", "youth reports only"),
+        *_items("youth_centered", "youth reports only"),
+        *_items("msor", "mentor reports only"),
+    ]
+
+    pce_surveys = [
+        _id("youth_id", "Y", "Youth id (youth.youth_id)", unique=True),
+        _date("survey_date", "Date the youth answered (at enrolment)", required=True),
+        *_items("pce", "at enrolment"),
+    ]
+
     def fk(field: str, table: str) -> dict[str, Any]:
         return {"fields": [field], "reference": {"resource": table, "fields": [field]}}
 
@@ -426,6 +537,11 @@ def table_schemas(*, sites: Sequence[str]) -> dict[str, dict[str, Any]]:
             matches, ["match_id"], [fk("youth_id", "youth"), fk("mentor_id", "mentors")]
         ),
         "meetings": schema(meetings, ["meeting_id"], [fk("match_id", "matches")]),
+        "goals": schema(goals, ["goal_id", "review"], [fk("youth_id", "youth")]),
+        "relationship_surveys": schema(
+            relationship_surveys, ["match_id", "reporter", "wave"], [fk("match_id", "matches")]
+        ),
+        "pce_surveys": schema(pce_surveys, ["youth_id"], [fk("youth_id", "youth")]),
     }
 
 
@@ -469,7 +585,7 @@ class Program:
     youth, surveys
         The two tables every program has (see :func:`table_schemas` and
         ``data/sample/CODEBOOK.md``).
-    mentors, mentor_surveys, matches, meetings
+    mentors, mentor_surveys, matches, meetings, goals, relationship_surveys, pce_surveys
         The optional tables (:data:`OPTIONAL_TABLES`), keyword-only; ``None`` when the program
         does not have that table. :attr:`available` lists the tables present.
     cutoff
@@ -497,6 +613,9 @@ class Program:
     mentor_surveys: pd.DataFrame | None = dataclasses.field(default=None, kw_only=True)
     matches: pd.DataFrame | None = dataclasses.field(default=None, kw_only=True)
     meetings: pd.DataFrame | None = dataclasses.field(default=None, kw_only=True)
+    goals: pd.DataFrame | None = dataclasses.field(default=None, kw_only=True)
+    relationship_surveys: pd.DataFrame | None = dataclasses.field(default=None, kw_only=True)
+    pce_surveys: pd.DataFrame | None = dataclasses.field(default=None, kw_only=True)
 
     @property
     def available(self) -> tuple[str, ...]:

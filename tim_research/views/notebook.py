@@ -95,6 +95,14 @@ def select_site(program: Program, site: str) -> Program:
         mentor_surveys = mentor_surveys[mentor_surveys["mentor_id"].isin(mentors["mentor_id"])]
     if meetings is not None and matches is not None:
         meetings = meetings[meetings["match_id"].isin(matches["match_id"])]
+    relationship = program.relationship_surveys
+    if relationship is not None and matches is not None:
+        relationship = relationship[relationship["match_id"].isin(matches["match_id"])]
+    goals, pce = program.goals, program.pce_surveys
+    if goals is not None:
+        goals = goals[goals["youth_id"].isin(youth["youth_id"])]
+    if pce is not None:
+        pce = pce[pce["youth_id"].isin(youth["youth_id"])]
     return Program(
         youth=youth,
         surveys=program.surveys[program.surveys["youth_id"].isin(youth["youth_id"])],
@@ -102,6 +110,9 @@ def select_site(program: Program, site: str) -> Program:
         mentor_surveys=mentor_surveys,
         matches=matches,
         meetings=meetings,
+        goals=goals,
+        relationship_surveys=relationship,
+        pce_surveys=pce,
         cutoff=program.cutoff,
         effects=program.effects,
     )

@@ -15,12 +15,16 @@ from tim_research.errors import DataError
 from tim_research.instruments import load_instrument
 from tim_research.program.schema import SUPERVISION, SURVEY_STATUS, Program
 from tim_research.scoring import score
+from tim_research.stats.goals import gas_tscores
 from tim_research.stats.survival import match_durations
 
 __all__ = [
     "GrowthData",
     "band",
     "baseline_items",
+    "goal_scores",
+    "pce_scores",
+    "relationship_scores",
     "item_responses",
     "growth_frame",
     "match_table",
@@ -744,4 +748,130 @@ def youth_contact(program: Program, *, months: int = 12, early_months: int = 3) 
     out["meetings_per_month"] = out["meetings"] / matched
     out["minutes_per_meeting"] = per["minutes_per_meeting"].reindex(out.index)
     out["share_in_person"] = per["share_in_person"].reindex(out.index)
+    return out
+
+
+def relationship_scores(program: Program) -> pd.DataFrame:
+    """One row per completed relationship survey: youth and mentor scores, match facts.
+
+    The youth report is scored on the YSoR (``ysor_score``, 1-5) and the Youth-Centered
+    Relationship scale (``youth_centered_score``, 1-4), the mentor report on the MSoR total
+    only (``msor_score``, 1-5): its subscale item map is unverified (see the instrument's
+    ``caveat``), so no subscale is scored here.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``(match_id, reporter, wave)`` in table order: ``months`` (since the match
+        started), ``survey_date``, the three scores (empty for the other reporter), the
+        match's ``youth_id``, ``mentor_id`` and the youth's ``site``.
+
+    Examples
+    --------
+    >>> from tim_research import synth
+    >>> r = relationship_scores(synth.program(n_youth=60, seed=1))
+    >>> r.index.names, sorted(set(r.index.get_level_values("reporter")))
+    (FrozenList(['match_id', 'reporter', 'wave']), ['mentor', 'youth'])
+    """
+    program.require("relationship_surveys", "matches", what="relationship_scores")
+    rel = program.relationship_surveys
+    done = rel[rel["status"] == "completed"].set_index(["match_id", "reporter", "wave"])
+    if done.index.has_duplicates:
+        raise DataError(
+            "completed relationship surveys repeat (match_id, reporter, wave); keep one survey "
+            "per match, reporter and wave"
+        )
+    out = done[["months", "survey_date"]].copy()
+    youth = done.index.get_level_values("reporter") == "youth"
+    parts = {
+        "ysor": score(done[youth], "ysor")["ysor_score"],
+        "youth_centered": score(done[youth], "youth_centered")["youth_centered_score"],
+        "msor": score(done[~youth], "msor")["msor_score"],
+    }
+    for inst, values in parts.items():
+        out[f"{inst}_score"] = values.reindex(out.index)
+    matches = program.matches.set_index("match_id")[["youth_id", "mentor_id"]]
+    out = out.join(matches, on="match_id")
+    site = program.youth.set_index("youth_id")["site"]
+    out["site"] = out["youth_id"].map(site)
+    return out
+
+
+def pce_scores(program: Program) -> pd.DataFrame:
+    """PCE count (0-7) and band of each youth at enrolment, with the baseline ACE score.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``youth_id`` (youth with a PCE survey): ``pce_score``,
+        ``pce_score_category`` (0-2, 3-5, 6-7), ``site``, ``ace10_score`` and
+        ``ace10_score_category`` from the baseline survey.
+
+    Examples
+    --------
+    >>> from tim_research import synth
+    >>> t = pce_scores(synth.program(n_youth=60, seed=1))
+    >>> list(t.columns[:2]), int(t["pce_score"].max()) <= 7
+    (['pce_score', 'pce_score_category'], True)
+    """
+    program.require("pce_surveys", what="pce_scores")
+    pce = program.pce_surveys.set_index("youth_id")
+    if pce.index.has_duplicates:
+        raise DataError("pce_surveys repeats youth_id; keep one PCE survey per youth")
+    out = score(pce, "pce")[["pce_score", "pce_score_category"]]
+    baseline = _completed(program.surveys, "youth_id").xs("baseline", level="wave")
+    ace = score(baseline, "ace10")[["ace10_score", "ace10_score_category"]]
+    out["site"] = out.index.map(program.youth.set_index("youth_id")["site"])
+    return out.join(ace)
+
+
+def goal_scores(program: Program, *, rho: float = 0.3) -> pd.DataFrame:
+    """GAS T-score per youth and review, with months matched by the review and the site.
+
+    :func:`tim_research.stats.goals.gas_tscores` on the ``goals`` table (attained levels,
+    expected levels for the share met, the goals' weights), one row per youth and review date.
+
+    Parameters
+    ----------
+    program
+        A program with a ``goals`` table (and ``matches`` for the months matched).
+    rho
+        Assumed average correlation between the goal scales (Kiresuk & Sherman; 0.3).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``youth_id``, ``review_date``, ``review`` (the review's label), ``n_goals``,
+        ``n_unrated``, ``t_score``, ``share_met``, ``site`` and ``matched_months`` (months
+        from the youth's first match start to the review; NaN without a matches table).
+
+    Examples
+    --------
+    >>> from tim_research import synth
+    >>> g = goal_scores(synth.program(n_youth=60, seed=1))
+    >>> {"t_score", "share_met", "matched_months"} <= set(g.columns)
+    True
+    """
+    program.require("goals", what="goal_scores")
+    goals = program.goals
+    out = gas_tscores(
+        goals,
+        youth="youth_id",
+        review="review_date",
+        expected="expected",
+        weight="weight",
+        rho=rho,
+    )
+    labels = goals.drop_duplicates(["youth_id", "review_date"]).set_index(
+        ["youth_id", "review_date"]
+    )["review"]
+    keys = pd.MultiIndex.from_frame(out[["youth_id", "review_date"]])
+    out.insert(2, "review", labels.reindex(keys).to_numpy())
+    out["site"] = out["youth_id"].map(program.youth.set_index("youth_id")["site"])
+    if program.matches is None:
+        out["matched_months"] = np.nan
+        return out
+    first = program.matches.groupby("youth_id", observed=True)["start_date"].min()
+    days = (out["review_date"] - out["youth_id"].map(first)).dt.days
+    out["matched_months"] = (days / (365.25 / 12)).astype("float64")
     return out
