@@ -197,7 +197,18 @@ def _schema_item_fields() -> dict[str, list[dict]]:
 
 
 def test_program_tables_hold_the_expected_instruments():
-    assert set(_schema_item_fields()) == {"ace10", "brs", "cyrm_r", "proqol5", "stss"}
+    assert set(_schema_item_fields()) == {
+        "ace10",
+        "brs",
+        "cyrm_r",
+        "proqol5",
+        "stss",
+        # relationship_surveys and pce_surveys (optional tables)
+        "ysor",
+        "youth_centered",
+        "msor",
+        "pce",
+    }
 
 
 @pytest.mark.parametrize("iid", BUILTIN)
