@@ -292,14 +292,23 @@ def _where(params) -> str:
     return "all sites" if params["site"] is None else f"site {params['site']}"
 
 
-@pytest.fixture(scope="module")
-def program_dirs(tmp_path_factory):
-    out = {}
-    for name, options in PROGRAMS.items():
+class _Programs:
+    """Program folders written on first use (a module runs only its share of the programs)."""
+
+    def __init__(self, tmp_path_factory) -> None:
+        self._factory = tmp_path_factory
+        self._folders: dict = {}
+
+    def __getitem__(self, name: str):
+        if name not in self._folders:
+            self._folders[name] = self._write(name)
+        return self._folders[name]
+
+    def _write(self, name: str):
+        options = PROGRAMS[name]
         if options is None:
-            out[name] = REPO / "data" / "sample"
-            continue
-        folder = tmp_path_factory.mktemp(name)
+            return REPO / "data" / "sample"
+        folder = self._factory.mktemp(name)
         options = dict(options)
         if options.pop("unmarked", False):
             from tim_research.program import write_program
@@ -313,8 +322,12 @@ def program_dirs(tmp_path_factory):
             write_program(program, folder, name="a-program", title="A mentoring program")
         else:
             synth.write_sample(folder, **options)
-        out[name] = folder
-    return out
+        return folder
+
+
+@pytest.fixture(scope="module")
+def program_dirs(tmp_path_factory):
+    return _Programs(tmp_path_factory)
 
 
 def run_notebook(path, parameters) -> str:
@@ -341,12 +354,23 @@ def run_notebook(path, parameters) -> str:
     return printed.getvalue()
 
 
-CASES = [(p, r.name) for p in PROGRAMS for r in CONFIG.runs]
+def cases(programs) -> list[tuple[str, str]]:
+    """(program, run) pairs; the programs are shared between this module and
+    tests/test_notebook_programs.py so that the suite's workers split the runs."""
+    return [(p, r.name) for p in programs for r in CONFIG.runs]
+
+
+CASES = cases(["sample", "seed7-300-3sites"])
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("program", "run"), CASES, ids=[f"{p}-{r}" for p, r in CASES])
 def test_printed_statements_follow_the_data(program_dirs, program, run):
+    check_run(program_dirs, program, run)
+
+
+def check_run(program_dirs, program: str, run: str) -> None:
+    """Run one notebook on one program here and check its printed statements."""
     folder = program_dirs[program]
     data = read_program(folder)
     template = next(t for t in CONFIG.runs if t.name == run)
