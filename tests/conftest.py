@@ -141,3 +141,35 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if type(item).__module__.startswith("nbval"):
             item.add_marker(pytest.mark.slow)
     items.sort(key=_start_rank)  # stable: the order within each rank is kept
+
+
+_DISPLAY_OPTIONS = (
+    "display.precision",
+    "display.max_columns",
+    "display.width",
+    "display.max_colwidth",
+)
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_ipython_shell():
+    """A test that creates an IPython shell (widgets, figure display) leaves no trace.
+
+    With a shell present, ``views.notebook.setup`` configures the display as in a kernel
+    (pandas precision 3, short warnings): a shell left behind changed what later doctests in
+    the same worker printed, so they failed or passed by test order.
+    """
+    import warnings
+
+    from IPython.core.interactiveshell import InteractiveShell
+
+    existed = InteractiveShell.initialized()
+    options = {name: pd.get_option(name) for name in _DISPLAY_OPTIONS}
+    formatwarning = warnings.formatwarning
+    yield
+    if not existed and InteractiveShell.initialized():
+        InteractiveShell.clear_instance()
+    for name, value in options.items():
+        if pd.get_option(name) != value:
+            pd.set_option(name, value)
+    warnings.formatwarning = formatwarning
