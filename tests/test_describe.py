@@ -638,3 +638,50 @@ def test_errors_name_rows_not_ids():
     with pytest.raises(DataError, match=r"rows 3 by position") as err:
         enrolment(dataclasses.replace(base, youth=youth))
     assert youth.loc[2, "youth_id"] not in str(err.value)
+
+
+def test_key_numbers_add_goals_and_relationship_strength_when_the_tables_exist():
+    from scipy import stats as sps
+
+    from tim_research.views.tables import goal_scores, relationship_scores
+
+    program = synth.program(n_youth=120, seed=4)
+    k = _quiet(key_numbers, program, min_cell=5).set_index("key")
+
+    def t_interval(x):
+        x = np.asarray(x, dtype=float)
+        x = x[~np.isnan(x)]
+        half = sps.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))
+        return x.mean(), x.mean() - half, x.mean() + half, len(x)
+
+    goals = _quiet(goal_scores, program)
+    last = {}
+    for row in goals.itertuples():  # each young person's latest review, by date
+        if row.youth_id not in last or row.review_date >= last[row.youth_id][0]:
+            last[row.youth_id] = (row.review_date, row.t_score)
+    mean, lo, hi, n = t_interval([t for _, t in last.values()])
+    got = k.loc["goal_attainment"]
+    assert got["value"] == pytest.approx(mean)
+    assert (got["ci_lower"], got["ci_upper"]) == pytest.approx((lo, hi))
+    assert got["note"].startswith(f"of {n} youth")
+
+    rel = _quiet(relationship_scores, program).reset_index()
+    youth_3m = rel[(rel["reporter"] == "youth") & (rel["wave"] == "3m")]["ysor_score"]
+    mean, lo, hi, n = t_interval(youth_3m)
+    got = k.loc["relationship_3m"]
+    assert got["value"] == pytest.approx(mean)
+    assert (got["ci_lower"], got["ci_upper"]) == pytest.approx((lo, hi))
+
+    # hidden below min_cell, absent without the tables
+    small = _quiet(key_numbers, program, min_cell=n + 1).set_index("key")
+    assert small.loc["relationship_3m", "result"] == "hidden"
+    assert np.isnan(small.loc["relationship_3m", "value"])
+    bare = type(program)(
+        youth=program.youth,
+        surveys=program.surveys,
+        matches=program.matches,
+        mentors=program.mentors,
+        cutoff=program.cutoff,
+    )
+    keys = set(_quiet(key_numbers, bare, min_cell=5)["key"])
+    assert not {"goal_attainment", "relationship_3m"} & keys

@@ -45,10 +45,16 @@ from tim_research.program.schema import (
     item_instrument,
 )
 from tim_research.stats import competing
-from tim_research.stats.outcomes import change_table
+from tim_research.stats.outcomes import change_table, group_means
 from tim_research.stats.prevalence import distribution, prevalence
 from tim_research.stats.survival import match_durations, median_survival
-from tim_research.views.tables import band, wide_scores, youth_scores
+from tim_research.views.tables import (
+    band,
+    goal_scores,
+    relationship_scores,
+    wide_scores,
+    youth_scores,
+)
 from tim_research.vocabulary import PLANNED_REASONS
 
 __all__ = [
@@ -1090,7 +1096,10 @@ def key_numbers(
     planned completion competing), ``ace_4_or_more`` (share of youth with a
     baseline ACE score of 4 or more: a population measure), ``change_mentored`` and
     ``change_comparison`` (mean change of the ``outcome`` score from baseline to ``followup``
-    among youth of each arm with both surveys: :func:`tim_research.stats.outcomes.change_table`).
+    among youth of each arm with both surveys: :func:`tim_research.stats.outcomes.change_table`);
+    with a ``goals`` table, ``goal_attainment`` (mean GAS T-score at each young person's latest
+    review: :func:`tim_research.views.tables.goal_scores`); with ``relationship_surveys``,
+    ``relationship_3m`` (mean youth-reported YSoR at 3 months).
 
     Small numbers are hidden: counts from 1 to ``min_cell - 1``, with the other counts of the
     same split (mentoring/comparison group, matched/not matched, active/closed matches) that
@@ -1250,4 +1259,55 @@ def key_numbers(
             p4 = prevalence(frame, "four", conf_level=conf_level, min_cell=min_cell).iloc[0]
         note = f"of {int(p4['n'])} youth; population measure, not screening"
         rows.append(_share_row("ace_4_or_more", measure, p4, note=note))
+    if program.has("goals"):
+        goals = goal_scores(program)
+        # each young person's latest review: where their goals stand now
+        latest = goals.sort_values("review_date").groupby("youth_id", sort=False).tail(1)
+        rows.append(
+            _mean_row(
+                "goal_attainment",
+                "Goal attainment (GAS T-score, latest review)",
+                latest["t_score"],
+                unit="T-score",
+                of="youth; 50 = goals met as expected",
+                conf_level=conf_level,
+                min_cell=min_cell,
+            )
+        )
+    if program.has("relationship_surveys", "matches"):
+        rel = relationship_scores(program)
+        youth_3m = rel.xs(("youth", "3m"), level=("reporter", "wave"), drop_level=False)
+        rows.append(
+            _mean_row(
+                "relationship_3m",
+                "Relationship strength at 3 months (YSoR, youth)",
+                youth_3m["ysor_score"],
+                unit="YSoR score",
+                of="matches; scale 1-5",
+                conf_level=conf_level,
+                min_cell=min_cell,
+            )
+        )
     return pd.DataFrame(rows + change, columns=_KEY_COLUMNS)
+
+
+def _mean_row(
+    key: str,
+    measure: str,
+    values: pd.Series,
+    *,
+    unit: str,
+    of: str,
+    conf_level: float,
+    min_cell: int,
+) -> dict[str, Any]:
+    """Row for a mean with its t interval; hidden when fewer than ``min_cell`` values."""
+    frame = pd.DataFrame({"y": pd.to_numeric(values, errors="raise").astype("float64")})
+    m = group_means(frame, value="y", min_cell=min_cell, conf_level=conf_level).iloc[0]
+    if bool(m["suppressed"]):
+        return _row(key, measure, np.nan, unit, "hidden", _HIDDEN_NOTE)
+    if not m["n"] or not np.isfinite(m["mean"]):
+        return _row(key, measure, np.nan, unit, "none", "no answers yet")
+    est, lo, hi = float(m["mean"]), float(m["ci_lower"]), float(m["ci_upper"])
+    interval = f"{lo:.1f} to {hi:.1f}" if np.isfinite(lo) and np.isfinite(hi) else ""
+    return _row(key, measure, est, unit, f"{est:.1f}", f"of {int(m['n'])} {of}", (lo, hi), interval)
