@@ -21,7 +21,6 @@ in ``tests/test_evaluation.py``.
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
@@ -38,7 +37,15 @@ from tim_research._checks import check_conf_level as _check_conf
 from tim_research._checks import check_min_cell
 from tim_research._checks import show_labels as _show
 from tim_research.errors import DataError
-from tim_research.stats.outcomes import _impute, _ols, _wwc_g, pool_rubin
+from tim_research.stats.outcomes import (
+    _html,
+    _impute,
+    _ols,
+    _require_columns,
+    _require_numeric,
+    _wwc_g,
+    pool_rubin,
+)
 
 __all__ = [
     "AnalysisPlan",
@@ -73,28 +80,6 @@ def _scalar_frame(obj: object) -> pd.DataFrame:
         else:
             row[f.name] = value
     return pd.DataFrame([row])
-
-
-def _html(title: str, frame: pd.DataFrame) -> str:
-    return f"<div><strong>{html.escape(title)}</strong>{frame.to_html()}</div>"
-
-
-def _require(data: pd.DataFrame, columns: Sequence[str]) -> None:
-    if not isinstance(data, pd.DataFrame):
-        raise DataError(f"data must be a pandas DataFrame, got {type(data).__name__}")
-    missing = [c for c in columns if c not in data.columns]
-    if missing:
-        raise DataError(f"data has no column(s) {_show(missing)}; it has {_show(data.columns)}")
-
-
-def _numeric(data: pd.DataFrame, columns: Sequence[str]) -> None:
-    bad = [
-        c
-        for c in columns
-        if not pd.api.types.is_numeric_dtype(data[c]) or pd.api.types.is_bool_dtype(data[c])
-    ]
-    if bad:
-        raise DataError(f"columns {_show(bad)} must be numeric; convert them with pd.to_numeric")
 
 
 def _arms(data: pd.DataFrame, arm: str, treated: object) -> object:
@@ -359,10 +344,10 @@ def itt_effect(
     _check_conf(conf_level)
     covariates = [covariates] if isinstance(covariates, str) else list(covariates)
     used = [outcome, baseline, arm, site, *covariates] + ([cluster] if cluster else [])
-    _require(data, used)
+    _require_columns(data, used)
     if len(set(used)) != len(used):
         raise DataError(f"outcome, baseline, arm, site, cluster and covariates must differ: {used}")
-    _numeric(data, [outcome, baseline, *covariates])
+    _require_numeric(data, [outcome, baseline, *covariates])
     control = _arms(data, arm, treated)
     at_sites, kept, dropped = _two_arm_sites(data, arm, site)
     part = data[at_sites]
@@ -519,7 +504,7 @@ def baseline_equivalence(
     """
     min_cell = check_min_cell(min_cell)
     covariates = [covariates] if isinstance(covariates, str) else list(covariates)
-    _require(data, [arm, *covariates])
+    _require_columns(data, [arm, *covariates])
     _arms(data, arm, treated)
     is_t = (data[arm] == treated).to_numpy()
     rows = []
@@ -527,7 +512,7 @@ def baseline_equivalence(
         col = data[c]
         binary = _is_binary(col)
         if not binary:
-            _numeric(data, [c])
+            _require_numeric(data, [c])
         v = col.astype("float64").to_numpy(na_value=np.nan)
         a, b = v[is_t & ~np.isnan(v)], v[~is_t & ~np.isnan(v)]
         n_t, n_c = len(a), len(b)
@@ -657,7 +642,7 @@ def attrition(
     min_cell = check_min_cell(min_cell)
     if boundary not in ("cautious", "optimistic"):
         raise DataError(f"boundary must be 'cautious' or 'optimistic', got {boundary!r}")
-    _require(data, [arm, outcome])
+    _require_columns(data, [arm, outcome])
     control = _arms(data, arm, treated)
     seen = data[outcome].notna()
     rows = []
@@ -929,8 +914,8 @@ def tipping_point(
     ('effect', True)
     """
     auxiliary = [auxiliary] if isinstance(auxiliary, str) else list(auxiliary)
-    _require(data, [outcome, baseline, arm, site, *auxiliary])
-    _numeric(data, [outcome, baseline, *auxiliary])
+    _require_columns(data, [outcome, baseline, arm, site, *auxiliary])
+    _require_numeric(data, [outcome, baseline, *auxiliary])
     if not 0 < alpha < 1:
         raise DataError(f"alpha must be in (0, 1), got {alpha}")
     grid = [float(d) for d in deltas]
