@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import subprocess
 import sys
@@ -45,8 +46,9 @@ def batch(config: str, jobs: int, out: Path, *, cache: bool) -> tuple[float, lis
     """Wall time and ``(name, run s, cells s, setup cell s)`` per run of one batch."""
     write = report_mod.write_cache
     if not cache:
-        # no copy is written: each kernel finds none and reads and checks the package itself
-        report_mod.write_cache = lambda *args, **kwargs: None
+        # no copy is written: the batch's empty cache folder (which tells kernels a copy is
+        # coming) is removed instead, so each kernel reads and checks the package itself
+        report_mod.write_cache = lambda program, folder, **kwargs: shutil.rmtree(folder)
     try:
         start = time.perf_counter()
         result = run_report(

@@ -146,3 +146,38 @@ def test_fingerprint_follows_mapping_and_its_exports_but_not_other_subfolders(tm
     assert second != first
     (tmp_path / "mapping.toml").write_text("# nothing mapped\n")
     assert cache_mod.data_fingerprint(tmp_path) != second
+
+
+def test_a_reader_waits_for_the_copy_the_batch_is_writing(package, tmp_path):
+    import threading
+    import time
+
+    direct = read_program(package)
+    folder = tmp_path / "cache"
+    folder.mkdir()  # the batch makes the folder before its kernels start
+    writer = threading.Timer(0.3, write_cache, (direct, folder), {"data_dir": package})
+    started = time.monotonic()
+    writer.start()
+    cached = read_cache(folder, package)
+    writer.join()
+    assert time.monotonic() - started >= 0.3
+    assert cached is not None
+    _same(cached, direct)
+
+
+def test_a_copy_that_never_comes_ends_the_wait(package, tmp_path):
+    import threading
+    import time
+
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    # the batch stopped and removed its folder: the reader stops waiting at once
+    threading.Timer(0.2, shutil.rmtree, (folder,)).start()
+    started = time.monotonic()
+    assert read_cache(folder, package) is None
+    assert time.monotonic() - started < 5
+    # a folder left incomplete is waited for only as long as asked
+    folder.mkdir()
+    started = time.monotonic()
+    assert read_cache(folder, package, wait=0.2) is None
+    assert 0.2 <= time.monotonic() - started < 5

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -140,24 +141,46 @@ def write_cache(
         # the tables present; an optional table the program does not have is absent here too
         "tables": list(program.available),
     }
-    # written last: a folder without it (an interrupted write) is never used
-    with os.fdopen(_private_file(folder / _META), "w", encoding="utf-8") as fh:
+    # written last, and whole (renamed into place): a reader waiting for the copy sees no
+    # half-written file, and a folder without it (an interrupted write) is never used
+    partial = folder / f".{_META}.partial"
+    with os.fdopen(_private_file(partial), "w", encoding="utf-8") as fh:
         json.dump(meta, fh, indent=1)
+    os.replace(partial, folder / _META)
     return folder
 
 
+def _wait_for_meta(folder: Path, timeout: float) -> None:
+    """Wait while ``folder`` exists without its ``program.json``: the copy is being written.
+
+    A batch creates the folder before its kernels start and writes the copy while their
+    first cells import the stack; a folder that disappears (the batch stopped) or stays
+    incomplete past ``timeout`` seconds ends the wait, and the caller reads the package.
+    """
+    deadline = time.monotonic() + timeout
+    while folder.is_dir() and not (folder / _META).exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
 def read_cache(
-    folder: str | Path, data_dir: str | Path, *, allow_identifiers: Sequence[str] = ()
+    folder: str | Path,
+    data_dir: str | Path,
+    *,
+    allow_identifiers: Sequence[str] = (),
+    wait: float = 120.0,
 ) -> Program | None:
     """The cached program of ``data_dir``, or ``None`` when the cache does not apply.
 
-    It applies when it holds every table the program has (an optional table the program lacks
-    stays ``None``), was written from the same folder with the same data
-    files (fingerprint), and with no identifier allowance beyond ``allow_identifiers`` (so a
-    package refused without an allowance is still refused).
+    A cache folder that exists without its ``program.json`` is still being written by the
+    batch: the reader waits for it, at most ``wait`` seconds. The copy applies when it holds
+    every table the program has (an optional table the program lacks stays ``None``), was
+    written from the same folder with the same data files (fingerprint), and with no
+    identifier allowance beyond ``allow_identifiers`` (so a package refused without an
+    allowance is still refused).
     """
     folder = Path(folder)
     data_dir = Path(data_dir).resolve()
+    _wait_for_meta(folder, wait)
     try:
         meta = json.loads((folder / _META).read_text(encoding="utf-8"))
     except (OSError, ValueError):

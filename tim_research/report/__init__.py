@@ -50,6 +50,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -181,13 +182,33 @@ def _make_private(root: Path) -> None:
                 os.chmod(path, _PRIVATE_FILE)
 
 
+class _Countdown:
+    """Runs not yet handed to a worker, counted down as threads take them."""
+
+    def __init__(self, total: int) -> None:
+        self._left = total
+        self._lock = threading.Lock()
+
+    def take(self) -> int:
+        """Count one run out; return how many are left after it."""
+        with self._lock:
+            self._left -= 1
+            return self._left
+
+
 def _run_local(
-    spec: RunSpec, config: ReportConfig, folder: Path, pool: WorkerPool, scratch: Path
+    spec: RunSpec,
+    config: ReportConfig,
+    folder: Path,
+    pool: WorkerPool,
+    scratch: Path,
+    countdown: _Countdown,
 ) -> tuple[str, str, float]:
     """Execute one run on a pooled worker with a wall-clock limit; return status, error, s.
 
     ``folder`` is the run's folder in the analyst staging area: the worker writes the executed
-    notebook, the HTML and ``result.json`` there.
+    notebook, the HTML and ``result.json`` there. The worker that takes the batch's last run
+    starts no kernel for a next one, and stops as soon as that run is done.
     """
     _private_dir(folder)
     job = {
@@ -200,9 +221,14 @@ def _run_local(
     }
     _private_write(folder / "spec.json", json.dumps(job, indent=1))
     worker = pool.acquire()
+    more = countdown.take() > 0
     start = time.perf_counter()
-    outcome = worker.run({"spec": job, "out_dir": str(folder)}, timeout=config.run_timeout)
+    outcome = worker.run(
+        {"spec": job, "out_dir": str(folder), "next_kernel": more}, timeout=config.run_timeout
+    )
     seconds = time.perf_counter() - start
+    if outcome == "done" and not more:
+        worker.end_input()  # it stops while the other workers finish their runs
     pool.release(worker, healthy=outcome == "done")
     if outcome == "timeout":
         return "timeout", f"killed after the run limit of {config.run_timeout} s", seconds
@@ -501,6 +527,9 @@ def _run_batch(
     # owner-only copy (program.cache) instead of each reading and checking the package again.
     # Its path is known before it is written, so the workers can start now.
     cache = work / "program"
+    if executor == "local":
+        # an empty cache folder tells a kernel the copy is on its way (program.cache waits)
+        cache.mkdir(mode=_PRIVATE_DIR)
     pool = WorkerPool(
         jobs or os.cpu_count() or 1,
         work / "logs",
@@ -536,13 +565,6 @@ def _run_batch(
         "version": versions["tim-research"],
         "batch_id": batch_id,
     }
-    if executor == "local":
-        try:
-            write_cache(program, cache, data_dir=data_dir, fingerprint=fingerprint, mapping=mapping)
-        except BaseException:
-            pool.close(kill=True)
-            discard()
-            raise
 
     # runs left out by --only are carried over rather than silently dropped from `latest`
     previous = _previous(out) if resume or only else None
@@ -660,11 +682,17 @@ def _run_batch(
     try:
         if executor == "local":
             with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as threads:
+                countdown = _Countdown(len(todo))
                 futures = {
-                    threads.submit(_run_local, s, cfg, work / s.name, pool, scratch): s
+                    threads.submit(_run_local, s, cfg, work / s.name, pool, scratch, countdown): s
                     for s in todo
                 }
                 try:
+                    # written while the first runs import their stack; their kernels wait
+                    # for it when they reach setup()
+                    write_cache(
+                        program, cache, data_dir=data_dir, fingerprint=fingerprint, mapping=mapping
+                    )
                     for future in as_completed(futures):
                         finish(futures[future], *future.result())
                 except BaseException:

@@ -21,10 +21,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from queue import Empty
 from typing import Any
 
 import nbformat
 import papermill as pm
+from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 from nbconvert import HTMLExporter
 from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
@@ -35,13 +38,49 @@ from tim_research.report.gate import FIGURE_DATA_MIME
 __all__ = ["execute_run", "render_html"]
 
 
+class _ReadyClient(AsyncKernelClient):
+    """A kernel client that is ready as soon as the kernel answers on both channels.
+
+    jupyter_client's own check then waits for 0.2 s of silence on IOPub to drop the status
+    messages of its ``kernel_info`` request, a pause every run of a batch pays. Those messages
+    can stay: nbclient reads only the IOPub messages whose parent is the cell it executes.
+    """
+
+    async def wait_for_ready(self, timeout: float | None = None) -> None:
+        deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+        while True:
+            self.kernel_info()
+            try:
+                reply = await self.shell_channel.get_msg(timeout=1)
+            except Empty:
+                pass
+            else:
+                if reply["msg_type"] == "kernel_info_reply":
+                    try:
+                        # a message on IOPub shows the kernel's broadcasts reach this client
+                        await self.iopub_channel.get_msg(timeout=0.2)
+                    except Empty:
+                        pass
+                    else:
+                        self._handle_kernel_info_reply(reply)
+                        return
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
+
+
 def _ipc_kernel_manager(socket_dir: str) -> type:
     """A kernel manager class whose kernels use IPC sockets in ``socket_dir``."""
-    from jupyter_client.manager import AsyncKernelManager
 
     class IPCKernelManager(AsyncKernelManager):
         def __init__(self, **kwargs: Any) -> None:
-            super().__init__(transport="ipc", ip=os.path.join(socket_dir, "kernel"), **kwargs)
+            super().__init__(
+                transport="ipc",
+                ip=os.path.join(socket_dir, "kernel"),
+                client_factory=_ReadyClient,
+                **kwargs,
+            )
 
     return IPCKernelManager
 
@@ -231,15 +270,20 @@ def _with_alt_text(output: Any) -> Any:
 
 
 def execute_run(
-    spec: dict[str, Any], out_dir: str | None, *, kernels: NextKernel | None = None
+    spec: dict[str, Any],
+    out_dir: str | None,
+    *,
+    kernels: NextKernel | None = None,
+    next_kernel: bool = True,
 ) -> dict[str, Any]:
     """Run one notebook; return ``{"status", "error", "seconds", "notebook", "html"}``.
 
     ``spec`` holds ``notebook`` (path), ``parameters``, ``cwd`` and ``cell_timeout``. With
     ``out_dir`` the executed notebook and HTML are written there as well (the local runner);
     a Dask task passes ``None`` and ships the texts back to the client. With ``kernels`` (a
-    serving worker) the run takes the kernel started ahead for it, if any, and starts the one
-    for the next run before it executes its own cells.
+    serving worker) the run takes the kernel started ahead for it, if any, and (unless
+    ``next_kernel`` is false: no run follows) starts the one for the next run before it
+    executes its own cells.
     """
     start = time.perf_counter()
     status, error = "ok", ""
@@ -253,7 +297,7 @@ def execute_run(
         else:
             executed = os.path.join(scratch, "executed.ipynb")
         taken = kernels.take(spec["cwd"]) if kernels is not None else None
-        if kernels is not None:
+        if kernels is not None and next_kernel:
             kernels.start(spec["cwd"], spec.get("scratch_root"))
         # the kernel holds nothing worth a graceful exit, which waits about 0.6 s per run
         manager = _adopting(taken[0]) if taken else _ipc_kernel_manager(scratch)
@@ -321,7 +365,12 @@ def serve(cwd: str | None = None, scratch_root: str | None = None) -> int:
             if not line.strip():
                 continue
             job = json.loads(line)
-            result = execute_run(job["spec"], job["out_dir"], kernels=kernels)
+            result = execute_run(
+                job["spec"],
+                job["out_dir"],
+                kernels=kernels,
+                next_kernel=job.get("next_kernel", True),
+            )
             print(f"{DONE} {json.dumps({'status': result['status']})}", flush=True)
     finally:
         kernels.stop()
