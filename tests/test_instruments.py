@@ -277,3 +277,25 @@ def test_relationship_and_positive_experience_files_follow_their_sources():
     # CATS 7-17: 20 symptom items coded 0-3
     cats = load_instrument("cats")
     assert len(cats.items) == 20 and cats.response_sets["frequency4"].codes == (0, 1, 2, 3)
+
+
+def test_pce_items_follow_the_order_of_bethell_2019():
+    # Bethell et al. 2019, Methods: talk to family about feelings; family stood by them; community
+    # traditions; belonging in high school; supported by friends; 2 non-parent adults; safe and
+    # protected by an adult at home
+    words = ["feelings", "stood by", "traditions", "high school", "friends", "non-parent", "safe"]
+    labels = [i.label for i in load_instrument("pce").items]
+    assert len(labels) == len(words)
+    for word, label in zip(words, labels, strict=True):
+        assert word in label, (word, label)
+
+
+def test_cats_ships_only_the_total_until_a_primary_source_gives_the_cluster_map():
+    # The DSM-5 cluster map of items 5-20 was found only in secondary sources (see cats.toml),
+    # so the file scores the total of items 1-20 and nothing else; items 1-4 follow the form
+    cats = load_instrument("cats")
+    assert [s.id for s in cats.scales] == ["score"]
+    assert cats.scales[0].items == cats.item_ids
+    form_1_to_4 = ["pop into head", "bad dreams", "all over again", "upset when reminded"]
+    for word, item in zip(form_1_to_4, cats.items[:4], strict=True):
+        assert word in item.label, (word, item.label)

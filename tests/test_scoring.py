@@ -782,6 +782,22 @@ def test_pce_counts_items_answered_often_or_more_and_bands_them():
     assert np.isnan(score(one_missing, "pce")["pce_score"].item())
 
 
+def test_pce_item_counts_only_in_the_top_two_of_five_categories():
+    # Bethell et al. 2019, Figures 1-2 notes: each single PCE is compared with the reference
+    # category "Never, rarely, or sometimes" (or "Never, a little, or some of the time"), so an
+    # item counts when answered in category 4 or 5 of 5, on either answer scale
+    cols = [f"pce_{i}" for i in range(1, 8)]
+    rows = [[3] * 7, [5] * 7, [4] * 7]
+    for i in range(7):  # one item at 4, the rest at the highest category that does not count
+        row = [3] * 7
+        row[i] = 4
+        rows.append(row)
+    out = score(pd.DataFrame(rows, columns=cols), "pce")
+    expected = [0.0, 7.0, 7.0] + [1.0] * 7
+    assert out["pce_score"].tolist() == expected
+    assert out["pce_score_category"].astype(str).tolist()[:3] == ["0-2", "6-7", "6-7"]
+
+
 def test_bce_counts_yes_answers():
     # Narayan et al. 2018: positively reported items are summed (0-10)
     items = _random_items("bce", [0, 1], 10, 50, seed=6)
