@@ -7,8 +7,17 @@ import json
 
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from tim_research.report.gate import find_values, identifier_tokens, identifiers_in_data, scan
+from tim_research.report.gate import (
+    ValueIndex,
+    _words,
+    find_values,
+    identifier_tokens,
+    identifiers_in_data,
+    scan,
+)
 
 
 @pytest.mark.parametrize(
@@ -154,3 +163,24 @@ def test_an_identifier_in_a_figure_title_or_label_is_blocked():
     problems = scan([notebook], identifiers={"Y0042"}, min_cell=5)
     assert len(problems) == 1 and "Y0042" not in problems[0]
     assert scan([notebook], identifiers={"Y0043"}, min_cell=5) == []
+
+
+_WORDS = st.sampled_from(["jane", "smith", "y0001", "ann", "lee", "north", "dr", "45"])
+
+
+@given(
+    st.lists(_WORDS, max_size=30),
+    st.lists(st.lists(_WORDS, min_size=1, max_size=4), max_size=6),
+)
+def test_the_index_finds_exactly_the_values_a_full_search_finds(text_words, values_words):
+    text = " ".join(text_words)
+    values = {" ".join(v) for v in values_words}
+    words = _words(text)
+    # every run of consecutive words, compared with each value's tokens
+    expected = {
+        v
+        for v in values
+        if (t := identifier_tokens(v)) is not None
+        and any(tuple(words[i : i + len(t)]) == t for i in range(len(words)))
+    }
+    assert find_values([text], ValueIndex(values)) == expected

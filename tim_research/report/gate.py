@@ -188,6 +188,8 @@ class ValueIndex(dict):
             if tokens is not None:
                 self.setdefault(tokens, set()).add(value)
         self.lengths = sorted({len(t) for t in self})
+        # a page has tens of thousands of words and few start a value: only those are looked up
+        self.first_words = frozenset(t[0] for t in self)
 
 
 def find_values(texts: Iterable[str], values: Iterable[str] | ValueIndex) -> set[str]:
@@ -210,9 +212,11 @@ def find_values(texts: Iterable[str], values: Iterable[str] | ValueIndex) -> set
     for text in texts:
         for part in _texts_of(text):
             words = _words(part)
-            for n in wanted.lengths:
-                for i in range(len(words) - n + 1):
-                    hit = wanted.get(tuple(words[i : i + n]))
+            for i, word in enumerate(words):
+                if word not in wanted.first_words:
+                    continue
+                for n in wanted.lengths:
+                    hit = wanted.get(tuple(words[i : i + n])) if i + n <= len(words) else None
                     if hit:
                         found |= hit
     return found
