@@ -705,6 +705,8 @@ def _run_batch(
             for spec, status, error, seconds in _run_dask(todo, cfg, work, scheduler or ""):
                 finish(spec, status, error, seconds)
     except BaseException:
+        # no worker may outlive the batch and write into the folders being removed
+        pool.close(kill=True)
         discard()
         raise
     finally:

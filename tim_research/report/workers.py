@@ -146,6 +146,7 @@ class WorkerPool:
         self._log_dir = log_dir
         self._env = env
         self._first_kernel = first_kernel
+        self._closed = False
 
     def prestart(self) -> None:
         """Start every worker now, so their imports overlap with other work."""
@@ -161,15 +162,25 @@ class WorkerPool:
         return worker
 
     def acquire(self) -> Worker:
-        """An idle worker, a new one while fewer than ``size`` exist, else wait for one."""
-        try:
-            return self._idle.get_nowait()
-        except queue.Empty:
-            pass
-        with self._lock:
-            if len(self._all) < self._size:
-                return self._start()
-        return self._idle.get()
+        """An idle worker, a new one while fewer than ``size`` exist, else wait for one.
+
+        A closed pool (the batch was stopped) starts no worker: a run that asks for one then
+        gets a worker that was killed, or an error when none is left.
+        """
+        while True:
+            try:
+                return self._idle.get_nowait()
+            except queue.Empty:
+                pass
+            with self._lock:
+                if self._closed:
+                    raise RuntimeError("the batch is stopping: no worker is started")
+                if len(self._all) < self._size:
+                    return self._start()
+            try:
+                return self._idle.get(timeout=0.5)
+            except queue.Empty:
+                continue
 
     def release(self, worker: Worker, *, healthy: bool) -> None:
         """Return a worker after a job; an unhealthy one is killed and forgotten."""
@@ -181,8 +192,9 @@ class WorkerPool:
             self._all.discard(worker)
 
     def close(self, *, kill: bool = False) -> None:
-        """Stop every worker (kill them when interrupted)."""
+        """Stop every worker (kill them when interrupted); a closed pool starts no new one."""
         with self._lock:
+            self._closed = True
             workers, self._all = list(self._all), set()
         if not kill:
             for worker in workers:  # all at once: each stops its spare kernel in parallel
