@@ -31,6 +31,19 @@ Estimands (``ESTIMANDS``):
   number of :class:`~tim_research.program.effects.Effects` (the effect grows with months
   matched and depends on ACE and early closure), so its target is the ``reference`` value.
 
+- ``goal_t_per_12m``: rise of the GAS T-score (equal weights, rho 0.3) at each young person's
+  latest review per 12 months matched, the regression of notebook 08. Planted:
+  ``Effects.goal_t_per_12m``.
+- ``relationship_hr``: hazard ratio of unplanned closure per point of the youth's 3-month YSoR
+  score among matches open at 3 months (landmark Cox model of notebook 08: training per 10
+  hours, age, ACE score; strata site; robust standard errors by mentor). Planted:
+  ``Effects.relationship_closure_hr``; the simulation holds it only approximately (it keeps
+  the matches of the other effects, see :mod:`tim_research.synth`), and the ``reference``
+  column shows what the estimator converges to.
+- ``pce_ace_moderation``: the ACE x PCE term of the baseline BRS regression of notebook 08
+  (BRS points per ACE per PCE). Planted: ``Effects.pce_ace_moderation_d`` times
+  ``REFERENCE_SD["brs"]``.
+
 Coverage is measured against ``planted`` where it is defined, else against ``reference``
 (column ``target`` says which).
 """
@@ -55,9 +68,26 @@ from tim_research.program.schema import Program
 from tim_research.stats.associations import linear_regression
 from tim_research.stats.competing import early_closure
 from tim_research.stats.survival import cox
-from tim_research.views.tables import match_table, mentor_change, wide_scores, youth_scores
+from tim_research.views.tables import (
+    goal_scores,
+    match_table,
+    mentor_change,
+    pce_scores,
+    relationship_scores,
+    wide_scores,
+    youth_scores,
+)
 
-ESTIMANDS = ("caseload_stss", "supervision_stss", "training_hr", "early_closure_12m", "itt_brs")
+ESTIMANDS = (
+    "caseload_stss",
+    "supervision_stss",
+    "training_hr",
+    "early_closure_12m",
+    "itt_brs",
+    "goal_t_per_12m",
+    "relationship_hr",
+    "pce_ace_moderation",
+)
 ESTIMATE_COLUMNS = ["estimand", "estimate", "ci_lower", "ci_upper", "n", "seconds"]
 COVERAGE_COLUMNS = [
     "estimand",
@@ -94,6 +124,9 @@ def planted_values(effects: Effects) -> dict[str, float]:
         "training_hr": effects.training_hr_per_10h,
         "early_closure_12m": effects.early_closure_12m,
         "itt_brs": math.nan,
+        "goal_t_per_12m": effects.goal_t_per_12m,
+        "relationship_hr": effects.relationship_closure_hr,
+        "pce_ace_moderation": effects.pce_ace_moderation_d * synth.REFERENCE_SD["brs"],
     }
 
 
@@ -167,7 +200,54 @@ def estimates(
                 wide, "brs_score_12m", baseline="brs_score_baseline", conf_level=conf_level
             )
             rows.append(_row("itt_brs", res.estimate, res.ci_lower, res.ci_upper, res.n, t0))
+        rows += _issue16_rows(program, matches, conf_level)
     return pd.DataFrame(rows, columns=ESTIMATE_COLUMNS)
+
+
+def _issue16_rows(program: Program, matches: pd.DataFrame, conf_level: float) -> list[dict]:
+    """Goal attainment, early relationship quality and PCE moderation, as notebook 08 has them."""
+    rows = []
+    t0 = time.perf_counter()
+    goals = goal_scores(program, rho=0.3)
+    latest = goals.sort_values("review_date").groupby("youth_id", sort=False).tail(1)
+    fit = linear_regression(
+        latest.dropna(subset=["t_score"]), "t_score ~ I(matched_months / 12)", conf_level=conf_level
+    )
+    c = fit.coefficients.loc["matched_months / 12"]
+    rows.append(_row("goal_t_per_12m", c["estimate"], c["ci_lower"], c["ci_upper"], fit.n, t0))
+
+    t0 = time.perf_counter()
+    rel = relationship_scores(program).reset_index()
+    early = rel[(rel["reporter"] == "youth") & (rel["wave"] == "3m")]
+    m = matches.join(early.set_index("match_id")["ysor_score"].rename("ysor_early"))
+    landmark = m[(m["duration_months"] > 3) & m["ysor_early"].notna()]
+    hazards = cox(
+        landmark.assign(
+            closed_early=landmark["unplanned_closure"],
+            months_after_landmark=landmark["duration_months"] - 3,
+        ),
+        duration="months_after_landmark",
+        event="closed_early",
+        covariates=["ysor_early", "training_hours", "age", "ace10_score"],
+        per={"training_hours": 10},
+        strata="site",
+        cluster="mentor_id",
+        missing="drop",
+        conf_level=conf_level,
+    )
+    q = hazards.loc["ysor_early"]
+    rows.append(
+        _row("relationship_hr", q["hr"], q["ci_lower"], q["ci_upper"], hazards.attrs["n"], t0)
+    )
+
+    t0 = time.perf_counter()
+    base = youth_scores(program, instruments=("brs",)).xs("baseline", level="wave")
+    young = pce_scores(program).join(base[["brs_score"]])
+    young = young.dropna(subset=["pce_score", "ace10_score", "brs_score"])
+    fit = linear_regression(young, "brs_score ~ ace10_score * pce_score", conf_level=conf_level)
+    c = fit.coefficients.loc["ace10_score:pce_score"]
+    rows.append(_row("pce_ace_moderation", c["estimate"], c["ci_lower"], c["ci_upper"], fit.n, t0))
+    return rows
 
 
 def one_seed(seed: int, *, n_youth: int = 600, itt: bool | None = None) -> pd.DataFrame:

@@ -41,6 +41,12 @@ def test_planted_values_follow_the_codebook_rule():
     assert planted["training_hr"] == eff.training_hr_per_10h == 0.8
     assert planted["early_closure_12m"] == eff.early_closure_12m == 0.38
     assert math.isnan(planted["itt_brs"])  # no single planted number: a reference value instead
+    assert planted["goal_t_per_12m"] == eff.goal_t_per_12m
+    assert planted["relationship_hr"] == eff.relationship_closure_hr
+    # an effect d on the ACE x PCE slope in SD units of the BRS is d * SD BRS points
+    assert planted["pce_ace_moderation"] == pytest.approx(
+        eff.pce_ace_moderation_d * calibration.synth.REFERENCE_SD["brs"]
+    )
 
 
 def test_estimates_return_the_documented_columns_and_estimands(runs):
@@ -64,6 +70,9 @@ def test_intervals_of_a_few_programs_mostly_cover_the_planted_values(runs):
         "supervision_stss",
         "training_hr",
         "early_closure_12m",
+        "goal_t_per_12m",
+        "relationship_hr",
+        "pce_ace_moderation",
     }
     assert (planted["seeds"] == len(SEEDS)).all()
     # at most one miss in 5: two or more misses have probability 0.023 per estimand at the
