@@ -116,12 +116,12 @@ ALLOWED_DIGITS = [
 # before ALLOWED_DIGITS, so a pattern may include a passage that list also allows.
 TEACHING_ALLOWED = [
     # the notebook's number in its title ("# 1. What an ACE score ...") and in cross-references
-    r"^# [1-5]\. ",
-    r"\bnotebook [1-5]\b",
+    r"^# [1-6]\. ",
+    r"\bnotebook [1-6]\b",
     # session length in the opening cell ("**Time:** about 30 minutes")
     r"\*\*Time:\*\* about \d\d minutes\b",
     # exercise numbers ("Exercise 1.2")
-    r"\bExercise [1-5]\.\d\b",
+    r"\bExercise [1-6]\.\d\b",
     # the answer format an exercise asks for, with a labelled example of the format
     r"\b[Aa] share between 0 and 1\b",
     r"\(for example \d(\.\d+)?\)",
@@ -160,6 +160,12 @@ TEACHING_ALLOWED = [
     r"`my_answers = \{1: 4, 2: 2, 3: 5, \.\.\.\}`",
     # the definition of a median survival time (where the curve crosses half)
     r"\bcrosses 50%",
+    # the Goal Attainment Scaling T-score formula as tim_research.stats.goals states it
+    # (Kiresuk & Sherman 1968), a method shown in notebook 6, not a result
+    re.escape(
+        r"$$T = 50 + \frac{10 \sum_i w_i x_i}{\sqrt{(1 - \rho) \sum_i w_i^2 + \rho "
+        r"\left(\sum_i w_i\right)^2}}$$"
+    ),
 ]
 
 # Words that state something about the data. A heading that asks a question ("Which experiences

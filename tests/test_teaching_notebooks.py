@@ -36,8 +36,8 @@ def _solutions() -> dict[str, str]:
     return {f"answer_{a}_{b}": code.strip() for a, b, code in found}
 
 
-def test_five_notebooks_each_with_a_text_source():
-    assert [p.stem[:2] for p in NOTEBOOKS] == ["01", "02", "03", "04", "05"]
+def test_six_notebooks_each_with_a_text_source():
+    assert [p.stem[:2] for p in NOTEBOOKS] == ["01", "02", "03", "04", "05", "06"]
     assert [p.stem for p in NOTEBOOKS] == [p.stem for p in sorted((FOLDER / "src").glob("*.py"))]
 
 
