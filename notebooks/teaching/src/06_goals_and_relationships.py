@@ -7,8 +7,8 @@
 #   Attainment Scaling);
 # - how a young person's goals become one T-score, and what that score means;
 # - how to read a program's goal attainment by site, and why sites are hard to compare;
-# - what the youth and mentor relationship questionnaires ask about, and how an early, weak
-#   relationship goes with matches ending early.
+# - what the youth and mentor relationship questionnaires ask about, and how to read whether
+#   matches with a weak early relationship end early more often.
 #
 # The data are those in `data_dir`, by default the **sample program** that ships with
 # tim-research; the first code cell says so if they are made up. Goal and relationship scores
@@ -376,9 +376,11 @@ check(answer_6_4, ex_6_4)
 # ## Key points
 #
 # - A GAS goal is written with the young person, with its levels set before the work starts.
-# - The T-score combines a young person's goals; rho and the weights change how far it moves,
-#   not its direction.
+# - The T-score combines a young person's goals. Rho changes how far it moves from the score
+#   of goals met as expected, never its direction; weights decide how much each goal counts,
+#   so a heavy goal that was missed can outweigh lighter goals that were exceeded.
 # - Sites write goals differently: read site means with care, and never as a ranking of
 #   mentors or young people.
-# - A weak relationship early on goes with early endings in a group: a reason to support
-#   matches early, not a prediction for one match.
+# - Research links a weak relationship early on with matches ending early (Rhodes et al. 2014);
+#   the table above shows whether this program's data look the same. In a group, it is a reason
+#   to support matches early, never a prediction for one match.
