@@ -136,6 +136,11 @@ def _linked(data, outcome, wave, subgroup, min_cell):
         ("BRS resilience (1-5)", "12m", "ACE band"),
         ("STSS secondary traumatic stress (17-85)", "12m", "age band"),
         ("ACE score bands (baseline)", "baseline", "none"),
+        ("YSoR relationship strength, youth report (1-5)", "3m", "ACE band"),
+        # a rare gender at one site only: its count equalled a published total until zero
+        # cells were hidden too (and shown as hidden rows)
+        ("YSoR relationship strength, youth report (1-5)", "12m", "gender"),
+        ("GAS goal attainment (T-score, 50 = as expected)", "12m", "gender"),
     ],
 )
 def test_no_hidden_count_can_be_worked_out_across_site_views(
@@ -268,3 +273,76 @@ def test_parameters_cell_holds_literals_with_help():
     cell = next(c for c in _load().cells if "parameters" in c.metadata.get("tags", []))
     for node in ast.parse(cell.source).body:
         ast.literal_eval(node.value)
+
+
+YSOR = "YSoR relationship strength, youth report (1-5)"
+GAS = "GAS goal attainment (T-score, 50 = as expected)"
+
+
+def test_relationship_means_match_a_recomputation_from_the_reports(data, program):
+    view = explore(data, Choice(site="West", outcome=YSOR, wave="3m", subgroup="gender"))
+    from tim_research.scoring import score
+
+    # independent: the 3-month youth reports scored directly, the youth table's gender and site
+    rel = program.relationship_surveys
+    done = rel[
+        (rel["reporter"] == "youth") & (rel["wave"] == "3m") & (rel["status"] == "completed")
+    ]
+    ysor = score(done.set_index("match_id"), "ysor")["ysor_score"]
+    youth_of = program.matches.set_index("match_id")["youth_id"]
+    people = program.youth.set_index("youth_id")
+    frame = pd.DataFrame({"y": ysor.to_numpy()}, index=youth_of.reindex(ysor.index).to_numpy())
+    frame = frame.join(people[["site", "gender"]]).dropna(subset=["y"])
+    frame = frame[frame["site"] == "West"]
+    frame["gender"] = frame["gender"].astype(object).fillna("not known")
+    shown = view.table[~view.table["suppressed"]]
+    assert len(shown) >= 2
+    for _, row in shown.iterrows():
+        part = (
+            frame["y"]
+            if row["gender"] == "All"
+            else frame.loc[frame["gender"] == row["gender"], "y"]
+        )
+        assert row["n"] == len(part)
+        assert row["mean"] == pytest.approx(part.mean())
+    assert view.caption == f"{YSOR} at 3m, site West, by gender"
+
+
+def test_goal_attainment_means_match_gas_tscores_on_the_goals_table(data, program):
+    from tim_research.stats.goals import gas_tscores
+
+    view = explore(data, Choice(outcome=GAS, wave="12m", subgroup="none"))
+    t = gas_tscores(program.goals, youth="youth_id", review="review")
+    twelve = t.loc[t["review"] == "12m", "t_score"].dropna()
+    row = view.table.set_index("group").loc["All"]
+    assert row["n"] == len(twelve)
+    assert row["mean"] == pytest.approx(twelve.mean())
+
+
+def test_data_without_relationship_or_goal_tables_offer_neither(program):
+    import dataclasses
+
+    bare = explorer_data(dataclasses.replace(program, goals=None, relationship_surveys=None))
+    offered = choices(bare)["outcome"]
+    assert YSOR not in offered and GAS not in offered and "BRS resilience (1-5)" in offered
+    with pytest.raises(DataError, match="no matches.csv and goals.csv: goal attainment"):
+        explore(bare, Choice(outcome=GAS, wave="12m", subgroup="none"))
+
+
+def test_relationship_and_goal_frames_keep_no_identifiers(data):
+    for frame in (data.matches, data.goals):
+        assert not {"youth_id", "mentor_id", "match_id", "goal_id"} & set(frame.columns)
+
+
+def test_a_subgroup_a_site_does_not_have_is_hidden_like_a_small_one(data):
+    # North has no young person of the rarest genders with a 12-month goal review: the rows are
+    # there, hidden, so they cannot be told from hidden small counts
+    view = explore(data, Choice(site="North", outcome=GAS, wave="12m", subgroup="gender"))
+    everywhere = explore(data, Choice(outcome=GAS, wave="12m", subgroup="gender"), min_cell=0)
+    north = explore(
+        data, Choice(site="North", outcome=GAS, wave="12m", subgroup="gender"), min_cell=0
+    )
+    assert list(view.table["gender"]) == list(everywhere.table["gender"])
+    empty = north.table.loc[north.table["n"] == 0, "gender"]
+    assert len(empty) >= 1
+    assert view.table.set_index("gender").loc[empty, "suppressed"].all()

@@ -3,8 +3,11 @@
 #
 # Pick a site, an outcome, a survey wave and a subgroup: the table and the figure below the
 # controls follow your choice. Outcomes are the young people's resilience scores (BRS,
-# CYRM-R and its two parts), the baseline ACE score bands, and the mentors' well-being scores
-# (ProQOL subscales, STSS). Each row describes a group; nobody's own answers are shown.
+# CYRM-R and its two parts), the baseline ACE score bands, the mentors' well-being scores
+# (ProQOL subscales, STSS), the young people's reports of their mentoring relationship (YSoR and
+# the youth-centred scale, 3 and 12 months into the match) and their goal attainment (GAS
+# T-score at each review, centred on goals met as expected), each when the data have it. Each row
+# describes a group; nobody's own answers are shown.
 #
 # **How to read it.** Scores are means with 95% confidence intervals; ACE bands are shares of
 # young people in each band. `All` is the whole group of the site (or of all sites) who
@@ -14,7 +17,7 @@
 #
 # **Privacy.** A number with fewer than `min_cell` people behind it reads "suppressed", and so
 # does any other number that would let it be worked out, also by comparing one site's view
-# with the all-sites view. An ACE score describes a population; it is not a screen of any one
+# with the all-sites view; a subgroup a site does not have reads "suppressed" too. An ACE score describes a population; it is not a screen of any one
 # young person.
 #
 # Run this notebook in JupyterLab, or as a dashboard with `make dashboard` (Voila).
@@ -47,8 +50,10 @@ print(f"{data.youth['site'].nunique()} sites; {len(data.youth)} youth surveys an
 # %% [markdown]
 # ## Explore
 #
-# Change any control; the answer appears below it. When the data cannot answer a choice (a
-# mentor outcome without mentor surveys), a line says why.
+# Change any control; the answer appears below it. The waves follow the outcome: survey waves,
+# relationship reports at 3 and 12 months, or goal reviews at 6 and 12 months and at closure.
+# When the data cannot answer a choice (a mentor outcome without mentor surveys), a line says
+# why.
 
 # %%
 explorer_app(data, min_cell=nb.min_cell, choice=Choice(site=site or ALL_SITES))

@@ -9,8 +9,14 @@ Privacy. Readers of the dashboard can flip between all sites and each site, so t
 people behind one outcome, wave and subgroup form one linked table: sites by subgroup, with
 the all-sites row and the all-groups column as totals. That whole table goes once through
 :func:`tim_research.privacy.suppression_mask`, and every view hides the cells it hides, so
-no hidden count can be worked out by subtracting one view from another. A mean is hidden with
-its count. Identifiers are never part of a view (tables are by group only).
+no hidden count can be worked out by subtracting one view from another. In a table by
+subgroup, a subgroup a site does not have is hidden too, and every view lists every subgroup:
+a rare subgroup found at one site only could otherwise be read off the published totals. A
+mean is hidden with its count. Identifiers are never part of a view (tables are by group only).
+
+Outcomes: youth survey scores and ACE bands, mentor survey scores, the young person's report
+of the relationship (per match, 3 and 12 months in) and GAS goal attainment (per young person
+and review), each where the data have its tables.
 """
 
 from __future__ import annotations
@@ -28,11 +34,17 @@ from tim_research import plots
 from tim_research._checks import check_min_cell
 from tim_research.errors import DataError, ProratedScoreWarning
 from tim_research.privacy import suppression_mask
-from tim_research.program.schema import Program
+from tim_research.program.schema import GOAL_REVIEWS, RELATIONSHIP_WAVES, Program
 from tim_research.stats.outcomes import group_means
 from tim_research.stats.prevalence import distribution
 from tim_research.views.display import Table, format_table
-from tim_research.views.tables import band, mentor_scores, youth_scores
+from tim_research.views.tables import (
+    band,
+    goal_scores,
+    mentor_scores,
+    relationship_scores,
+    youth_scores,
+)
 
 __all__ = [
     "ALL_SITES",
@@ -58,10 +70,15 @@ _UNKNOWN = "not known"
 
 @dataclass(frozen=True)
 class Outcome:
-    """One outcome the explorer offers: a score column of the youth or mentor surveys."""
+    """One outcome the explorer offers: a score column of one population's frame.
+
+    ``who`` names the frame: ``"youth"`` (youth surveys), ``"mentors"`` (mentor surveys),
+    ``"matches"`` (the young person's relationship reports, per match) or ``"goals"`` (GAS
+    T-scores per young person and review).
+    """
 
     column: str
-    who: str  # "youth" or "mentors"
+    who: str
     label: str
     kind: str = "mean"  # "mean" (of a score) or "bands" (share of people in each band)
     scale: tuple[float, float] | None = None
@@ -90,6 +107,16 @@ OUTCOMES: dict[str, Outcome] = {
             scale=(10, 50),
         ),
         Outcome("stss_score", "mentors", "STSS secondary traumatic stress (17-85)", scale=(17, 85)),
+        Outcome(
+            "ysor_score", "matches", "YSoR relationship strength, youth report (1-5)", scale=(1, 5)
+        ),
+        Outcome(
+            "youth_centered_score",
+            "matches",
+            "Youth-centred relationship, youth report (1-4)",
+            scale=(1, 4),
+        ),
+        Outcome("t_score", "goals", "GAS goal attainment (T-score, 50 = as expected)"),
     )
 }
 
@@ -97,10 +124,24 @@ OUTCOMES: dict[str, Outcome] = {
 _SUBGROUPS = {
     "youth": {"gender": "gender", "age band": "age_band", "arm": "arm", "ACE band": "ace_band"},
     "mentors": {"gender": "gender", "age band": "age_band"},
+    # of the young person; every match and goal belongs to a mentored young person
+    "matches": {"gender": "gender", "age band": "age_band", "ACE band": "ace_band"},
+    "goals": {"gender": "gender", "age band": "age_band", "ACE band": "ace_band"},
 }
 _YOUTH_AGE_BREAKS = (8, 11, 14)  # as views.describe.demographics
 _MENTOR_AGE_BREAKS = (18, 30, 45, 60)
-_UNIT = {"youth": "young people", "mentors": "mentors"}
+_UNIT = {
+    "youth": "young people",
+    "mentors": "mentors",
+    "matches": "matches",
+    "goals": "young people",
+}
+# the tables a population needs, and what to tell a reader whose data lack them
+_NEEDS = {
+    "mentors": "mentors.csv and mentor_surveys.csv: mentor outcomes",
+    "matches": "matches.csv and relationship_surveys.csv: relationship outcomes",
+    "goals": "matches.csv and goals.csv: goal attainment",
+}
 
 
 @dataclass(frozen=True)
@@ -110,16 +151,20 @@ class ExplorerData:
     youth: pd.DataFrame
     mentors: pd.DataFrame | None
     sites: tuple[str, ...]
+    matches: pd.DataFrame | None = None
+    goals: pd.DataFrame | None = None
+
+    def has(self, who: str) -> bool:
+        """True when the data have the frame of population ``who``."""
+        return who == "youth" or getattr(self, who) is not None
 
     def frame(self, who: str) -> pd.DataFrame:
-        """The youth or mentor frame; a clear error when the data have no mentor surveys."""
-        frame = self.youth if who == "youth" else self.mentors
-        if frame is None:
+        """The frame of one population; a clear error when the data lack its tables."""
+        if not self.has(who):
             raise DataError(
-                "these data have no mentors.csv and mentor_surveys.csv: mentor outcomes "
-                "cannot be explored; choose a youth outcome"
+                f"these data have no {_NEEDS[who]} cannot be explored; choose a youth outcome"
             )
-        return frame
+        return self.youth if who == "youth" else getattr(self, who)
 
 
 @dataclass(frozen=True)
@@ -203,7 +248,46 @@ def explorer_data(program: Program, *, ace_cutoffs: str = "cdc_2019") -> Explore
         cols = ["site", "wave", "gender", "age_band"]
         cols += [o.column for o in OUTCOMES.values() if o.who == "mentors"]
         mentors = m[cols]
-    return ExplorerData(youth=youth[keep], mentors=mentors, sites=tuple(program.sites))
+    # each young person's subgroups, from the enrolment survey (ACE band) and the youth table
+    person = youth.assign(
+        youth_id=y.index.get_level_values("youth_id"),
+        later=youth["wave"].astype(str) != "baseline",  # the ACE band is asked at enrolment
+    )
+    person = person.sort_values("later", kind="stable").drop_duplicates("youth_id")
+    person = person.set_index("youth_id")[["gender", "age_band", "ace_band"]]
+    matches = goals = None
+    if program.has("relationship_surveys", "matches"):
+        rel = relationship_scores(program).xs("youth", level="reporter").reset_index()
+        rel["wave"] = pd.Categorical(rel["wave"].astype(str), categories=list(RELATIONSHIP_WAVES))
+        matches = _with_person(rel, person, [o for o in OUTCOMES.values() if o.who == "matches"])
+    if program.has("goals", "matches"):
+        g = goal_scores(program).rename(columns={"review": "wave"})
+        g["wave"] = pd.Categorical(g["wave"].astype(str), categories=list(GOAL_REVIEWS))
+        goals = _with_person(g, person, [o for o in OUTCOMES.values() if o.who == "goals"])
+    return ExplorerData(
+        youth=youth[keep],
+        mentors=mentors,
+        sites=tuple(program.sites),
+        matches=matches,
+        goals=goals,
+    )
+
+
+def _with_person(
+    frame: pd.DataFrame, person: pd.DataFrame, outcomes: list[Outcome]
+) -> pd.DataFrame:
+    """Rows of ``frame`` with the young person's subgroups; ids are dropped."""
+    subgroups = person.reindex(frame["youth_id"].astype(str).to_numpy())
+    out = pd.DataFrame(
+        {
+            "site": frame["site"].reset_index(drop=True),
+            "wave": frame["wave"].reset_index(drop=True),
+            **{c: _with_unknown(subgroups[c].reset_index(drop=True)) for c in person.columns},
+        }
+    )
+    for o in outcomes:
+        out[o.column] = frame[o.column].to_numpy()
+    return out
 
 
 def waves(data: ExplorerData, outcome: str) -> list[str]:
@@ -248,9 +332,7 @@ def choices(data: ExplorerData) -> dict[str, list[str]]:
     first = next(iter(OUTCOMES))
     return {
         "site": [ALL_SITES, *data.sites],
-        "outcome": [
-            o.label for o in OUTCOMES.values() if o.who == "youth" or data.mentors is not None
-        ],
+        "outcome": [o.label for o in OUTCOMES.values() if data.has(o.who)],
         "wave": waves(data, first),
         "subgroup": subgroups(first),
     }
@@ -313,6 +395,9 @@ def _linked_mask(
         min_cell=min_cell,
         total_row=ALL_SITES,
         total_column=None if key is None else _ALL_GROUPS,
+        # a subgroup that a site does not have would otherwise show as a known zero, and a
+        # rare subgroup found at one site only could then be read off the published totals
+        mask_zeros=key is not None,
     )
 
 
@@ -336,6 +421,14 @@ def _mean_view(data: ExplorerData, o: Outcome, choice: Choice, min_cell: int) ->
     total = group_means(rows, value=o.column, min_cell=0).assign(**{label: _ALL_GROUPS})
     parts.append(total)
     out = pd.concat(parts, ignore_index=True)
+    if split:
+        # every subgroup of the linked table gets a row, so a hidden one with nobody in it
+        # looks like any other hidden one
+        levels = [c for c in mask.columns if c != _ALL_GROUPS]
+        known = out.set_index(label)
+        out = known.reindex([*levels, *(g for g in known.index if g not in levels)])
+        out["n"] = out["n"].fillna(0)
+        out = out.rename_axis(label).reset_index()
     # fail closed: a group the linked table does not know is hidden
     hidden = mask.loc[choice.site].reindex(out[label]).fillna(True).to_numpy(bool)
     out = out[[label, "n", "mean", "ci_lower", "ci_upper"]].copy()
