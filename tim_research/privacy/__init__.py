@@ -993,17 +993,18 @@ class _Grid:
         shown[:r, c] = row_totals is not None
         shown[r, :c] = col_totals is not None
         shown[r, c] = grand is not None
-        known_hidden = np.zeros_like(shown)
+        published = np.zeros_like(shown)
         if totals_published:
-            known_hidden[:r, c] = c >= 2
-            known_hidden[r, :c] = r >= 2
-            # the grand total is a sum of several cells, not a copy of one shown total
-            known_hidden[r, c] = r * c >= 2 and not (
-                (c == 1 and col_totals is not None) or (r == 1 and row_totals is not None)
-            )
+            published[:r, c] = c >= 2
+            published[r, :c] = r >= 2
+            # the grand total of one row (column) is that row's (column's) published total
+            published[r, c] = r * c >= 2
         self.values = values
         self.shown = shown
-        self.hidden_unknown = ~shown & ~known_hidden
+        # a published total is known to readers whether this table shows it, masks it or
+        # leaves it out: masking it protects nothing, so it never serves as a complement
+        self.published = published
+        self.hidden_unknown = ~shown & ~published
         small = (values > 0) & (values < min_cell)
         if mask_zeros:
             small |= values == 0
@@ -1011,7 +1012,7 @@ class _Grid:
         self.masked = self.primary.copy()
 
     def unknown(self) -> np.ndarray:
-        return self.masked | self.hidden_unknown
+        return (self.masked & ~self.published) | self.hidden_unknown
 
     def lines(self) -> list[list[tuple[int, int]]]:
         rows = [[(i, j) for j in range(self.c + 1)] for i in range(self.r + 1)]
@@ -1073,7 +1074,7 @@ class _Grid:
                 threshold = 2 * m + len(prim) - 2
                 # when the line's own total is hidden it moves with the hidden cells and
                 # the reader learns nothing about their sum
-                need = not self.masked[line[-1]] and (
+                need = not unknown[line[-1]] and (
                     (bool(prim) and (len(prim) == len(u) or total < threshold))
                     # hidden cells adding up to 0 are each 0, as counts are never negative
                     or total == 0
@@ -1081,7 +1082,9 @@ class _Grid:
                 at_least = threshold - total if prim else None
             if not need:
                 continue
-            cands = [p for p in line if self.shown[p] and not self.masked[p]]
+            cands = [
+                p for p in line if self.shown[p] and not self.masked[p] and not self.published[p]
+            ]
             if not cands:
                 continue
             self.masked[self._pick(cands, at_least, across)] = True
@@ -1118,7 +1121,10 @@ class _Grid:
             (i, j)
             for i in range(r + 1)
             for j in range(c + 1)
-            if self.shown[i, j] and not self.masked[i, j] and ((i in side) != (r + 1 + j in side))
+            if self.shown[i, j]
+            and not self.masked[i, j]
+            and not self.published[i, j]
+            and ((i in side) != (r + 1 + j in side))
         ]
         if not cands:
             raise DataError(
@@ -1256,10 +1262,12 @@ def suppression_mask(
         of a table; but a zero can reveal something about a whole group (e.g. every youth of a
         small site reported an experience), so turn it on when that matters.
     totals_published
-        Treat the row, column and grand totals as known to readers even when the table does
-        not show them (they usually appear elsewhere, e.g. group sizes). Default True. A total
-        that merely repeats one cell (the row total of a one-column table) is not assumed
-        known.
+        Treat the row, column and grand totals as known to readers whether the table shows
+        them, hides them or leaves them out (they usually appear elsewhere, e.g. group sizes).
+        Default True. Such a total is then never a complement: hiding it protects nothing, so
+        the cells inside the table protect one another (a zero is hidden when it is the only
+        cell left, and a small total is still hidden for display). A total that merely repeats
+        one cell (the row total of a one-column table) is not assumed known.
 
     Returns
     -------
