@@ -208,11 +208,8 @@ def _issue16_rows(program: Program, matches: pd.DataFrame, conf_level: float) ->
     """Goal attainment, early relationship quality and PCE moderation, as notebook 08 has them."""
     rows = []
     t0 = time.perf_counter()
-    goals = goal_scores(program, rho=0.3)
-    latest = goals.sort_values("review_date").groupby("youth_id", sort=False).tail(1)
-    fit = linear_regression(
-        latest.dropna(subset=["t_score"]), "t_score ~ I(matched_months / 12)", conf_level=conf_level
-    )
+    latest = goal_scores(program, rho=0.3, latest=True).dropna(subset=["t_score"])
+    fit = linear_regression(latest, "t_score ~ I(matched_months / 12)", conf_level=conf_level)
     c = fit.coefficients.loc["matched_months / 12"]
     rows.append(_row("goal_t_per_12m", c["estimate"], c["ci_lower"], c["ci_upper"], fit.n, t0))
 

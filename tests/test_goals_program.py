@@ -199,3 +199,25 @@ def test_select_site_keeps_the_added_tables_of_that_site():
 def test_msor_is_scored_as_a_total_only():
     r = relationship_scores(synth.program(n_youth=100, seed=8))
     assert "msor_score" in r and not any(c.startswith("msor_affective") for c in r.columns)
+
+
+def test_latest_keeps_each_young_persons_last_review_even_when_unrated():
+    p = synth.program(n_youth=80, seed=5)
+    every = goal_scores(p)
+    now = goal_scores(p, latest=True)
+    # independent: the row with the largest review date of each young person
+    last = every.loc[every.groupby("youth_id")["review_date"].idxmax()]
+    pd.testing.assert_frame_equal(
+        now.set_index("youth_id").sort_index(),
+        last.set_index("youth_id").sort_index(),
+    )
+    # no goal rated at one young person's latest review: that review stays, without a score
+    import dataclasses
+
+    who, when = last.iloc[0]["youth_id"], last.iloc[0]["review_date"]
+    goals = p.goals.copy()
+    at = (goals["youth_id"] == who) & (goals["review_date"] == when)
+    goals.loc[at, "attained"] = pd.NA
+    unrated = goal_scores(dataclasses.replace(p, goals=goals), latest=True).set_index("youth_id")
+    assert unrated.loc[who, "review_date"] == when
+    assert np.isnan(unrated.loc[who, "t_score"])

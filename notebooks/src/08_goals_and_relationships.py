@@ -77,9 +77,7 @@ print(f"Tables in these data: {', '.join(nb.program.available)}; {nb.site_label}
 
 # %%
 if needs(nb, "goals", "matches"):
-    goals = goal_scores(nb.program, rho=rho)
-    latest = goals.sort_values("review_date").groupby("youth_id", sort=False).tail(1)
-    latest = latest.dropna(subset=["t_score"])
+    latest = goal_scores(nb.program, rho=rho, latest=True).dropna(subset=["t_score"])
     by_site = group_means(
         latest, value="t_score", by="site", min_cell=nb.min_cell, conf_level=conf_level
     )

@@ -1260,9 +1260,7 @@ def key_numbers(
         note = f"of {int(p4['n'])} youth; population measure, not screening"
         rows.append(_share_row("ace_4_or_more", measure, p4, note=note))
     if program.has("goals"):
-        goals = goal_scores(program)
-        # each young person's latest review: where their goals stand now
-        latest = goals.sort_values("review_date").groupby("youth_id", sort=False).tail(1)
+        latest = goal_scores(program, latest=True)
         rows.append(
             _mean_row(
                 "goal_attainment",

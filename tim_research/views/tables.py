@@ -825,7 +825,7 @@ def pce_scores(program: Program) -> pd.DataFrame:
     return out.join(ace)
 
 
-def goal_scores(program: Program, *, rho: float = 0.3) -> pd.DataFrame:
+def goal_scores(program: Program, *, rho: float = 0.3, latest: bool = False) -> pd.DataFrame:
     """GAS T-score per youth and review, with months matched by the review and the site.
 
     :func:`tim_research.stats.goals.gas_tscores` on the ``goals`` table (attained levels,
@@ -837,6 +837,10 @@ def goal_scores(program: Program, *, rho: float = 0.3) -> pd.DataFrame:
         A program with a ``goals`` table (and ``matches`` for the months matched).
     rho
         Assumed average correlation between the goal scales (Kiresuk & Sherman; 0.3).
+    latest
+        Keep only each young person's latest review: where their goals stand now (its
+        ``t_score`` is NaN when no goal was rated at that review; an earlier review does not
+        stand in for it).
 
     Returns
     -------
@@ -848,9 +852,13 @@ def goal_scores(program: Program, *, rho: float = 0.3) -> pd.DataFrame:
     Examples
     --------
     >>> from tim_research import synth
-    >>> g = goal_scores(synth.program(n_youth=60, seed=1))
+    >>> p = synth.program(n_youth=60, seed=1)
+    >>> g = goal_scores(p)
     >>> {"t_score", "share_met", "matched_months"} <= set(g.columns)
     True
+    >>> now = goal_scores(p, latest=True)
+    >>> now["youth_id"].is_unique, len(now) == g["youth_id"].nunique()
+    (True, True)
     """
     program.require("goals", what="goal_scores")
     goals = program.goals
@@ -870,8 +878,13 @@ def goal_scores(program: Program, *, rho: float = 0.3) -> pd.DataFrame:
     out["site"] = out["youth_id"].map(program.youth.set_index("youth_id")["site"])
     if program.matches is None:
         out["matched_months"] = np.nan
-        return out
+        return _latest(out) if latest else out
     first = program.matches.groupby("youth_id", observed=True)["start_date"].min()
     days = (out["review_date"] - out["youth_id"].map(first)).dt.days
     out["matched_months"] = (days / (365.25 / 12)).astype("float64")
-    return out
+    return _latest(out) if latest else out
+
+
+def _latest(scores: pd.DataFrame) -> pd.DataFrame:
+    # gas_tscores sorts by youth and review date: each youth's last row is the latest review
+    return scores.groupby("youth_id", sort=False).tail(1).reset_index(drop=True)

@@ -228,9 +228,7 @@ print(f"With its weights Sam's score is {_side(at_default['Sam, with weights'])}
 # goals, before comparing sites.
 
 # %% tags=["hide-input"]
-goals = goal_scores(nb.program)
-latest = goals.sort_values("review_date").groupby("youth_id", sort=False).tail(1)
-latest = latest.dropna(subset=["t_score"])
+latest = goal_scores(nb.program, latest=True).dropna(subset=["t_score"])
 by_site = group_means(latest, value="t_score", by="site", min_cell=nb.min_cell)
 display(show(by_site[["site", "n", "mean", "ci_lower", "ci_upper", "suppressed"]], digits=1))
 overall = group_means(latest, value="t_score", min_cell=nb.min_cell).iloc[0]
