@@ -56,6 +56,22 @@ def _all_choices(data):
                     yield Choice(site=site, outcome=outcome, wave=wave, subgroup=subgroup)
 
 
+def _assert_gender_means(table, frame):
+    """Each shown row of a by-gender view equals the mean and t interval of ``frame["y"]``."""
+    shown = table[~table["suppressed"]]
+    assert len(shown) >= 2
+    for _, row in shown.iterrows():
+        part = (
+            frame["y"]
+            if row["gender"] == "All"
+            else frame.loc[frame["gender"] == row["gender"], "y"]
+        )
+        assert row["n"] == len(part)
+        assert row["mean"] == pytest.approx(part.mean())
+        half = stats.t.ppf(0.975, len(part) - 1) * part.std(ddof=1) / np.sqrt(len(part))
+        assert row["ci_upper"] - row["mean"] == pytest.approx(half)
+
+
 def test_means_match_a_recomputation_from_the_surveys(data, program):
     view = explore(
         data,
@@ -73,18 +89,7 @@ def test_means_match_a_recomputation_from_the_surveys(data, program):
     frame = pd.DataFrame({"y": scored}).join(youth[["site", "gender"]])
     frame = frame[frame["site"] == "South"]
     frame["gender"] = frame["gender"].astype(object).fillna("not stated")
-    shown = view.table[~view.table["suppressed"]]
-    assert len(shown) >= 2
-    for _, row in shown.iterrows():
-        part = (
-            frame["y"]
-            if row["gender"] == "All"
-            else frame.loc[frame["gender"] == row["gender"], "y"]
-        )
-        assert row["n"] == len(part)
-        assert row["mean"] == pytest.approx(part.mean())
-        half = stats.t.ppf(0.975, len(part) - 1) * part.std(ddof=1) / np.sqrt(len(part))
-        assert row["ci_upper"] - row["mean"] == pytest.approx(half)
+    _assert_gender_means(view.table, frame)
     assert view.caption == "CYRM-R resilience (17-85) at 6m, site South, by gender"
 
 
@@ -298,16 +303,7 @@ def test_relationship_means_match_a_recomputation_from_the_reports(data, program
     frame = frame.join(people[["site", "gender"]]).dropna(subset=["y"])
     frame = frame[frame["site"] == "West"]
     frame["gender"] = frame["gender"].astype(object).fillna("not known")
-    shown = view.table[~view.table["suppressed"]]
-    assert len(shown) >= 2
-    for _, row in shown.iterrows():
-        part = (
-            frame["y"]
-            if row["gender"] == "All"
-            else frame.loc[frame["gender"] == row["gender"], "y"]
-        )
-        assert row["n"] == len(part)
-        assert row["mean"] == pytest.approx(part.mean())
+    _assert_gender_means(view.table, frame)
     assert view.caption == f"{YSOR} at 3m, site West, by gender"
 
 
