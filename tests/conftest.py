@@ -119,6 +119,15 @@ def _hidden_ranges(
     return out
 
 
+@pytest.fixture(scope="module")
+def screenshots(tmp_path_factory):
+    """Folder for browser-test screenshots: ``$TIM_SCREENSHOTS`` (kept as artefacts) or a temp one."""
+    folder = Path(os.environ.get("TIM_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    print(f"screenshots: {folder}")
+    return folder
+
+
 @pytest.fixture(scope="session")
 def hidden_ranges():
     """Return ``hidden_ranges(counts, hidden, nonzero_known=False)``: {cell: (lowest, highest)}."""

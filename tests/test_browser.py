@@ -10,7 +10,6 @@ never downloads a browser.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -53,14 +52,6 @@ def browser():
         chromium = p.chromium.launch(executable_path=find_chromium(), args=list(CHROMIUM_FLAGS))
         yield chromium
         chromium.close()
-
-
-@pytest.fixture(scope="module")
-def screenshots(tmp_path_factory):
-    folder = Path(os.environ.get("TIM_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots"))
-    folder.mkdir(parents=True, exist_ok=True)
-    print(f"screenshots: {folder}")
-    return folder
 
 
 def _pages(batch):

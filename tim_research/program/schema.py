@@ -66,15 +66,7 @@ TABLES: tuple[str, ...] = (
 REQUIRED_TABLES: tuple[str, ...] = ("youth", "surveys")
 """Tables every program has: without them no notebook has anything to describe."""
 
-OPTIONAL_TABLES: tuple[str, ...] = (
-    "mentors",
-    "mentor_surveys",
-    "matches",
-    "meetings",
-    "goals",
-    "relationship_surveys",
-    "pce_surveys",
-)
+OPTIONAL_TABLES: tuple[str, ...] = tuple(t for t in TABLES if t not in REQUIRED_TABLES)
 """Tables a program may leave out; an absent one is ``None`` on the :class:`Program`.
 
 A table that refers to another (its foreign key) needs that table too: ``matches`` needs
