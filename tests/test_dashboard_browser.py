@@ -105,9 +105,7 @@ def test_changing_the_site_shows_that_sites_table(voila, screenshots):
             )
             assert rows == expected.astype(str).to_numpy().tolist()
             # the figure is drawn after the table: wait for it (a loaded machine is slower)
-            expect(page.locator('img[src^="data:image/png"]').first).to_be_visible(
-                timeout=15_000
-            )
+            expect(page.locator('img[src^="data:image/png"]').first).to_be_visible(timeout=15_000)
             shot = screenshots / "dashboard_north.png"
             page.screenshot(path=str(shot), full_page=True)
             assert shot.stat().st_size > 10_000

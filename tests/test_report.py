@@ -257,7 +257,7 @@ def test_interrupted_batch_leaves_the_published_batch_untouched(shared_batch, pr
         for p in (out / tree).rglob("*")
         if p.is_file()
     }
-    assert set(after) == set(before), (set(after) ^ set(before))
+    assert set(after) == set(before), set(after) ^ set(before)
     assert [k for k in before if after[k] != before[k]] == []
     # neither tree keeps work in progress
     assert not list(out.glob(".staging-*")) and not list(out.glob("analyst/.staging-*"))
